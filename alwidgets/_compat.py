@@ -1,0 +1,141 @@
+"""Make modAL-python 0.4.2.1 work on today's numpy, scikit-learn and pandas.
+
+modAL's last release breaks in three places on the current stack:
+
+1. ``modAL.expected_error`` annotates an argument with ``np.float``, removed in
+   numpy 1.24, so importing the module raises ``AttributeError``.
+2. ``ActiveLearner`` passes ``force_all_finite`` to ``sklearn.utils.check_X_y``;
+   scikit-learn 1.8 removed that name in favour of ``ensure_all_finite``, so every
+   ``teach()`` raises ``TypeError``.
+3. ``modAL.utils.data.data_vstack`` stacks DataFrames with ``DataFrame.append``,
+   removed in pandas 2, so ``teach()`` with DataFrames raises ``AttributeError``.
+
+It also runs a query strategy twice when the strategy returns bare indices
+(``BaseLearner.query`` retries inside a bare ``except:``), and its
+``data_hstack`` forgets to return stacked DataFrames.
+
+:func:`apply` mends each of these once, in place, and is called when
+``alwidgets`` is imported. Each patch is idempotent and only touches the names
+modAL itself looks up, so user code that uses modAL directly benefits too.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.utils import check_X_y as _sklearn_check_X_y
+
+_APPLIED = False
+
+# Modules that did ``from modAL.utils.data import data_vstack`` keep their own
+# reference, so each must be patched by name.
+_VSTACK_USERS = (
+    "modAL.utils.data",
+    "modAL.utils",
+    "modAL.models.learners",
+    "modAL.batch",
+    "modAL.expected_error",
+)
+_HSTACK_USERS = ("modAL.utils.data", "modAL.models.base")
+
+_CHECK_X_Y_ACCEPTS_FORCE = "force_all_finite" in inspect.signature(_sklearn_check_X_y).parameters
+
+
+def check_X_y(X, y, *args, **kwargs):
+    """``sklearn.utils.check_X_y`` that still accepts modAL's ``force_all_finite``."""
+    if "force_all_finite" in kwargs and not _CHECK_X_Y_ACCEPTS_FORCE:
+        kwargs["ensure_all_finite"] = kwargs.pop("force_all_finite")
+    return _sklearn_check_X_y(X, y, *args, **kwargs)
+
+
+def data_vstack(blocks: Sequence):
+    """Stack rows of sparse matrices, DataFrames/Series, arrays or lists (pandas 2 safe)."""
+    if any(sp.issparse(b) for b in blocks):
+        return sp.vstack(blocks)
+    first = blocks[0]
+    if isinstance(first, (pd.DataFrame, pd.Series)):
+        return pd.concat(list(blocks))
+    if isinstance(first, np.ndarray):
+        return np.concatenate(blocks)
+    if isinstance(first, list):
+        return np.concatenate(blocks).tolist()
+    raise TypeError(f"{type(first).__name__} data cannot be stacked")
+
+
+def data_hstack(blocks: Sequence):
+    """Stack columns of sparse matrices, DataFrames, arrays or lists."""
+    if any(sp.issparse(b) for b in blocks):
+        return sp.hstack(blocks)
+    first = blocks[0]
+    if isinstance(first, pd.DataFrame):
+        return pd.concat(list(blocks), axis=1)
+    if isinstance(first, np.ndarray):
+        return np.hstack(blocks)
+    if isinstance(first, list):
+        return np.hstack(blocks).tolist()
+    raise TypeError(f"{type(first).__name__} data cannot be stacked")
+
+
+def _query_once(self, X_pool, *query_args, return_metrics: bool = False, **query_kwargs):
+    """``BaseLearner.query`` that calls the strategy exactly once.
+
+    modAL's version tries to unpack ``(indices, metrics)`` and, on any error,
+    calls the strategy a second time; a strategy returning bare indices paid
+    double.
+    """
+    from modAL.utils.data import retrieve_rows
+
+    result = self.query_strategy(self, X_pool, *query_args, **query_kwargs)
+    if isinstance(result, tuple) and len(result) == 2:
+        query_result, query_metrics = result
+    else:
+        query_result, query_metrics = result, None
+    if return_metrics:
+        return query_result, retrieve_rows(X_pool, query_result), query_metrics
+    return query_result, retrieve_rows(X_pool, query_result)
+
+
+def _import_expected_error():
+    """Import ``modAL.expected_error``, whose signature mentions ``np.float``.
+
+    The annotation is evaluated once, when the module is executed; ``np.float``
+    exists only for that moment.
+    """
+    import sys
+
+    if "modAL.expected_error" in sys.modules:
+        return sys.modules["modAL.expected_error"]
+    had_float = hasattr(np, "float")
+    if not had_float:
+        np.float = float  # type: ignore[attr-defined]
+    try:
+        return importlib.import_module("modAL.expected_error")
+    finally:
+        if not had_float:
+            del np.float
+
+
+def apply() -> None:
+    """Patch modAL in place. Safe to call more than once."""
+    global _APPLIED
+    if _APPLIED:
+        return
+    import modAL.batch  # noqa: F401  (imported so that its names can be patched)
+    import modAL.models.base as base
+    import modAL.models.learners as learners
+
+    _import_expected_error()
+    for name in _VSTACK_USERS:
+        importlib.import_module(name).data_vstack = data_vstack
+    for name in _HSTACK_USERS:
+        importlib.import_module(name).data_hstack = data_hstack
+    learners.check_X_y = check_X_y
+    base.BaseLearner.query = functools.wraps(base.BaseLearner.query)(_query_once)
+    base.BaseCommittee.query = functools.wraps(base.BaseCommittee.query)(_query_once)
+    _APPLIED = True

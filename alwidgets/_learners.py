@@ -1,0 +1,196 @@
+"""Small helpers over modAL's learner classes, so the Session can treat them alike.
+
+modAL has four learner shapes a user may hand us: ``ActiveLearner``,
+``BayesianOptimizer`` (a subclass), ``Committee`` and ``CommitteeRegressor``.
+They keep their training data differently (a committee keeps it per member),
+and none of them can forget a label. These helpers read and rebuild that data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from modAL.models import ActiveLearner, Committee, CommitteeRegressor
+from modAL.models.base import BaseCommittee, BaseLearner
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    RegressorMixin,
+    clone,
+    is_classifier,
+    is_regressor,
+)
+from sklearn.utils import check_random_state
+
+from . import _compat
+
+_compat.apply()
+
+__all__ = ["make_committee", "BootstrapClassifier", "BootstrapRegressor"]
+
+
+def take_rows(X, idx):
+    """Rows ``idx`` of an array, DataFrame, sparse matrix or list, by position."""
+    if hasattr(X, "iloc"):
+        return X.iloc[idx]
+    if isinstance(X, list):
+        return [X[i] for i in np.atleast_1d(idx)]
+    return X[idx]
+
+
+def wrap(model, *, random_state=None):
+    """Return a modAL learner for ``model``: an estimator is wrapped in ``ActiveLearner``."""
+    if isinstance(model, (BaseLearner, BaseCommittee)):
+        return model
+    if not hasattr(model, "fit") or not hasattr(model, "predict"):
+        raise TypeError(
+            "model must be a scikit-learn estimator (with fit and predict) or a modAL "
+            f"learner or committee; got {type(model).__name__}"
+        )
+    return ActiveLearner(estimator=model)
+
+
+def members(learner) -> list:
+    """The ActiveLearners that hold training data: the learner itself, or a committee's members."""
+    if isinstance(learner, BaseCommittee):
+        return list(learner.learner_list)
+    return [learner]
+
+
+def is_committee(learner) -> bool:
+    return isinstance(learner, BaseCommittee)
+
+
+def learner_is_classifier(learner) -> bool:
+    if isinstance(learner, Committee):
+        return True
+    if isinstance(learner, CommitteeRegressor):
+        return False
+    return is_classifier(learner.estimator)
+
+
+def learner_is_regressor(learner) -> bool:
+    if isinstance(learner, CommitteeRegressor):
+        return True
+    if isinstance(learner, Committee):
+        return False
+    return is_regressor(learner.estimator)
+
+
+def training_data(learner):
+    """``(X, y)`` the learner currently knows, or ``(None, None)``."""
+    first = members(learner)[0]
+    return first.X_training, first.y_training
+
+
+def is_fitted(learner) -> bool:
+    return all(m.X_training is not None and _estimator_fitted(m.estimator) for m in members(learner))
+
+
+def _estimator_fitted(estimator) -> bool:
+    from sklearn.utils.validation import check_is_fitted
+    from sklearn.exceptions import NotFittedError
+
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        return False
+    except TypeError:  # not a scikit-learn estimator: trust that it was fitted
+        return True
+    return True
+
+
+def reset(learner, X, y) -> None:
+    """Make the learner know exactly ``(X, y)`` and refit it; with no data, forget the fit.
+
+    This is how a label is taken back: modAL can only add training data.
+    """
+    for member in members(learner):
+        member.estimator = clone(member.estimator)
+        member.X_training, member.y_training = X, y
+        if X is not None:
+            member._fit_to_known()
+    if isinstance(learner, Committee):
+        learner._set_classes()
+
+
+def proba_classes(learner):
+    """The class labels in the column order of ``predict_proba``."""
+    if isinstance(learner, Committee):
+        return learner.classes_
+    return getattr(learner.estimator, "classes_", None)
+
+
+class _Bootstrap(MetaEstimatorMixin, BaseEstimator):
+    """Fit a clone of ``estimator`` on a bootstrap sample drawn from ``random_state``.
+
+    Committee members that see the same data and are deterministic always agree,
+    so a committee built from one estimator needs bagging to disagree. modAL's
+    own ``bootstrap=True`` draws from the global ``np.random``, which breaks
+    reproducibility; this draws from the member's own seed.
+    """
+
+    def __init__(self, estimator, random_state=None):
+        self.estimator = estimator
+        self.random_state = random_state
+
+    def _sample(self, y, rng):
+        return rng.randint(0, len(y), size=len(y))
+
+    def fit(self, X, y, **fit_params):
+        rng = check_random_state(self.random_state)
+        y_arr = np.asarray(y)
+        idx = self._sample(y_arr, rng)
+        self.estimator_ = clone(self.estimator).fit(take_rows(X, idx), y_arr[idx], **fit_params)
+        return self
+
+    def predict(self, X):
+        return self.estimator_.predict(X)
+
+
+class BootstrapClassifier(ClassifierMixin, _Bootstrap):
+    """A classifier fitted on a bootstrap sample that always holds every class at least once."""
+
+    def _sample(self, y, rng):
+        idx = super()._sample(y, rng)
+        # One of each class first, so every member knows every class.
+        firsts = np.array([np.flatnonzero(y == c)[0] for c in np.unique(y)])
+        idx[: len(firsts)] = firsts
+        return idx
+
+    def fit(self, X, y, **fit_params):
+        super().fit(X, y, **fit_params)
+        self.classes_ = self.estimator_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.estimator_.predict_proba(X)
+
+
+class BootstrapRegressor(RegressorMixin, _Bootstrap):
+    """A regressor fitted on a bootstrap sample."""
+
+
+def make_committee(estimator, n_members: int = 5, random_state=None):
+    """Build a modAL ``Committee`` (classifier) or ``CommitteeRegressor`` of bagged clones.
+
+    Parameters
+    ----------
+    estimator : scikit-learn estimator
+        The model every member clones.
+    n_members : int, default=5
+        How many members vote.
+    random_state : int, RandomState or None
+        Seeds each member's bootstrap, so that a committee is reproducible.
+    """
+    if n_members < 2:
+        raise ValueError(f"n_members must be at least 2 for a committee to disagree; got {n_members}")
+    rng = check_random_state(random_state)
+    seeds = rng.randint(0, 2**31 - 1, size=n_members)
+    if is_classifier(estimator):
+        learners = [ActiveLearner(estimator=BootstrapClassifier(clone(estimator), int(s))) for s in seeds]
+        return Committee(learner_list=learners)
+    if is_regressor(estimator):
+        learners = [ActiveLearner(estimator=BootstrapRegressor(clone(estimator), int(s))) for s in seeds]
+        return CommitteeRegressor(learner_list=learners)
+    raise TypeError(f"estimator must be a classifier or a regressor; got {type(estimator).__name__}")

@@ -1,0 +1,601 @@
+"""The active-learning loop: a pool, the labels given so far, the next query.
+
+A :class:`Session` owns a modAL learner and a pool of unlabeled items. It asks
+its strategy which items to label, records each label in its store *before*
+teaching the learner (so no label is lost if fitting fails), and keeps a
+history of held-out scores for learning curves. It imports no widget code:
+widgets are views over it, and tests and benchmarks drive it directly.
+
+Labeling is split in two halves so that a person never waits for a refit:
+:meth:`Session.record` stores a label at once, :meth:`Session.refit` teaches
+the learner what was recorded. :meth:`Session.teach` does both.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, get_scorer, r2_score
+from sklearn.utils import check_random_state
+
+from . import _learners, strategies
+from ._learners import take_rows
+from .store import LABEL, RETRACT, SKIP, LabelEvent, open_store, replay, to_plain
+
+__all__ = ["Session", "LabelingError"]
+
+
+class LabelingError(RuntimeError):
+    """The learner failed to learn from labels that were nevertheless recorded."""
+
+
+@dataclass(frozen=True)
+class _Ranking:
+    """The pool ordered by the strategy, for one model version."""
+
+    version: int
+    order: np.ndarray  # pool indices, most wanted first
+    scores: np.ndarray  # one per pool index (NaN where not scored)
+    n_chosen: int  # how many leading entries the strategy chose as a batch
+    strategy: str
+
+
+class Session:
+    """An active-learning session over a pool of unlabeled items.
+
+    Parameters
+    ----------
+    model : estimator or modAL learner
+        A scikit-learn classifier or regressor (wrapped in ``ActiveLearner``),
+        or a modAL ``ActiveLearner``, ``BayesianOptimizer``, ``Committee`` or
+        ``CommitteeRegressor``, which keeps any training data it already has.
+    X_pool : array-like of shape (n_items, n_features), DataFrame, or sequence of str
+        The items to label. Texts may be a 1-D sequence of strings when the
+        model is a pipeline that vectorizes them.
+    strategy : str or Strategy, default="margin"
+        A name from :func:`alwidgets.strategies.available`.
+    X_test, y_test : array-like, optional
+        A held-out set: every fit records its score in :attr:`history`.
+    store : None or store, default=None
+        Where labels live; ``None`` keeps them in memory.
+    random_state : int, RandomState or None
+        Seeds cold-start picks and random strategies, for reproducible runs.
+    classes : sequence, optional
+        The allowed labels of a classifier. Defaults to the classes of
+        ``y_test`` or of the learner's existing training data, if any.
+    scoring : str or callable, optional
+        A scikit-learn scorer name or ``scorer(estimator, X, y)``. Default:
+        accuracy for classifiers, R² for regressors.
+    annotator : str, default="local"
+        Who gives the labels; written with every event.
+    item_ids : sequence of str, optional
+        Stable names of the pool items; default: a hash of each row's content.
+    """
+
+    def __init__(
+        self,
+        model,
+        X_pool,
+        strategy="margin",
+        X_test=None,
+        y_test=None,
+        store=None,
+        random_state=None,
+        *,
+        classes=None,
+        scoring=None,
+        annotator: str = "local",
+        item_ids=None,
+    ):
+        self.X_pool = _check_pool(X_pool)
+        self.n_pool = _n_rows(self.X_pool)
+        self.learner = _learners.wrap(model)
+        self.is_classifier = _learners.learner_is_classifier(self.learner)
+        self._base_X, self._base_y = _learners.training_data(self.learner)
+        self.X_test, self.y_test = _check_test(X_test, y_test)
+        self.classes = self._known_classes(classes)
+        self.scoring = scoring
+        self.annotator = str(annotator)
+        self.random_state = random_state
+        self._rng = check_random_state(random_state)
+        self._strategy = strategies.get(strategy)
+        self.item_ids = _check_item_ids(item_ids, self.X_pool, self.n_pool)
+        self._index_of = {item: i for i, item in enumerate(self.item_ids)}
+
+        self.store = open_store(store)
+        self.labels: dict[int, object] = {}
+        self.skipped: set[int] = set()
+        self.history: list[dict] = []
+        self.model_version = 0
+        self._taught: list[int] = []  # pool indices the learner knows, in order
+        self._pending: list[int] = []  # recorded, not yet taught
+        self._order: list[int] = []  # this annotator's labels, oldest first (for undo)
+        self._ranking: _Ranking | None = None
+        self._state_lock = threading.RLock()
+        self._model_lock = threading.RLock()
+        self._events_seen = 0
+        self._resume()
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def strategy(self) -> str:
+        """The name of the current strategy; assign a name to switch."""
+        return self._strategy.name
+
+    @strategy.setter
+    def strategy(self, name) -> None:
+        new = strategies.get(name)
+        new.check(self.learner)
+        self._strategy = new
+        self._ranking = None
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether the learner has been fitted and its strategy can rank the pool."""
+        return _learners.is_fitted(self.learner)
+
+    @property
+    def n_labeled(self) -> int:
+        return len(self.labels)
+
+    @property
+    def unlabeled(self) -> np.ndarray:
+        """Pool indices neither labeled nor skipped."""
+        mask = np.ones(self.n_pool, dtype=bool)
+        with self._state_lock:
+            mask[list(self.labels)] = False
+            mask[list(self.skipped)] = False
+        return np.flatnonzero(mask)
+
+    # ------------------------------------------------------------------ querying
+
+    def query(self, n: int = 1, refresh: bool = True) -> list[int]:
+        """Pool indices to label next, most wanted first.
+
+        Never returns an index already labeled or skipped. Uses the ranking of
+        the current model when one is ready, so asking again after
+        :meth:`record` costs no refit; ranks the pool anew when the model changed.
+        With ``refresh=False`` any ranking of the current strategy is used even
+        if the model has moved on since: this is the click path of a widget,
+        which must answer at once while a refit runs elsewhere.
+        Before the learner can be fitted (no labels, or a classifier that has
+        seen one class only) picks at random.
+        """
+        n = _check_positive_int(n, "n")
+        ranking = self._ranking
+        if (
+            ranking is None
+            or (refresh and ranking.version != self.model_version)
+            or ranking.strategy != self.strategy
+            or (self._strategy.batch_aware and n > ranking.n_chosen)
+        ):
+            ranking = self.rank(n)
+        picks = self._take(ranking, n)
+        if len(picks) < n and len(picks) < len(self.unlabeled):
+            picks = self._take(self.rank(n), n)
+        return picks
+
+    def rank(self, n: int = 1) -> _Ranking:
+        """Order the unlabeled pool by the current strategy and keep the result."""
+        with self._model_lock:
+            version = self.model_version
+            candidates = self.unlabeled
+            scores = np.full(self.n_pool, np.nan)
+            if len(candidates) == 0:
+                ranking = _Ranking(version, candidates, scores, 0, self.strategy)
+            elif not self.is_fitted:
+                order = self._rng.permutation(candidates)
+                ranking = _Ranking(version, order, scores, 0, self.strategy)
+            else:
+                X = take_rows(self.X_pool, candidates)
+                chosen, cand_scores = self._strategy(
+                    self.learner, X, n_instances=max(n, 1), random_state=self._rng
+                )
+                scores[candidates] = cand_scores
+                rest = strategies.top_n(cand_scores, len(candidates))
+                rest = rest[~np.isin(rest, chosen)]
+                order = candidates[np.concatenate([chosen, rest]).astype(int)]
+                ranking = _Ranking(version, order, scores, len(chosen), self.strategy)
+            self._ranking = ranking
+            return ranking
+
+    def _take(self, ranking: _Ranking, n: int) -> list[int]:
+        with self._state_lock:
+            busy = set(self.labels) | self.skipped | set(self._pending)
+        picks: list[int] = []
+        for idx in ranking.order:
+            if int(idx) not in busy:
+                picks.append(int(idx))
+                if len(picks) == n:
+                    break
+        return picks
+
+    def why(self, idx: int) -> dict:
+        """Why ``idx`` was asked: its strategy score and, for classifiers, the top two classes."""
+        idx = self._check_index(idx, allow_labeled=True)
+        ranking = self._ranking
+        score = float(ranking.scores[idx]) if ranking is not None else float("nan")
+        info = {"strategy": self.strategy, "score": score, "top_classes": []}
+        if self.is_classifier and self.is_fitted:
+            with self._model_lock:
+                proba = np.asarray(self.learner.predict_proba(take_rows(self.X_pool, [idx])))[0]
+                classes = _learners.proba_classes(self.learner)
+            top = np.argsort(-proba)[:2]
+            info["top_classes"] = [(to_plain(classes[k]), float(proba[k])) for k in top]
+        return info
+
+    # ------------------------------------------------------------------ labeling
+
+    def record(self, idx, label) -> None:
+        """Store label(s) for pool index(es) without refitting: the fast half of :meth:`teach`.
+
+        Everything is validated before anything is stored.
+        """
+        indices, labels = self._check_labels(idx, label)
+        with self._state_lock:
+            for i, y in zip(indices, labels):
+                self.store.append(
+                    LabelEvent(
+                        item_id=self.item_ids[i],
+                        kind=LABEL,
+                        label=y,
+                        annotator=self.annotator,
+                        strategy=self.strategy,
+                        model_version=self.model_version,
+                    )
+                )
+                self.labels[i] = y
+                self.skipped.discard(i)
+                self._pending.append(i)
+                self._order.append(i)
+
+    def refit(self) -> bool:
+        """Teach the learner every recorded label it has not seen; the slow half of :meth:`teach`.
+
+        Returns whether the learner was (re)fitted. Raises :class:`LabelingError`
+        if the learner fails; the labels stay recorded.
+        """
+        with self._model_lock:
+            with self._state_lock:
+                new = [i for i in self._pending if i in self.labels]
+                self._pending = []
+            if not new:
+                return False
+            start = time.perf_counter()
+            X_new = take_rows(self.X_pool, new)
+            y_new = np.asarray([self.labels[i] for i in new])
+            try:
+                if self._can_fit(extra=y_new):
+                    self.learner.teach(X_new, y_new)
+                    fitted = True
+                else:
+                    for member in _learners.members(self.learner):
+                        member._add_training_data(X_new, y_new)
+                    fitted = False
+            except Exception as error:
+                self._rebuild()
+                raise LabelingError(
+                    f"the learner failed to learn from {len(new)} new label(s) ({error}); "
+                    "they are recorded and kept in the store, and the model is back to its last state"
+                ) from error
+            self._taught.extend(new)
+            self._after_fit(fitted, time.perf_counter() - start)
+            return fitted
+
+    def teach(self, idx, label) -> None:
+        """Record label(s) for pool index(es), then teach the learner.
+
+        ``idx`` is one pool index or a list; ``label`` one label or a list of the
+        same length. The label is stored first: if the learner then fails, it
+        stays recorded and :class:`LabelingError` says so.
+        """
+        self.record(idx, label)
+        self.refit()
+
+    def skip(self, idx) -> None:
+        """Set an item aside: it is not asked again (until it is labeled explicitly)."""
+        for i in np.atleast_1d(idx):
+            i = self._check_index(i)
+            with self._state_lock:
+                self.store.append(
+                    LabelEvent(item_id=self.item_ids[i], kind=SKIP, annotator=self.annotator, strategy=self.strategy)
+                )
+                self.skipped.add(i)
+
+    def undo(self):
+        """Take back this annotator's last label; the model forgets it.
+
+        Returns ``(index, label)`` that was taken back, or None if there is none.
+        """
+        with self._model_lock, self._state_lock:
+            while self._order and self._order[-1] not in self.labels:
+                self._order.pop()
+            if not self._order:
+                return None
+            idx = self._order.pop()
+            label = self.labels.pop(idx)
+            self.store.append(
+                LabelEvent(item_id=self.item_ids[idx], kind=RETRACT, label=label, annotator=self.annotator,
+                           strategy=self.strategy, model_version=self.model_version)
+            )
+            if idx in self._pending:
+                self._pending.remove(idx)
+            else:
+                self._taught.remove(idx)
+                self._rebuild()
+                self._after_fit(self.is_fitted, 0.0, event="undo")
+            return idx, label
+
+    def simulate(self, oracle, n_queries: int, batch_size: int = 1, progress: Callable | None = None) -> list[dict]:
+        """Let an oracle answer ``n_queries`` queries; returns the history.
+
+        ``oracle`` is an array of true labels for the pool (indexed by pool
+        position) or a callable ``oracle(index) -> label``. ``progress``, if
+        given, is called as ``progress(done, total)`` after each query.
+        """
+        n_queries = _check_positive_int(n_queries, "n_queries", allow_zero=True)
+        batch_size = _check_positive_int(batch_size, "batch_size")
+        answer = _oracle(oracle, self.n_pool)
+        done = 0
+        while done < n_queries:
+            picks = self.query(min(batch_size, n_queries - done))
+            if not picks:
+                break
+            self.teach(picks, [answer(i) for i in picks])
+            done += len(picks)
+            if progress is not None:
+                progress(done, n_queries)
+        return self.history
+
+    def score(self) -> float | None:
+        """The held-out score of the current model, or None without a test set or fit."""
+        if self.X_test is None or not self.is_fitted:
+            return None
+        with self._model_lock:
+            if self.scoring is None:
+                y_pred = self.learner.predict(self.X_test)
+                y_true = self.y_test
+                if self.is_classifier:
+                    return float(accuracy_score(y_true, y_pred))
+                return float(r2_score(np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()))
+            scorer = get_scorer(self.scoring) if isinstance(self.scoring, str) else self.scoring
+            return float(scorer(self.learner, self.X_test, self.y_test))
+
+    # ------------------------------------------------------------------ internals
+
+    def _can_fit(self, extra=()) -> bool:
+        y = list(self._base_y if self._base_y is not None else [])
+        y += [self.labels[i] for i in self._taught] + list(extra)
+        if self.is_classifier:
+            return len(set(map(to_plain, np.asarray(y).ravel()))) >= 2
+        return len(y) >= 1
+
+    def _rebuild(self) -> None:
+        """Refit the learner from scratch on its base data plus the taught labels."""
+        from ._compat import data_vstack
+
+        taught = [i for i in self._taught if i in self.labels]
+        self._taught = taught
+        X_parts = [] if self._base_X is None else [self._base_X]
+        y_parts = [] if self._base_y is None else [np.asarray(self._base_y)]
+        if taught:
+            X_parts.append(take_rows(self.X_pool, taught))
+            y_parts.append(np.asarray([self.labels[i] for i in taught]))
+        if not X_parts:
+            _learners.reset(self.learner, None, None)
+            return
+        X = data_vstack(X_parts) if len(X_parts) > 1 else X_parts[0]
+        y = np.concatenate(y_parts)
+        if self._can_fit():
+            _learners.reset(self.learner, X, y)
+        else:
+            _learners.reset(self.learner, None, None)
+            for member in _learners.members(self.learner):
+                member.X_training, member.y_training = X, y
+
+    def _after_fit(self, fitted: bool, seconds: float, event: str = "teach") -> None:
+        self.model_version += 1
+        self.history.append(
+            {
+                "n_labels": self.n_labeled,
+                "score": self.score() if fitted else None,
+                "strategy": self.strategy,
+                "seconds": seconds,
+                "event": event,
+                "model_version": self.model_version,
+            }
+        )
+
+    def _resume(self) -> None:
+        """Pick up the labels already in the store for items of this pool."""
+        events = self.store.events()
+        self._events_seen = len(events)
+        if not events:
+            return
+        by_id, skipped = replay(events)
+        for item_id, label in by_id.items():
+            i = self._index_of.get(item_id)
+            if i is not None:
+                self.labels[i] = label
+                self._pending.append(i)
+        for e in events:
+            i = self._index_of.get(e.item_id)
+            if e.annotator == self.annotator and e.kind == LABEL and i is not None:
+                self._order.append(i)
+        self.skipped = {self._index_of[s] for s in skipped if s in self._index_of} - set(self.labels)
+        if self._pending:
+            self.refit()
+
+    def _known_classes(self, classes):
+        if not self.is_classifier:
+            return None
+        if classes is not None:
+            return [to_plain(c) for c in classes]
+        if self.y_test is not None:
+            return [to_plain(c) for c in np.unique(np.asarray(self.y_test))]
+        if self._base_y is not None:
+            return [to_plain(c) for c in np.unique(np.asarray(self._base_y))]
+        return None
+
+    def _check_index(self, idx, allow_labeled: bool = False) -> int:
+        if isinstance(idx, (bool, np.bool_)) or not isinstance(idx, (int, np.integer)):
+            raise TypeError(f"idx must be an integer pool index; got {idx!r}")
+        idx = int(idx)
+        if not 0 <= idx < self.n_pool:
+            raise IndexError(f"idx {idx} is out of range for a pool of {self.n_pool} items (0 to {self.n_pool - 1})")
+        if not allow_labeled and idx in self.labels:
+            raise ValueError(
+                f"item {idx} is already labeled ({self.labels[idx]!r}); use undo() to take a label back"
+            )
+        return idx
+
+    def _check_labels(self, idx, label):
+        many = np.ndim(idx) > 0
+        indices = list(np.atleast_1d(idx)) if many else [idx]
+        if many:
+            labels = list(label) if np.ndim(label) > 0 else None
+            if labels is None or len(labels) != len(indices):
+                raise ValueError(f"label must be a list of {len(indices)} labels, one per index; got {label!r}")
+        else:
+            labels = [label]
+        indices = [self._check_index(i) for i in indices]
+        if len(set(indices)) != len(indices):
+            raise ValueError(f"idx holds the same item more than once: {indices}")
+        return indices, [self._check_label(y) for y in labels]
+
+    def _check_label(self, y):
+        y = to_plain(y)
+        if self.is_classifier:
+            if self.classes is not None and y not in self.classes:
+                raise ValueError(f"label {y!r} is not one of the known classes {self.classes}")
+            return y
+        try:
+            value = float(y)
+        except (TypeError, ValueError):
+            raise ValueError(f"label must be a number for a regressor; got {y!r}") from None
+        if not np.isfinite(value):
+            raise ValueError(f"label must be a finite number; got {y!r}")
+        return value
+
+    def __repr__(self) -> str:
+        return (
+            f"Session({self.n_labeled}/{self.n_pool} labeled, strategy={self.strategy!r}, "
+            f"learner={type(self.learner).__name__})"
+        )
+
+
+# ---------------------------------------------------------------------- validation
+
+
+def _n_rows(X) -> int:
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def _check_positive_int(value, name: str, allow_zero: bool = False) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer; got {value!r}")
+    if value < (0 if allow_zero else 1):
+        raise ValueError(f"{name} must be at least {0 if allow_zero else 1}; got {value}")
+    return int(value)
+
+
+def _is_text(X) -> bool:
+    return len(X) > 0 and all(isinstance(x, str) for x in X[:100])
+
+
+def _check_pool(X_pool):
+    """Return the pool as an ndarray or DataFrame; raise a clear error for unusable pools."""
+    if X_pool is None:
+        raise ValueError("X_pool is required: an array of shape (n_items, n_features), a DataFrame or a list of texts")
+    if isinstance(X_pool, pd.DataFrame):
+        if len(X_pool) == 0:
+            raise ValueError("X_pool is empty: there is nothing to label")
+        missing = X_pool.isna().to_numpy().any(axis=1)
+        if missing.any():
+            raise ValueError(
+                f"X_pool has missing values in {missing.sum()} rows (first: position {np.flatnonzero(missing)[0]}); "
+                "fill them (e.g. with sklearn.impute.SimpleImputer) or drop those rows"
+            )
+        return X_pool.reset_index(drop=True)
+    if isinstance(X_pool, pd.Series) or (isinstance(X_pool, (list, tuple)) and X_pool and isinstance(X_pool[0], str)):
+        X_pool = np.asarray(list(X_pool), dtype=object)
+    if hasattr(X_pool, "toarray"):  # sparse matrices are used as they are
+        if X_pool.shape[0] == 0:
+            raise ValueError("X_pool is empty: there is nothing to label")
+        return X_pool.tocsr()
+    X = np.asarray(X_pool)
+    if X.size == 0:
+        raise ValueError("X_pool is empty: there is nothing to label")
+    if X.ndim == 1:
+        if _is_text(X):
+            return X.astype(object)
+        raise ValueError(
+            f"X_pool must be 2-D (n_items, n_features); got a 1-D array of {X.shape[0]} values. "
+            "For a single feature use X.reshape(-1, 1); for texts pass a list of strings"
+        )
+    if X.dtype.kind in "fc":
+        bad = ~np.isfinite(X.reshape(X.shape[0], -1)).all(axis=1)
+        if bad.any():
+            raise ValueError(
+                f"X_pool has NaN or infinite values in {bad.sum()} rows (first: row {np.flatnonzero(bad)[0]}); "
+                "fill them (e.g. with sklearn.impute.SimpleImputer) or drop those rows"
+            )
+    return X
+
+
+def _check_test(X_test, y_test):
+    if (X_test is None) != (y_test is None):
+        raise ValueError("X_test and y_test go together: give both for a held-out score, or neither")
+    if X_test is None:
+        return None, None
+    if _n_rows(X_test) != len(y_test):
+        raise ValueError(f"X_test has {_n_rows(X_test)} rows but y_test has {len(y_test)} labels")
+    if isinstance(X_test, (list, tuple)) and X_test and isinstance(X_test[0], str):
+        X_test = np.asarray(X_test, dtype=object)
+    return X_test, np.asarray(y_test)
+
+
+def _check_item_ids(item_ids, X_pool, n_pool) -> list[str]:
+    if item_ids is not None:
+        ids = [str(i) for i in item_ids]
+        if len(ids) != n_pool:
+            raise ValueError(f"item_ids has {len(ids)} ids but X_pool has {n_pool} items")
+        if len(set(ids)) != len(ids):
+            raise ValueError("item_ids must be unique: each names one item")
+        return ids
+    return content_ids(X_pool)
+
+
+def content_ids(X) -> list[str]:
+    """A stable id per row from its content; repeated rows get ``#2``, ``#3``... suffixes."""
+    if isinstance(X, pd.DataFrame):
+        frame = X
+    elif hasattr(X, "toarray"):
+        frame = pd.DataFrame(X.toarray())
+    else:
+        arr = np.asarray(X)
+        frame = pd.DataFrame(arr.reshape(arr.shape[0], -1) if arr.ndim > 1 else arr)
+    hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    seen: dict[int, int] = {}
+    ids = []
+    for h in hashes:
+        k = seen.get(h, 0) + 1
+        seen[h] = k
+        ids.append(f"{h:016x}" if k == 1 else f"{h:016x}#{k}")
+    return ids
+
+
+def _oracle(oracle, n_pool) -> Callable:
+    if callable(oracle):
+        return oracle
+    y = np.asarray(oracle)
+    if y.ndim == 0 or len(y) != n_pool:
+        raise ValueError(f"oracle must be a callable or an array of {n_pool} true labels, one per pool item")
+    return lambda i: y[i]
+
