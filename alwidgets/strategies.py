@@ -255,6 +255,7 @@ def max_disagreement(learner, X, n_instances=1, random_state=None):
 
 EER_CANDIDATES = 16
 EER_EVALUATION = 300
+EER_MAX_CLASSES = 3
 
 
 @register("expected_error_reduction")
@@ -266,15 +267,17 @@ def expected_error_reduction(
     n_candidates: int = EER_CANDIDATES,
     n_evaluation: int = EER_EVALUATION,
     probability_mass: float = 0.95,
+    max_classes: int = EER_MAX_CLASSES,
 ):
     """Prefers items whose label is expected to most reduce the error on the rest of the pool.
 
     Costly by nature: for each candidate and each likely class it refits the
     model. To keep one query under a second on the digits pool it scores only
-    ``n_candidates`` (default 16) rows drawn at random, tries only the classes
-    covering ``probability_mass`` (default 95%) of the candidate's predicted
-    probability, and measures the expected 0/1 loss on ``n_evaluation``
-    (default 300) random pool rows. Unscored rows get NaN.
+    ``n_candidates`` (default 16) rows drawn at random, tries only the most
+    likely classes covering ``probability_mass`` (default 95%) of the candidate's
+    predicted probability, at most ``max_classes`` (default 3) of them, and
+    measures the expected 0/1 loss on ``n_evaluation`` (default 300) random pool
+    rows. That is at most 48 refits per query. Unscored rows get NaN.
     """
     rng = check_random_state(random_state)
     n = _n_rows(X)
@@ -288,7 +291,8 @@ def expected_error_reduction(
 
     for row, (pool_idx, p) in enumerate(zip(candidates, proba)):
         order = np.argsort(-p)
-        keep = order[: int(np.searchsorted(np.cumsum(p[order]), probability_mass) + 1)]
+        n_keep = int(np.searchsorted(np.cumsum(p[order]), probability_mass) + 1)
+        keep = order[: max(1, min(n_keep, max_classes))]
         x = take_rows(X, [pool_idx])
         expected = 0.0
         for k in keep:

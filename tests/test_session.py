@@ -1,0 +1,340 @@
+"""The Session loop without Jupyter: query, teach, skip, undo, simulate, bad input."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from modAL.models import ActiveLearner, Committee
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import RBF, WhiteKernel
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import SVC
+
+import alwidgets as alw
+
+
+@pytest.fixture(scope="module")
+def digits():
+    pool, test = alw.datasets.split(alw.datasets.load_digits(), random_state=0)
+    return pool, test
+
+
+@pytest.fixture(scope="module")
+def sin():
+    data = alw.datasets.load_sin(n_samples=120, random_state=0)
+    return data
+
+
+def make_classifier_session(digits, **kwargs):
+    pool, test = digits
+    kwargs.setdefault("random_state", 0)
+    return alw.Session(LogisticRegression(max_iter=500), pool.X, X_test=test.X, y_test=test.y, **kwargs)
+
+
+def make_regression_session(sin, **kwargs):
+    kernel = RBF(length_scale=1.0) + WhiteKernel(noise_level=0.1)
+    kwargs.setdefault("random_state", 0)
+    kwargs.setdefault("strategy", "max_std")
+    return alw.Session(GaussianProcessRegressor(kernel=kernel, random_state=0), sin.X, X_test=sin.X, y_test=sin.y,
+                       **kwargs)
+
+
+@pytest.fixture(params=["classification", "regression"])
+def task(request, digits, sin):
+    if request.param == "classification":
+        return make_classifier_session(digits), digits[0].y
+    return make_regression_session(sin), sin.y
+
+
+def test_query_never_returns_labeled_or_skipped(task):
+    session, y = task
+    session.simulate(y, 12)
+    session.skip(session.query(1)[0])
+    picks = session.query(5)
+    assert len(picks) == len(set(picks)) == 5
+    assert not set(picks) & set(session.labels)
+    assert not set(picks) & session.skipped
+    assert all(0 <= i < session.n_pool for i in picks)
+
+
+def test_teach_records_label_fits_and_scores(task):
+    session, y = task
+    session.simulate(y, 10)
+    assert session.n_labeled == 10
+    assert session.is_fitted
+    first_x = session.learner.X_training if not hasattr(session.learner, "learner_list") else None
+    assert first_x is not None and len(first_x) == 10
+    assert [h["n_labels"] for h in session.history] == list(range(1, 11))
+    assert session.history[-1]["score"] is not None
+    assert session.history[-1]["strategy"] == session.strategy
+    assert session.history[-1]["seconds"] >= 0
+
+
+def test_held_out_score_improves_with_labels(digits):
+    session = make_classifier_session(digits, strategy="margin")
+    session.simulate(digits[0].y, 60)
+    scores = [h["score"] for h in session.history if h["score"] is not None]
+    assert scores[-1] > scores[0] + 0.2
+    assert scores[-1] > 0.8
+
+
+def test_undo_takes_back_the_last_label_and_the_model_forgets(task):
+    session, y = task
+    session.simulate(y, 6)
+    last = list(session.labels)[-1]
+    before = session.n_labeled
+    idx, label = session.undo()
+    assert idx == last
+    assert last not in session.labels and session.n_labeled == before - 1
+    assert len(session.learner.X_training) == before - 1
+    assert session.history[-1]["event"] == "undo"
+    # the undone item can be asked and labeled again
+    session.teach(idx, y[idx])
+    assert session.labels[idx] == pytest.approx(y[idx])
+
+
+def test_undo_with_nothing_to_undo_returns_none(digits):
+    assert make_classifier_session(digits).undo() is None
+
+
+def test_undo_back_to_one_class_unfits_the_classifier(digits):
+    session = make_classifier_session(digits)
+    y = digits[0].y
+    zero, one = int(np.flatnonzero(y == 0)[0]), int(np.flatnonzero(y == 1)[0])
+    session.teach(zero, 0)
+    session.teach(one, 1)
+    assert session.is_fitted
+    session.undo()
+    assert not session.is_fitted
+    assert session.query(3)  # cold start again: random picks, no error
+
+
+def test_cold_start_one_class_never_errors(digits):
+    session = make_classifier_session(digits)
+    y = digits[0].y
+    zeros = np.flatnonzero(y == 0)[:3]
+    for i in zeros:
+        session.teach(int(i), 0)
+        assert len(session.query(2)) == 2
+    assert not session.is_fitted
+    assert session.history[-1]["score"] is None
+    session.teach(int(np.flatnonzero(y == 7)[0]), 7)
+    assert session.is_fitted
+    assert len(session.learner.X_training) == 4
+    assert session.history[-1]["score"] is not None
+
+
+def test_same_seed_same_run(digits):
+    runs = []
+    for _ in range(2):
+        session = make_classifier_session(digits, random_state=3)
+        session.simulate(digits[0].y, 15)
+        runs.append((list(session.labels), [h["score"] for h in session.history]))
+    assert runs[0] == runs[1]
+
+
+def test_simulate_with_callable_oracle_and_batches_reports_progress(digits):
+    session = make_classifier_session(digits, strategy="ranked_batch")
+    y = digits[0].y
+    seen = []
+    session.simulate(lambda i: y[i], 20, batch_size=5, progress=lambda done, total: seen.append((done, total)))
+    assert session.n_labeled == 20
+    assert seen == [(5, 20), (10, 20), (15, 20), (20, 20)]
+    assert all(session.labels[i] == y[i] for i in session.labels)
+
+
+def test_strategy_switch_takes_effect(digits):
+    session = make_classifier_session(digits)
+    session.simulate(digits[0].y, 10)
+    session.strategy = "entropy"
+    session.teach(session.query(1)[0], 1)
+    assert session.history[-1]["strategy"] == "entropy"
+
+
+def test_users_own_active_learner_with_initial_data(digits):
+    pool, test = digits
+    learner = ActiveLearner(LogisticRegression(max_iter=500), X_training=pool.X[:10], y_training=pool.y[:10])
+    session = alw.Session(learner, pool.X[10:], X_test=test.X, y_test=test.y, random_state=0)
+    assert session.learner is learner
+    assert session.is_fitted
+    idx = session.query(1)[0]
+    session.teach(idx, pool.y[10 + idx])
+    assert len(learner.X_training) == 11
+    session.undo()
+    assert len(learner.X_training) == 10  # the user's own data is kept
+
+
+@pytest.mark.parametrize("strategy", ["vote_entropy", "consensus_entropy", "max_disagreement"])
+def test_committee_session(digits, strategy):
+    committee = alw.make_committee(LogisticRegression(max_iter=300), n_members=3, random_state=0)
+    pool, test = digits
+    session = alw.Session(committee, pool.X, strategy=strategy, X_test=test.X, y_test=test.y, random_state=0)
+    session.simulate(pool.y, 15)
+    assert all(len(m.X_training) == 15 for m in committee.learner_list)
+    assert session.history[-1]["score"] > 0.3
+    # bagged members disagree somewhere, so the strategy's scores are not all equal
+    ranking = session.rank(1)
+    finite = ranking.scores[~np.isnan(ranking.scores)]
+    assert finite.max() > finite.min()
+
+
+def test_users_own_committee_is_used_as_given(digits):
+    pool, _ = digits
+    members = [ActiveLearner(LogisticRegression(C=c, max_iter=300)) for c in (0.1, 1.0, 10.0)]
+    committee = Committee(learner_list=members)
+    session = alw.Session(committee, pool.X, strategy="vote_entropy", random_state=0)
+    session.simulate(pool.y, 8)
+    assert session.learner is committee and session.is_fitted
+
+
+def test_dataframe_pool(digits):
+    pool, test = digits
+    frame = pd.DataFrame(pool.X, columns=[f"px{i}" for i in range(64)])
+    test_frame = pd.DataFrame(test.X, columns=frame.columns)
+    session = alw.Session(LogisticRegression(max_iter=300), frame, X_test=test_frame, y_test=test.y, random_state=0)
+    session.simulate(pool.y, 12)
+    assert isinstance(session.learner.X_training, pd.DataFrame)
+    assert len(session.learner.X_training) == 12
+    session.undo()
+    assert len(session.learner.X_training) == 11
+
+
+def test_text_pool_with_pipeline():
+    reviews = alw.datasets.load_reviews(n_samples=300, random_state=0)
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression())
+    session = alw.Session(model, list(reviews.texts), strategy="entropy", random_state=0, classes=["fresh", "rotten"])
+    session.simulate(reviews.y, 12)
+    assert session.is_fitted
+    assert set(session.labels.values()) <= {"fresh", "rotten"}
+    why = session.why(session.query(1)[0])
+    assert {c for c, _ in why["top_classes"]} == {"fresh", "rotten"}
+
+
+def test_why_reports_score_and_top_two_classes(digits):
+    session = make_classifier_session(digits)
+    session.simulate(digits[0].y, 20)
+    idx = session.query(1)[0]
+    why = session.why(idx)
+    assert why["strategy"] == "margin"
+    assert why["score"] == pytest.approx(np.nanmax(session._ranking.scores))
+    (c1, p1), (c2, p2) = why["top_classes"]
+    assert p1 >= p2 and 1 - p1 + p2 == pytest.approx(why["score"])
+
+
+def test_query_without_refresh_uses_the_last_ranking(digits):
+    session = make_classifier_session(digits)
+    session.simulate(digits[0].y, 10)
+    first = session.query(3)
+    session.record(first[0], digits[0].y[first[0]])
+    assert session.query(2, refresh=False) == first[1:]
+    version = session.model_version
+    session.refit()
+    assert session.model_version == version + 1
+
+
+class FailingClassifier(ClassifierMixin, BaseEstimator):
+    def fit(self, X, y):
+        raise RuntimeError("fit exploded")
+
+    def predict(self, X):
+        return np.zeros(len(X))
+
+    def predict_proba(self, X):
+        return np.full((len(X), 2), 0.5)
+
+
+def test_no_label_is_lost_when_the_learner_fails(digits):
+    pool, _ = digits
+    session = alw.Session(FailingClassifier(), pool.X, random_state=0)
+    session.teach(0, 0)  # one class: no fit attempted yet
+    with pytest.raises(alw.LabelingError, match="recorded"):
+        session.teach(1, 1)
+    assert session.labels == {0: 0, 1: 1}
+    assert [e.label for e in session.store.events()] == [0, 1]
+
+
+@pytest.mark.parametrize(
+    "pool, match",
+    [
+        (np.empty((0, 3)), "empty"),
+        (np.arange(10.0), "2-D"),
+        (np.array([[1.0, np.nan], [2.0, 3.0]]), "NaN"),
+        (pd.DataFrame({"a": [1.0, None]}), "missing"),
+        (None, "required"),
+    ],
+    ids=["empty", "1-D", "nan", "dataframe-nan", "none"],
+)
+def test_bad_pool_is_refused(pool, match):
+    with pytest.raises(ValueError, match=match):
+        alw.Session(LogisticRegression(), pool)
+
+
+def test_unknown_strategy_lists_available_names():
+    with pytest.raises(ValueError, match="available strategies: .*margin"):
+        alw.Session(LogisticRegression(), np.eye(3), strategy="marginal")
+
+
+@pytest.mark.parametrize(
+    "model, strategy, match",
+    [
+        (LogisticRegression(), "vote_entropy", "committee"),
+        (SVC(), "margin", "predict_proba"),
+        (LogisticRegression(), "max_std", "regressor"),
+        (GaussianProcessRegressor(), "margin", "classifier"),
+    ],
+    ids=["committee-on-single", "margin-no-proba", "max_std-on-classifier", "margin-on-regressor"],
+)
+def test_strategy_model_mismatch_is_refused_before_anything_changes(digits, model, strategy, match):
+    pool, _ = digits
+    session = alw.Session(model, pool.X, strategy="random", random_state=0)
+    with pytest.raises(ValueError, match=match):
+        session.strategy = strategy
+    assert session.strategy == "random"
+
+
+@pytest.mark.parametrize(
+    "idx, label, error, match",
+    [
+        (0, 42, ValueError, "not one of the known classes"),
+        (10_000, 1, IndexError, "out of range"),
+        (-1, 1, IndexError, "out of range"),
+        ("3", 1, TypeError, "integer"),
+        ([1, 2], [1], ValueError, "one per index"),
+        ([1, 1], [1, 1], ValueError, "more than once"),
+    ],
+)
+def test_bad_labels_are_refused_and_nothing_is_recorded(digits, idx, label, error, match):
+    session = make_classifier_session(digits)
+    with pytest.raises(error, match=match):
+        session.teach(idx, label)
+    assert session.labels == {} and session.store.events() == []
+
+
+def test_labeling_an_item_twice_is_refused(digits):
+    session = make_classifier_session(digits)
+    session.teach(5, digits[0].y[5])
+    with pytest.raises(ValueError, match="already labeled"):
+        session.teach(5, 0)
+    assert len(session.store.events()) == 1
+
+
+def test_regression_label_must_be_a_number(sin):
+    session = make_regression_session(sin)
+    for bad in ("abc", float("nan")):
+        with pytest.raises(ValueError, match="number"):
+            session.teach(0, bad)
+    assert session.labels == {}
+
+
+def test_store_holds_append_only_events_with_stable_ids(digits):
+    session = make_classifier_session(digits)
+    session.teach(3, digits[0].y[3])
+    session.skip(4)
+    session.undo()
+    kinds = [e.kind for e in session.store.events()]
+    assert kinds == ["label", "skip", "retract"]
+    assert session.store.events()[0].item_id == session.item_ids[3]
+    # ids come from content: the same rows give the same ids in a new session
+    assert make_classifier_session(digits).item_ids == session.item_ids
