@@ -25,7 +25,7 @@ from sklearn.utils import check_random_state
 
 from . import _learners, strategies
 from ._learners import take_rows
-from .store import LABEL, RETRACT, SKIP, LabelEvent, open_store, replay, to_plain
+from .store import DEFAULT_LEASE_TIMEOUT, LABEL, RETRACT, SKIP, LabelEvent, Tally, majority, open_store, to_plain
 
 __all__ = ["Session", "LabelingError"]
 
@@ -61,8 +61,11 @@ class Session:
         A name from :func:`alwidgets.strategies.available`.
     X_test, y_test : array-like, optional
         A held-out set: every fit records its score in :attr:`history`.
-    store : None or store, default=None
-        Where labels live; ``None`` keeps them in memory.
+    store : None, str, Path or store, default=None
+        Where labels live: ``None`` keeps them in memory; a file path such as
+        ``"labels.db"`` keeps them in SQLite; ``"postgresql://user@host/db"``
+        in PostgreSQL. A new Session on a store that already holds labels for
+        this pool picks them up, refits, and never asks an answered item again.
     random_state : int, RandomState or None
         Seeds cold-start picks and random strategies, for reproducible runs.
     classes : sequence, optional
@@ -75,6 +78,16 @@ class Session:
         Who gives the labels; written with every event.
     item_ids : sequence of str, optional
         Stable names of the pool items; default: a hash of each row's content.
+    overlap : int, default=1
+        How many different annotators are asked per item. The label used for
+        training is the majority vote; a tie is not trained on and the item is
+        offered to one more annotator.
+    lease_timeout : float, default=600
+        Seconds an item shown by :meth:`query` stays reserved for this
+        annotator; unanswered by then, it returns to the pool.
+    refresh_every : int, default=10
+        Refit on other annotators' labels (pulled from the store) once this
+        many have arrived, even if this annotator labels nothing.
     """
 
     def __init__(
@@ -91,6 +104,9 @@ class Session:
         scoring=None,
         annotator: str = "local",
         item_ids=None,
+        overlap: int = 1,
+        lease_timeout: float = DEFAULT_LEASE_TIMEOUT,
+        refresh_every: int = 10,
     ):
         self.X_pool = _check_pool(X_pool)
         self.n_pool = _n_rows(self.X_pool)
@@ -100,16 +116,27 @@ class Session:
         self.X_test, self.y_test = _check_test(X_test, y_test)
         self.classes = self._known_classes(classes)
         self.scoring = scoring
-        self.annotator = str(annotator)
+        self.annotator = _check_annotator(annotator)
+        self.overlap = _check_positive_int(overlap, "overlap")
+        self.lease_timeout = _check_seconds(lease_timeout, "lease_timeout")
+        self.refresh_every = _check_positive_int(refresh_every, "refresh_every")
         self.random_state = random_state
         self._rng = check_random_state(random_state)
         self._strategy = strategies.get(strategy)
         self.item_ids = _check_item_ids(item_ids, self.X_pool, self.n_pool)
         self._index_of = {item: i for i, item in enumerate(self.item_ids)}
 
+        self._owns_store = store is not None and not hasattr(store, "append_many")
         self.store = open_store(store)
-        self.labels: dict[int, object] = {}
-        self.skipped: set[int] = set()
+        self.labels: dict[int, object] = {}  # the training label of each decided item (majority vote)
+        self.skipped: set[int] = set()  # items this annotator set aside
+        self._tally = Tally()  # every annotator's current vote per item, from the store's events
+        self._mine: dict[int, object] = {}  # this annotator's current votes
+        self._closed: set[int] = set()  # items with all the votes they need
+        self._ties: set[int] = set()  # items whose votes tie: open for one more annotator
+        self._own_seqs: set[int] = set()  # events this session appended and already applied
+        self._others_new = 0  # labels by other annotators pulled since the last refit
+        self._needs_rebuild = False  # a label the learner was taught has changed or gone
         self.history: list[dict] = []
         self.model_version = 0
         self._taught: list[int] = []  # pool indices the learner knows, in order
@@ -146,12 +173,25 @@ class Session:
 
     @property
     def unlabeled(self) -> np.ndarray:
-        """Pool indices neither labeled nor skipped."""
+        """Pool indices this annotator may still be asked: not answered by enough people, nor by them, nor skipped."""
         mask = np.ones(self.n_pool, dtype=bool)
         with self._state_lock:
-            mask[list(self.labels)] = False
+            mask[list(self._closed)] = False
+            mask[list(self._mine)] = False
             mask[list(self.skipped)] = False
         return np.flatnonzero(mask)
+
+    @property
+    def my_labels(self) -> dict[int, object]:
+        """``{pool index: label}`` given by this session's annotator (their votes, not the majority)."""
+        with self._state_lock:
+            return dict(self._mine)
+
+    @property
+    def votes(self) -> dict[int, dict[str, object]]:
+        """``{pool index: {annotator: label}}`` for every item someone has labeled."""
+        with self._state_lock:
+            return {self._index_of[item]: dict(v) for item, v in self._tally.votes.items() if item in self._index_of}
 
     # ------------------------------------------------------------------ querying
 
@@ -166,8 +206,19 @@ class Session:
         which must answer at once while a refit runs elsewhere.
         Before the learner can be fitted (no labels, or a classifier that has
         seen one class only) picks at random.
+
+        What is returned is leased to this annotator in the store: other
+        sessions on the same store are not given it (beyond ``overlap``) until
+        it is answered, skipped, or ``lease_timeout`` passes; this annotator's
+        earlier unanswered leases go back to the pool. With ``refresh=True``
+        labels of other annotators are pulled from the store first, and the
+        model is refit once ``refresh_every`` of them have arrived.
         """
         n = _check_positive_int(n, "n")
+        if refresh:
+            self.sync()
+            if self._others_new >= self.refresh_every:
+                self.refit()
         ranking = self._ranking
         if (
             ranking is None
@@ -177,8 +228,8 @@ class Session:
         ):
             ranking = self.rank(n)
         picks = self._take(ranking, n)
-        if len(picks) < n and len(picks) < len(self.unlabeled):
-            picks = self._take(self.rank(n), n)
+        if len(picks) < n and np.isin(self.unlabeled, ranking.order, invert=True).any():
+            picks = self._take(self.rank(n), n)  # items came back to the pool since the ranking was made
         return picks
 
     def rank(self, n: int = 1) -> _Ranking:
@@ -206,15 +257,15 @@ class Session:
             return ranking
 
     def _take(self, ranking: _Ranking, n: int) -> list[int]:
+        """Lease the first ``n`` items of ``ranking`` that are still open to this annotator."""
         with self._state_lock:
-            busy = set(self.labels) | self.skipped | set(self._pending)
-        picks: list[int] = []
-        for idx in ranking.order:
-            if int(idx) not in busy:
-                picks.append(int(idx))
-                if len(picks) == n:
-                    break
-        return picks
+            busy = self._closed | set(self._mine) | self.skipped
+            extra = {self.item_ids[i]: len(self._tally.votes.get(self.item_ids[i], {})) + 1 for i in self._ties}
+        ids = self.item_ids
+        candidates = (ids[i] for i in map(int, ranking.order) if i not in busy)
+        leased = self.store.lease(self.annotator, candidates, n, slots=self.overlap, extra_slots=extra,
+                                  timeout=self.lease_timeout)
+        return [self._index_of[item] for item in leased]
 
     def why(self, idx: int) -> dict:
         """Why ``idx`` was asked: its strategy score and, for classifiers, the top two classes."""
@@ -238,22 +289,14 @@ class Session:
         Everything is validated before anything is stored.
         """
         indices, labels = self._check_labels(idx, label)
+        events = [
+            LabelEvent(item_id=self.item_ids[i], kind=LABEL, label=y, annotator=self.annotator,
+                       strategy=self.strategy, model_version=self.model_version)
+            for i, y in zip(indices, labels, strict=True)
+        ]
         with self._state_lock:
-            for i, y in zip(indices, labels):
-                self.store.append(
-                    LabelEvent(
-                        item_id=self.item_ids[i],
-                        kind=LABEL,
-                        label=y,
-                        annotator=self.annotator,
-                        strategy=self.strategy,
-                        model_version=self.model_version,
-                    )
-                )
-                self.labels[i] = y
-                self.skipped.discard(i)
-                self._pending.append(i)
-                self._order.append(i)
+            self._apply_own(self.store.append_many(events))  # one transaction; durable when it returns
+            self._order.extend(indices)
 
     def refit(self) -> bool:
         """Teach the learner every recorded label it has not seen; the slow half of :meth:`teach`.
@@ -262,9 +305,23 @@ class Session:
         if the learner fails; the labels stay recorded.
         """
         with self._model_lock:
+            self.sync()
             with self._state_lock:
                 new = [i for i in self._pending if i in self.labels]
                 self._pending = []
+                self._others_new = 0
+                rebuild, self._needs_rebuild = self._needs_rebuild, False
+            if rebuild:  # a label it was taught changed (another annotator's vote or retraction): start over
+                start = time.perf_counter()
+                self._taught.extend(new)
+                try:
+                    self._rebuild()
+                except Exception as error:
+                    raise LabelingError(
+                        f"the learner failed to learn from the labels in the store ({error}); they are kept"
+                    ) from error
+                self._after_fit(self.is_fitted, time.perf_counter() - start)
+                return self.is_fitted
             if not new:
                 return False
             start = time.perf_counter()
@@ -300,13 +357,11 @@ class Session:
 
     def skip(self, idx) -> None:
         """Set an item aside: it is not asked again (until it is labeled explicitly)."""
-        for i in np.atleast_1d(idx):
-            i = self._check_index(i)
-            with self._state_lock:
-                self.store.append(
-                    LabelEvent(item_id=self.item_ids[i], kind=SKIP, annotator=self.annotator, strategy=self.strategy)
-                )
-                self.skipped.add(i)
+        indices = [self._check_index(i) for i in np.atleast_1d(idx)]
+        events = [LabelEvent(item_id=self.item_ids[i], kind=SKIP, annotator=self.annotator, strategy=self.strategy)
+                  for i in indices]
+        with self._state_lock:
+            self._apply_own(self.store.append_many(events))  # also gives the items' leases back
 
     def undo(self):
         """Take back this annotator's last label; the model forgets it.
@@ -314,22 +369,23 @@ class Session:
         Returns ``(index, label)`` that was taken back, or None if there is none.
         """
         with self._model_lock, self._state_lock:
-            while self._order and self._order[-1] not in self.labels:
+            while self._order and self._order[-1] not in self._mine:
                 self._order.pop()
             if not self._order:
                 return None
             idx = self._order.pop()
-            label = self.labels.pop(idx)
-            self.store.append(
+            label = self._mine[idx]
+            self._apply_own(self.store.append_many([
                 LabelEvent(item_id=self.item_ids[idx], kind=RETRACT, label=label, annotator=self.annotator,
                            strategy=self.strategy, model_version=self.model_version)
-            )
-            if idx in self._pending:
-                self._pending.remove(idx)
-            else:
-                self._taught.remove(idx)
+            ]))
+            if self._needs_rebuild:  # the model must forget it now, not at the next refit
+                self._needs_rebuild = False
                 self._rebuild()
                 self._after_fit(self.is_fitted, 0.0, event="undo")
+            # keep the item for this annotator to label again, without giving up what they are shown
+            self.store.lease(self.annotator, [self.item_ids[idx]], 1, slots=self.overlap,
+                             timeout=self.lease_timeout, release_others=False)
             return idx, label
 
     def simulate(self, oracle, n_queries: int, batch_size: int = 1, progress: Callable | None = None) -> list[dict]:
@@ -413,24 +469,130 @@ class Session:
         )
 
     def _resume(self) -> None:
-        """Pick up the labels already in the store for items of this pool."""
+        """Pick up the labels already in the store for items of this pool, and learn from them."""
         events = self.store.events()
-        self._events_seen = len(events)
         if not events:
             return
-        by_id, skipped = replay(events)
-        for item_id, label in by_id.items():
-            i = self._index_of.get(item_id)
-            if i is not None:
-                self.labels[i] = label
-                self._pending.append(i)
+        self._events_seen = events[-1].seq
+        self._refresh_items(self._tally.apply(events))
         for e in events:
             i = self._index_of.get(e.item_id)
             if e.annotator == self.annotator and e.kind == LABEL and i is not None:
                 self._order.append(i)
-        self.skipped = {self._index_of[s] for s in skipped if s in self._index_of} - set(self.labels)
+        self._others_new = 0
         if self._pending:
             self.refit()
+
+    # ------------------------------------------------------------------ the shared store
+
+    def sync(self) -> int:
+        """Pull the events other sessions appended to the store since the last look.
+
+        Updates :attr:`labels` (majority votes), what is still open, and what
+        the learner should be taught at the next :meth:`refit`. Returns how
+        many new events there were.
+        """
+        new = self.store.events(since=self._events_seen)
+        if not new:
+            return 0
+        with self._state_lock:
+            fresh = []
+            for e in new:
+                if e.seq <= self._events_seen:
+                    continue
+                self._events_seen = e.seq
+                if e.seq in self._own_seqs:
+                    self._own_seqs.discard(e.seq)
+                    continue
+                fresh.append(e)
+            self._refresh_items(self._tally.apply(fresh))
+            self._others_new += sum(e.kind == LABEL and e.annotator != self.annotator for e in fresh)
+        return len(fresh)
+
+    def _apply_own(self, stored: list) -> None:
+        """Apply events this session just appended (the store gave them their sequence numbers)."""
+        self._own_seqs.update(e.seq for e in stored if e.seq > self._events_seen)
+        self._refresh_items(self._tally.apply(stored))
+
+    def _refresh_items(self, item_ids) -> None:
+        """Bring the per-item state of ``item_ids`` in line with the tally of votes."""
+        for item_id in item_ids:
+            i = self._index_of.get(item_id)
+            if i is None:
+                continue
+            item_votes = self._tally.votes.get(item_id, {})
+            label, tie = majority(item_votes.values())
+            had, old = i in self.labels, self.labels.get(i)
+            if item_votes and not tie:
+                self.labels[i] = label
+            else:
+                self.labels.pop(i, None)
+            if (i in self.labels) != had or (had and self.labels.get(i) != old):
+                if i in self._taught:
+                    self._needs_rebuild = True
+                elif i in self.labels and i not in self._pending:
+                    self._pending.append(i)
+            if self.annotator in item_votes:
+                self._mine[i] = item_votes[self.annotator]
+            else:
+                self._mine.pop(i, None)
+            if len(item_votes) >= self.overlap and not tie:
+                self._closed.add(i)
+            else:
+                self._closed.discard(i)
+            if tie and len(item_votes) >= self.overlap:
+                self._ties.add(i)
+            else:
+                self._ties.discard(i)
+            if item_id in self._tally.skips.get(self.annotator, ()) and i not in self._mine:
+                self.skipped.add(i)
+            else:
+                self.skipped.discard(i)
+
+    def progress(self) -> dict:
+        """How far the labeling of this pool has come, over all annotators.
+
+        ``{"labeled": items with a training label, "total": pool size,
+        "complete": items with all the votes they need, "ties": items whose
+        votes tie, "per_annotator": {name: labels given}, "leased": items
+        shown to someone right now}``. Call :meth:`sync` first for the latest.
+        """
+        with self._state_lock:
+            per_annotator: dict[str, int] = {}
+            for item_id, item_votes in self._tally.votes.items():
+                if item_id in self._index_of:
+                    for name in item_votes:
+                        per_annotator[name] = per_annotator.get(name, 0) + 1
+            leased = {row.item_id for row in self.store.leases()} & self._index_of.keys()
+            return {"labeled": len(self.labels), "total": self.n_pool, "complete": len(self._closed),
+                    "ties": len(self._ties), "per_annotator": dict(sorted(per_annotator.items())),
+                    "leased": len(leased)}
+
+    def agreement(self):
+        """Agreement between annotators on the items several of them labeled; see :func:`alwidgets.agreement.agreement`."""
+        from .agreement import agreement
+
+        return agreement(self.store.events())
+
+    def export(self, path, what: str = "labels"):
+        """Write the labels (or with ``what="events"`` the whole log) to a .csv, .json or .parquet file.
+
+        Returns the path written. Each label row names the item by its id and
+        its position in this pool (``index``).
+        """
+        from .export import export_events
+
+        return export_events(self.store.events(), path, what=what, item_index=self._index_of)
+
+    def release(self) -> None:
+        """Give back the items this annotator was shown and has not answered."""
+        self.store.release(self.annotator)
+
+    def close(self) -> None:
+        """Release this annotator's leases, and close the store if the Session opened it."""
+        self.release()
+        if self._owns_store:
+            self.store.close()
 
     def _known_classes(self, classes):
         if not self.is_classifier:
@@ -449,9 +611,10 @@ class Session:
         idx = int(idx)
         if not 0 <= idx < self.n_pool:
             raise IndexError(f"idx {idx} is out of range for a pool of {self.n_pool} items (0 to {self.n_pool - 1})")
-        if not allow_labeled and idx in self.labels:
+        if not allow_labeled and idx in self._mine:
             raise ValueError(
-                f"item {idx} is already labeled ({self.labels[idx]!r}); use undo() to take a label back"
+                f"item {idx} is already labeled ({self._mine[idx]!r}) by {self.annotator!r}; "
+                "use undo() to take a label back"
             )
         return idx
 
@@ -503,6 +666,21 @@ def _check_positive_int(value, name: str, allow_zero: bool = False) -> int:
     if value < (0 if allow_zero else 1):
         raise ValueError(f"{name} must be at least {0 if allow_zero else 1}; got {value}")
     return int(value)
+
+
+def _check_seconds(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number of seconds; got {value!r}")
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive number of seconds; got {value!r}")
+    return float(value)
+
+
+def _check_annotator(annotator) -> str:
+    name = str(annotator).strip() if annotator is not None else ""
+    if not name:
+        raise ValueError(f"annotator must be a non-empty name; got {annotator!r}")
+    return name
 
 
 def _is_text(X) -> bool:

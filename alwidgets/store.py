@@ -1,4 +1,4 @@
-"""Where labels live: an append-only log of label events.
+"""Where labels live: an append-only log of label events, and leases on items.
 
 A label is never overwritten or deleted. Taking one back appends a
 ``retract`` event; skipping appends a ``skip``. ``Session.labels`` is what
@@ -6,23 +6,48 @@ remains when the log is replayed, so a store can be shared, audited and
 resumed. Items are named by a stable ``item_id`` (a content hash or a
 user-given id), never by a row position.
 
-:class:`MemoryStore` keeps the log in a list; the SQL stores keep it in
-SQLite or PostgreSQL.
+Several annotators may label from one store at once. Each label is a *vote*;
+the label used for training is the majority of the votes on an item, and a
+tie is left open. So that two people are not shown the same item, a session
+*leases* what it shows: a lease is a slot on an item (``overlap`` slots per
+item), held by one annotator until it is answered or times out. An answered
+slot stays taken, so an item is never given to more annotators than asked.
+
+:class:`MemoryStore` keeps all this in Python objects (one process);
+:class:`alwidgets.sqlstore.SQLStore` keeps it in SQLite or PostgreSQL.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
-__all__ = ["LabelEvent", "MemoryStore", "open_store"]
+__all__ = [
+    "LabelEvent",
+    "LeaseRow",
+    "MemoryStore",
+    "StoreError",
+    "Tally",
+    "majority",
+    "open_store",
+    "replay",
+]
 
 LABEL = "label"
 RETRACT = "retract"
 SKIP = "skip"
 KINDS = (LABEL, RETRACT, SKIP)
+
+DEFAULT_LEASE_TIMEOUT = 600.0  # seconds an unanswered item stays with the annotator it was shown to
+
+
+class StoreError(RuntimeError):
+    """A label store cannot be opened or used; the message says why and what would work."""
 
 
 @dataclass(frozen=True)
@@ -47,26 +72,290 @@ def to_plain(value):
     return value.item() if hasattr(value, "item") and getattr(value, "ndim", 1) == 0 else value
 
 
+def check_event(event: LabelEvent) -> LabelEvent:
+    """``event`` with a plain label, or a ValueError naming what is wrong with it."""
+    if event.kind not in KINDS:
+        raise ValueError(f"event kind must be one of {KINDS}; got {event.kind!r}")
+    if not isinstance(event.item_id, str) or not event.item_id:
+        raise ValueError(f"event item_id must be a non-empty string; got {event.item_id!r}")
+    if not isinstance(event.annotator, str) or not event.annotator:
+        raise ValueError(f"event annotator must be a non-empty string; got {event.annotator!r}")
+    return LabelEvent(**{**event.as_dict(), "label": to_plain(event.label)})
+
+
+# ---------------------------------------------------------------------- votes
+
+
+def majority(labels: Iterable) -> tuple[Any, bool]:
+    """``(label, is_tie)``: the most frequent of ``labels``; ``(None, True)`` on a tie.
+
+    No labels at all gives ``(None, False)``.
+    """
+    counts = Counter(labels).most_common(2)
+    if not counts:
+        return None, False
+    if len(counts) > 1 and counts[0][1] == counts[1][1]:
+        return None, True
+    return counts[0][0], False
+
+
+class Tally:
+    """The state an event log adds up to: each annotator's current vote per item, and skips.
+
+    Fed incrementally with :meth:`apply`, so a session can pull only the
+    events appended since it last looked. A retraction takes back the latest
+    label of that item by the same annotator.
+    """
+
+    def __init__(self):
+        self._stacks: dict[tuple[str, str], list] = {}
+        self.votes: dict[str, dict[str, Any]] = {}  # item_id -> {annotator: label}
+        self.skips: dict[str, set[str]] = {}  # annotator -> skipped item_ids
+        self.last_seq = 0
+
+    def apply(self, events: Iterable[LabelEvent]) -> set[str]:
+        """Add ``events`` (in log order); returns the item ids whose state changed."""
+        changed: set[str] = set()
+        for e in events:
+            key = (e.item_id, e.annotator)
+            if e.kind == LABEL:
+                self._stacks.setdefault(key, []).append(e.label)
+                self.skips.get(e.annotator, set()).discard(e.item_id)
+            elif e.kind == RETRACT:
+                stack = self._stacks.get(key)
+                if stack:
+                    stack.pop()
+            elif e.kind == SKIP:
+                self.skips.setdefault(e.annotator, set()).add(e.item_id)
+            stack = self._stacks.get(key)
+            item_votes = self.votes.setdefault(e.item_id, {})
+            if stack:
+                item_votes[e.annotator] = stack[-1]
+            else:
+                item_votes.pop(e.annotator, None)
+            if not item_votes:
+                del self.votes[e.item_id]
+            changed.add(e.item_id)
+            self.last_seq = max(self.last_seq, e.seq)
+        return changed
+
+    def decision(self, item_id: str) -> tuple[Any, bool]:
+        """``(training label or None, is_tie)`` for one item: the majority of its votes."""
+        return majority(self.votes.get(item_id, {}).values())
+
+    def labels(self) -> dict[str, Any]:
+        """``{item_id: majority label}`` for every item with a decided vote (ties left out)."""
+        out = {}
+        for item_id, item_votes in self.votes.items():
+            label, tie = majority(item_votes.values())
+            if not tie:
+                out[item_id] = label
+        return out
+
+
+def replay(events) -> tuple[dict, set]:
+    """``({item_id: label}, {skipped item_id})`` after applying ``events`` in order.
+
+    The label of an item is the majority vote of its annotators (ties are left
+    out). An item counts as skipped if someone skipped it and nobody labeled it.
+    """
+    tally = Tally()
+    tally.apply(events)
+    labels = tally.labels()
+    skipped = set().union(*tally.skips.values()) if tally.skips else set()
+    return labels, skipped - set(tally.votes)
+
+
+# ---------------------------------------------------------------------- leases
+
+
+@dataclass(frozen=True)
+class LeaseRow:
+    """One slot on an item: held by ``annotator`` until ``expires``, or answered (``done``)."""
+
+    item_id: str
+    slot: int
+    annotator: str
+    expires: float
+    done: bool = False
+
+    def active(self, now: float) -> bool:
+        """Whether the slot is taken: answered, or leased and not yet expired."""
+        return self.done or self.expires > now
+
+
+def _plan_lease(rows: list[LeaseRow], annotator: str, need: int, now: float) -> int | None:
+    """The slot ``annotator`` may lease on an item with ``rows``, or None if the item is not free."""
+    for row in rows:
+        if row.annotator == annotator:
+            return None if row.done else row.slot  # renew one's own lease; never re-ask an answer
+    if sum(row.active(now) for row in rows) >= need:
+        return None
+    return _free_slot(rows, now)
+
+
+def _free_slot(rows: list[LeaseRow], now: float) -> int:
+    """The lowest slot that is empty or holds an expired, unanswered lease."""
+    by_slot = {row.slot: row for row in rows}
+    slot = 0
+    while slot in by_slot and by_slot[slot].active(now):
+        slot += 1
+    return slot
+
+
+def chunks(items: Iterable, size: int) -> Iterator[list]:
+    """``items`` in lists of ``size`` (the last may be shorter); reads lazily."""
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class LeaseBook:
+    """The lease operations a store provides inside one of its transactions.
+
+    The leasing rules (:func:`lease_items`, :func:`answer`) are written once
+    against this small interface and run the same on every back end.
+    """
+
+    def rows(self, item_ids: list[str]) -> dict[str, list[LeaseRow]]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def put(self, row: LeaseRow) -> None:  # pragma: no cover - interface
+        """Insert or replace the row of ``(row.item_id, row.slot)``."""
+        raise NotImplementedError
+
+    def drop(self, item_id: str, annotator: str, only_open: bool) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def drop_open_except(self, annotator: str, keep: set[str]) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+def lease_items(book: LeaseBook, annotator: str, candidates: Iterable[str], n: int, *, slots: int,
+                extra_slots: dict[str, int] | None, timeout: float, release_others: bool, now: float) -> list[str]:
+    """Lease the first ``n`` of ``candidates`` (most wanted first) still free for ``annotator``."""
+    extra_slots = extra_slots or {}
+    taken: list[str] = []
+    if n > 0:
+        for chunk in chunks(candidates, max(64, n)):
+            rows = book.rows(chunk)
+            for item_id in chunk:
+                slot = _plan_lease(rows.get(item_id, []), annotator, extra_slots.get(item_id, slots), now)
+                if slot is None:
+                    continue
+                book.put(LeaseRow(item_id, slot, annotator, now + timeout, False))
+                taken.append(item_id)
+                if len(taken) == n:
+                    break
+            if len(taken) == n:
+                break
+    if release_others:
+        book.drop_open_except(annotator, set(taken))
+    return taken
+
+
+def answer(book: LeaseBook, event: LabelEvent, now: float) -> None:
+    """Update the leases for a stored event: a label fills its slot, a retraction or skip frees it."""
+    if event.kind == LABEL:
+        rows = book.rows([event.item_id]).get(event.item_id, [])
+        mine = [row for row in rows if row.annotator == event.annotator]
+        slot = mine[0].slot if mine else _free_slot(rows, now)
+        book.put(LeaseRow(event.item_id, slot, event.annotator, 0.0, True))
+    else:
+        book.drop(event.item_id, event.annotator, only_open=event.kind == SKIP)
+
+
+class _MemoryLeaseBook(LeaseBook):
+    def __init__(self):
+        self.by_item: dict[str, dict[int, LeaseRow]] = {}
+        self.open_by_annotator: dict[str, set[str]] = {}
+
+    def rows(self, item_ids):
+        return {i: list(self.by_item[i].values()) for i in item_ids if i in self.by_item}
+
+    def put(self, row):
+        slots = self.by_item.setdefault(row.item_id, {})
+        old = slots.get(row.slot)
+        if old is not None:
+            self.open_by_annotator.get(old.annotator, set()).discard(row.item_id)
+        slots[row.slot] = row
+        if not row.done:
+            self.open_by_annotator.setdefault(row.annotator, set()).add(row.item_id)
+        else:
+            self.open_by_annotator.get(row.annotator, set()).discard(row.item_id)
+
+    def drop(self, item_id, annotator, only_open):
+        slots = self.by_item.get(item_id, {})
+        for slot, row in list(slots.items()):
+            if row.annotator == annotator and not (only_open and row.done):
+                del slots[slot]
+                self.open_by_annotator.get(annotator, set()).discard(item_id)
+
+    def drop_open_except(self, annotator, keep):
+        for item_id in list(self.open_by_annotator.get(annotator, set()) - keep):
+            self.drop(item_id, annotator, only_open=True)
+
+    def active(self, now):
+        return [row for slots in self.by_item.values() for row in slots.values()
+                if not row.done and row.expires > now]
+
+
 class MemoryStore:
-    """The log in a Python list: for notebooks, tests and simulations."""
+    """The log and the leases in Python objects: for notebooks, tests and simulations."""
 
     def __init__(self):
         self._events: list[LabelEvent] = []
+        self._book = _MemoryLeaseBook()
         self._lock = threading.Lock()
 
     def append(self, event: LabelEvent) -> LabelEvent:
         """Add ``event`` to the log; returns it with its sequence number."""
-        if event.kind not in KINDS:
-            raise ValueError(f"event kind must be one of {KINDS}; got {event.kind!r}")
+        return self.append_many([event])[0]
+
+    def append_many(self, events: list[LabelEvent]) -> list[LabelEvent]:
+        """Add ``events`` at once (all or none); returns them with their sequence numbers."""
+        checked = [check_event(e) for e in events]
+        stored = []
         with self._lock:
-            stored = LabelEvent(**{**event.as_dict(), "seq": len(self._events) + 1, "label": to_plain(event.label)})
-            self._events.append(stored)
+            now = time.time()
+            for e in checked:
+                e = LabelEvent(**{**e.as_dict(), "seq": len(self._events) + 1})
+                self._events.append(e)
+                answer(self._book, e, now)
+                stored.append(e)
         return stored
 
     def events(self, since: int = 0) -> list[LabelEvent]:
         """Every event with a sequence number above ``since``, in order."""
         with self._lock:
             return self._events[since:]
+
+    def lease(self, annotator: str, candidates: Iterable[str], n: int = 1, *, slots: int = 1,
+              extra_slots: dict[str, int] | None = None, timeout: float = DEFAULT_LEASE_TIMEOUT,
+              release_others: bool = True) -> list[str]:
+        """Lease the first ``n`` free items of ``candidates`` to ``annotator``; see :func:`lease_items`."""
+        with self._lock:
+            return lease_items(self._book, annotator, candidates, n, slots=slots, extra_slots=extra_slots,
+                               timeout=timeout, release_others=release_others, now=time.time())
+
+    def release(self, annotator: str, item_ids: Iterable[str] | None = None) -> None:
+        """Give back ``annotator``'s unanswered leases (all of them when ``item_ids`` is None)."""
+        with self._lock:
+            if item_ids is None:
+                self._book.drop_open_except(annotator, set())
+            else:
+                for item_id in item_ids:
+                    self._book.drop(item_id, annotator, only_open=True)
+
+    def leases(self) -> list[LeaseRow]:
+        """The leases held right now (unanswered, not expired)."""
+        with self._lock:
+            return self._book.active(time.time())
 
     def close(self) -> None:
         """Nothing to release."""
@@ -75,36 +364,29 @@ class MemoryStore:
         return f"MemoryStore({len(self._events)} events)"
 
 
-def open_store(store):
-    """``None`` -> a new :class:`MemoryStore`; a store object passes through."""
+def is_store(obj) -> bool:
+    """Whether ``obj`` offers what a Session needs from a store."""
+    return all(hasattr(obj, name) for name in ("append_many", "events", "lease", "release"))
+
+
+def open_store(store, *, create: bool = True):
+    """A store from what a user passes as ``store=``.
+
+    ``None`` -> a new :class:`MemoryStore`; a path (``"labels.db"``,
+    ``Path``) or ``"sqlite:///labels.db"`` -> a SQLite file; a
+    ``"postgresql://user@host/db"`` URL -> PostgreSQL; a store object passes
+    through. With ``create=False`` a store that does not exist yet is an error
+    instead of being made.
+    """
     if store is None:
         return MemoryStore()
-    if hasattr(store, "append") and hasattr(store, "events"):
+    if is_store(store):
         return store
+    if isinstance(store, (str, Path)):
+        from .sqlstore import SQLStore
+
+        return SQLStore(store, create=create)
     raise ValueError(
-        f"store must be None (labels in memory) or a store object; got {store!r}"
+        "store must be None (labels in memory), a SQLite file path such as 'labels.db', "
+        f"a 'postgresql://user@host/db' URL or a store object; got {store!r}"
     )
-
-
-def replay(events) -> tuple[dict, set]:
-    """``({item_id: label}, {skipped item_id})`` after applying ``events`` in order.
-
-    A retraction takes back the latest label of that item by the same annotator.
-    """
-    by_annotator: dict[tuple[str, str], list] = {}
-    skipped: set = set()
-    for e in events:
-        key = (e.item_id, e.annotator)
-        if e.kind == LABEL:
-            by_annotator.setdefault(key, []).append(e.label)
-            skipped.discard(e.item_id)
-        elif e.kind == RETRACT:
-            if by_annotator.get(key):
-                by_annotator[key].pop()
-        elif e.kind == SKIP:
-            skipped.add(e.item_id)
-    labels: dict = {}
-    for (item_id, _), stack in by_annotator.items():
-        if stack:
-            labels[item_id] = stack[-1]
-    return labels, skipped

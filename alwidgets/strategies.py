@@ -368,3 +368,6 @@ def max_std(learner, X, n_instances=1, random_state=None):
     _, std = learner.predict(X, return_std=True)
     scores = np.asarray(std, dtype=float).reshape(_n_rows(X), -1).mean(axis=1)
     return top_n(scores, n_instances), scores
+
+
+from . import diversity, transfer  # noqa: E402,F401  (they register more strategies)

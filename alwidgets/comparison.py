@@ -1,0 +1,624 @@
+"""Strategies racing on the same pool: the engine of classroom mode.
+
+A :class:`Comparison` gives every strategy its own :class:`~alwidgets.Session`
+over one pool, starting from the same initial labels, and lets a simulated
+oracle answer their queries from the true labels ``y``. Each :meth:`~Comparison.step`
+answers one query (or one mini-batch) per strategy, so the learning curves grow
+side by side and can be compared label for label. ``random`` always runs as the
+reference: :func:`labels_saved` says how many labels each strategy needed to
+reach a target score, against how many ``random`` needed.
+
+The oracle can lie: a fraction ``oracle_noise`` of its answers is flipped to a
+wrong class (for a regressor, replaced by another item's value). Which items
+are answered wrongly is drawn once from ``random_state``, so two runs with the
+same seed give the same result, and two strategies that ask the same item get
+the same answer.
+
+A person can race too: :meth:`Comparison.add_you` adds a ``"you"`` lane whose
+items are the person's own picks (:meth:`Comparison.pick`), on the same budget.
+
+This module imports no widget code; :class:`alwidgets.StrategyComparison` is the view.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from modAL.models.base import BaseCommittee, BaseLearner
+from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.utils import check_random_state
+from threadpoolctl import ThreadpoolController
+
+from . import strategies as _strategies
+from ._learners import make_committee
+from .session import Session
+
+__all__ = ["Comparison", "LabelsSaved", "labels_to_reach", "labels_saved", "REFERENCE", "YOU"]
+
+REFERENCE = "random"
+YOU = "you"
+MIN_STRATEGIES = 2
+MAX_STRATEGIES = 6
+DEFAULT_CLASSIFIER_STRATEGIES = ("random", "least_confident", "margin", "entropy")
+DEFAULT_REGRESSOR_STRATEGIES = ("random", "max_std")
+
+
+# ---------------------------------------------------------------------- labels saved
+
+
+@dataclass(frozen=True)
+class LabelsSaved:
+    """How many labels a strategy needed to reach ``target``, against the reference.
+
+    ``needed`` and ``reference_needed`` are None when that learner has not
+    reached the target yet. When only the reference has not, ``saved`` and
+    ``ratio`` are computed with the labels the reference has used so far and
+    ``lower_bound`` is True: the true saving is at least that.
+    """
+
+    strategy: str
+    target: float
+    needed: int | None
+    reference_needed: int | None
+    saved: int | None
+    ratio: float | None
+    lower_bound: bool = False
+
+    def describe(self) -> str:
+        """One line for a person: 'margin: 40 labels vs 95 for random (2.4x fewer)'."""
+        if self.needed is None:
+            return f"{self.strategy}: has not reached {self.target:.3f} yet"
+        if self.ratio is None:
+            return f"{self.strategy}: {self.needed} labels to reach {self.target:.3f}; random has not reached it"
+        at_least = "at least " if self.lower_bound else ""
+        reference = f"more than {self.needed + self.saved}" if self.lower_bound else str(self.reference_needed)
+        if self.saved < 0:
+            verdict = f"{self.needed / self.reference_needed:.1f}x more, {-self.saved} more labels"
+        else:
+            verdict = f"{at_least}{self.ratio:.1f}x fewer, {at_least}{self.saved} saved"
+        return f"{self.strategy}: {self.needed} labels vs {reference} for random ({verdict})"
+
+
+def labels_to_reach(history: Sequence[dict], target: float) -> int | None:
+    """The fewest labels at which a learning curve first scored ``target`` or better, or None."""
+    for entry in history:
+        score = entry.get("score")
+        if score is not None and np.isfinite(score) and score >= target:
+            return int(entry["n_labels"])
+    return None
+
+
+def _last_score(history: Sequence[dict]) -> float | None:
+    for entry in reversed(history):
+        if entry.get("score") is not None:
+            return float(entry["score"])
+    return None
+
+
+def _labels_used(history: Sequence[dict]) -> int:
+    return int(history[-1]["n_labels"]) if history else 0
+
+
+def labels_saved(curves: dict[str, Sequence[dict]], target: float | None = None,
+                 reference: str = REFERENCE) -> dict[str, LabelsSaved]:
+    """Labels each strategy needed to reach ``target``, compared with ``reference``.
+
+    Parameters
+    ----------
+    curves : dict of name -> history
+        Learning curves: lists of ``{"n_labels", "score"}`` as in ``Session.history``.
+    target : float, optional
+        The score to reach. Default: the reference's latest score, i.e. "how
+        many labels did each strategy need to do as well as random does with
+        all of its labels" (the measure of the MNIST article).
+    reference : str, default="random"
+        The curve the others are compared with.
+
+    Returns
+    -------
+    dict of name -> LabelsSaved, for every curve but the reference.
+    """
+    if reference not in curves:
+        raise ValueError(f"reference {reference!r} is not among the curves {list(curves)}; add a {reference!r} run")
+    ref_history = curves[reference]
+    if target is None:
+        target = _last_score(ref_history)
+        if target is None:
+            raise ValueError(f"the {reference!r} curve has no score yet, so there is no default target; pass target=")
+    target = float(target)
+    if not np.isfinite(target):
+        raise ValueError(f"target must be a finite score; got {target!r}")
+    ref_needed = labels_to_reach(ref_history, target)
+    out = {}
+    for name, history in curves.items():
+        if name == reference:
+            continue
+        needed = labels_to_reach(history, target)
+        saved = ratio = None
+        lower = False
+        if needed is not None:
+            ref_count = ref_needed
+            if ref_count is None:
+                # The reference has not got there with what it used so far: a lower bound.
+                ref_count, lower = _labels_used(ref_history), True
+                if ref_count <= needed:
+                    ref_count = None
+            if ref_count is not None:
+                saved = ref_count - needed
+                ratio = ref_count / needed if needed > 0 else float("inf")
+        out[name] = LabelsSaved(name, target, needed, ref_needed, saved, ratio, lower)
+    return out
+
+
+# ---------------------------------------------------------------------- the race
+
+
+_THREADPOOLS: ThreadpoolController | None = None
+
+
+def _blas_limit(n_threads: int | None):
+    """A context that limits BLAS to ``n_threads`` while small models fit (None: leave it alone).
+
+    Races fit many small models one after another; a multi-threaded BLAS
+    spin-waits between those tiny calls, and on a busy 2-core machine a
+    LogisticRegression fit on 30 points measured 87 ms with OpenBLAS's default
+    threads and 5 ms with one thread.
+    """
+    global _THREADPOOLS
+    if n_threads is None:
+        return contextlib.nullcontext()
+    if _THREADPOOLS is None:
+        _THREADPOOLS = ThreadpoolController()
+    return _THREADPOOLS.limit(limits=n_threads, user_api="blas")
+
+
+def _lane_seed(base: int, name: str) -> int:
+    """A seed per lane that depends on the race's seed and the lane's name only.
+
+    Adding or removing a strategy then leaves the other lanes' runs unchanged.
+    """
+    return (base + zlib.crc32(name.encode())) % (2**31 - 1)
+
+
+class Comparison:
+    """Several query strategies racing on the same pool with a simulated oracle.
+
+    Parameters
+    ----------
+    model : scikit-learn estimator
+        Cloned once per strategy (committee strategies get
+        ``alw.make_committee(model, n_members)``).
+    X : array-like of shape (n_items, n_features)
+        The pool.
+    y : array-like of shape (n_items,)
+        The true labels; the oracle answers from them.
+    strategies : sequence of str, optional
+        2 to 6 strategy names. ``"random"`` is the reference and is added in
+        front when missing (so at most 5 others). Default: random,
+        least_confident, margin and entropy for a classifier; random and
+        max_std for a regressor.
+    X_test, y_test : array-like, optional
+        Held-out set for the learning curves. Default: the whole pool with its
+        true labels.
+    n_initial : int, optional
+        Labels every strategy starts with (the same items for all), drawn at
+        random with one item per class first. Default: one per class for a
+        classifier, 2 for a regressor.
+    random_state : int or None
+        Seeds the initial labels, the oracle's mistakes, the random strategy
+        and the committees: the same seed gives the same race.
+    budget : int, default=50
+        Labels each strategy may ask for beyond the initial ones.
+    batch_size : int, default=1
+        Labels asked per strategy per step (a mini-batch).
+    oracle_noise : float, default=0.0
+        Fraction of answers flipped to a wrong class, in [0, 1].
+    n_members : int, default=5
+        Committee size for committee strategies.
+    scoring : str or callable, optional
+        Passed to every Session.
+    blas_threads : int or None, default=1
+        BLAS threads while a step fits its small models: one is much faster
+        for small problems on a busy machine; None leaves the setting alone.
+    """
+
+    def __init__(
+        self,
+        model,
+        X,
+        y,
+        strategies: Sequence[str] | None = None,
+        X_test=None,
+        y_test=None,
+        n_initial: int | None = None,
+        random_state=None,
+        budget: int = 50,
+        batch_size: int = 1,
+        oracle_noise: float = 0.0,
+        n_members: int = 5,
+        scoring=None,
+        blas_threads: int | None = 1,
+    ):
+        if isinstance(model, (BaseLearner, BaseCommittee)):
+            raise TypeError(
+                f"model must be a plain scikit-learn estimator, not a modAL learner ({type(model).__name__}): "
+                "each strategy races with its own clone, and committees are built for the strategies that need "
+                "one. Pass e.g. LogisticRegression()"
+            )
+        if not (hasattr(model, "fit") and hasattr(model, "get_params")):
+            raise TypeError(
+                "model must be a scikit-learn estimator (each strategy races with its own clone); "
+                f"got {type(model).__name__}. Pass e.g. LogisticRegression(), not a modAL learner"
+            )
+        if not (is_classifier(model) or is_regressor(model)):
+            raise TypeError(f"model must be a scikit-learn classifier or regressor; got {type(model).__name__}")
+        self.model = model
+        self.is_classifier = bool(is_classifier(model))
+        self.X = _check_X(X)
+        self.n_pool = self.X.shape[0] if hasattr(self.X, "shape") else len(self.X)
+        self.y = _check_y(y, self.n_pool, self.is_classifier)
+        self.classes = np.unique(self.y) if self.is_classifier else None
+        if self.is_classifier and len(self.classes) < 2:
+            raise ValueError(f"y holds a single class ({self.classes[0]!r}); a classifier needs at least two")
+        self.strategy_names = _check_strategies(strategies, self.is_classifier)
+        if (X_test is None) != (y_test is None):
+            raise ValueError("X_test and y_test go together: give both, or neither to score on the whole pool")
+        self.X_test = self.X if X_test is None else X_test
+        self.y_test = self.y if y_test is None else np.asarray(y_test)
+        self.n_initial = self._check_n_initial(n_initial)
+        self.budget = budget
+        self.batch_size = batch_size
+        self.oracle_noise = oracle_noise
+        if isinstance(n_members, bool) or not isinstance(n_members, (int, np.integer)) or n_members < 2:
+            raise ValueError(f"n_members must be an integer of at least 2; got {n_members!r}")
+        self.n_members = int(n_members)
+        self.scoring = scoring
+        self.random_state = random_state
+        self.blas_threads = None if blas_threads is None else _check_int(blas_threads, "blas_threads", 1)
+
+        rng = check_random_state(random_state)
+        self._base_seed = int(rng.randint(0, 2**31 - 1))
+        self.initial = self._draw_initial(rng)
+        self._flip_rank, self._wrong = self._draw_mistakes(rng)
+        self._you_rng = check_random_state(_lane_seed(self._base_seed, YOU))
+        self._candidates: list[int] = []
+
+        self.sessions: dict[str, Session] = {}
+        for name in self.strategy_names:
+            self.sessions[name] = self._new_session(name, name)  # validates strategy vs model before any fit
+        self.wrong_answers = dict.fromkeys(self.sessions, 0)
+        self.step_seconds: dict[str, list[float]] = {name: [] for name in self.sessions}
+        self.n_steps = 0
+        self._lock = threading.RLock()  # the strategies' lanes
+        self._you_lock = threading.RLock()  # the person's lane, so a pick never waits for a step
+        with _blas_limit(self.blas_threads):
+            for session in self.sessions.values():
+                session.teach(self.initial, [self.y[i] for i in self.initial])
+
+    # ------------------------------------------------------------------ settings
+
+    @property
+    def budget(self) -> int:
+        """Labels each strategy may ask beyond the initial ones; can be raised during a race."""
+        return self._budget
+
+    @budget.setter
+    def budget(self, value: int) -> None:
+        value = _check_int(value, "budget", 1)
+        room = self.n_pool - self.n_initial
+        if value > room:
+            raise ValueError(
+                f"budget {value} is larger than the unlabeled pool ({room} items after {self.n_initial} initial labels)"
+            )
+        self._budget = value
+
+    @property
+    def batch_size(self) -> int:
+        """Labels each strategy asks per step."""
+        return self._batch_size
+
+    @batch_size.setter
+    def batch_size(self, value: int) -> None:
+        self._batch_size = _check_int(value, "batch_size", 1)
+
+    @property
+    def oracle_noise(self) -> float:
+        """Fraction of the pool the oracle answers wrongly; can change during a race."""
+        return self._oracle_noise
+
+    @oracle_noise.setter
+    def oracle_noise(self, value: float) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise TypeError(f"oracle_noise must be a number between 0 and 1; got {value!r}")
+        value = float(value)
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"oracle_noise must be between 0 (always right) and 1 (always wrong); got {value}")
+        self._oracle_noise = value
+
+    @property
+    def names(self) -> list[str]:
+        """The lanes, in display order: the strategies, then "you" once added."""
+        return list(self.sessions)
+
+    # ------------------------------------------------------------------ the oracle
+
+    def answer(self, idx: int):
+        """The simulated oracle's answer for pool item ``idx`` at the current noise level."""
+        idx = int(idx)
+        if self._flip_rank[idx] < round(self._oracle_noise * self.n_pool):
+            return self._wrong[idx]
+        return self.y[idx]
+
+    def is_wrong(self, idx: int) -> bool:
+        """Whether the oracle currently answers item ``idx`` wrongly."""
+        return bool(self._flip_rank[int(idx)] < round(self._oracle_noise * self.n_pool))
+
+    # ------------------------------------------------------------------ racing
+
+    def used(self, name: str) -> int:
+        """Labels lane ``name`` has asked for beyond the initial ones."""
+        return self._session(name).n_labeled - self.n_initial
+
+    def remaining(self, name: str) -> int:
+        """Labels lane ``name`` may still ask for."""
+        session = self._session(name)
+        return max(0, min(self._budget - self.used(name), len(session.unlabeled)))
+
+    @property
+    def done(self) -> bool:
+        """Whether every strategy has spent its budget (the "you" lane is not waited for)."""
+        return all(self.remaining(name) == 0 for name in self.strategy_names)
+
+    def step(self) -> dict[str, list[int]]:
+        """Each strategy asks one query (or one mini-batch), the oracle answers, each learner is taught.
+
+        Returns the pool indices each strategy asked; empty once the budget is spent.
+        """
+        asked: dict[str, list[int]] = {}
+        with self._lock, _blas_limit(self.blas_threads):
+            for name in self.strategy_names:
+                n = min(self._batch_size, self.remaining(name))
+                if n <= 0:
+                    continue
+                session = self.sessions[name]
+                start = time.perf_counter()
+                picks = session.query(n)
+                if not picks:
+                    continue
+                answers = [self.answer(i) for i in picks]
+                session.teach(picks, answers)
+                self.step_seconds[name].append(time.perf_counter() - start)
+                self.wrong_answers[name] += sum(self.is_wrong(i) for i in picks)
+                asked[name] = picks
+            if asked:
+                self.n_steps += 1
+        return asked
+
+    def run(self, n_steps: int | None = None, progress: Callable[[int, int], None] | None = None) -> dict:
+        """Take ``n_steps`` steps (default: until the budget is spent); returns :attr:`curves`.
+
+        ``progress(done, total)`` is called after each step.
+        """
+        total = self.steps_left() if n_steps is None else _check_int(n_steps, "n_steps", 0)
+        for done in range(1, total + 1):
+            if not self.step():
+                break
+            if progress is not None:
+                progress(done, total)
+        return self.curves
+
+    def steps_left(self) -> int:
+        """Steps until every strategy has spent its budget."""
+        most = max(self.remaining(name) for name in self.strategy_names)
+        return -(-most // self._batch_size)
+
+    def next_query(self, name: str) -> list[int]:
+        """The items lane ``name`` will ask next (what a plot rings); empty when its budget is spent."""
+        n = min(self._batch_size, self.remaining(name))
+        if name == YOU or n <= 0:
+            return []
+        with self._lock, _blas_limit(self.blas_threads):
+            return self.sessions[name].query(n)
+
+    @property
+    def curves(self) -> dict[str, list[dict]]:
+        """Learning curve of every lane: ``{name: session.history}``."""
+        return {name: session.history for name, session in list(self.sessions.items())}
+
+    def labels_saved(self, target: float | None = None) -> dict[str, LabelsSaved]:
+        """Labels each lane needed to reach ``target``, against ``random`` (see :func:`labels_saved`)."""
+        return labels_saved(self.curves, target)
+
+    def scores(self) -> dict[str, float | None]:
+        """The latest held-out score of every lane."""
+        return {name: _last_score(session.history) for name, session in list(self.sessions.items())}
+
+    # ------------------------------------------------------------------ "you vs the strategies"
+
+    def add_you(self) -> Session:
+        """Add the person's own lane (once): same model, same initial labels, same budget."""
+        with self._you_lock:
+            if YOU not in self.sessions:
+                session = self._new_session(YOU, REFERENCE)
+                with _blas_limit(self.blas_threads):
+                    session.teach(self.initial, [self.y[i] for i in self.initial])
+                self.sessions[YOU] = session
+                self.wrong_answers[YOU] = 0
+                self.step_seconds[YOU] = []
+            return self.sessions[YOU]
+
+    def candidates(self, k: int = 12) -> list[int]:
+        """``k`` unlabeled items the person may choose from, drawn at random and kept until picked.
+
+        A picked item is replaced by a fresh one, so the numbers on the plot
+        stay put while the person thinks.
+        """
+        k = _check_int(k, "k", 1)
+        session = self.add_you()
+        with self._you_lock:
+            labeled = set(session.labels)
+            self._candidates = [i for i in self._candidates if i not in labeled][:k]
+            free = np.setdiff1d(session.unlabeled, self._candidates)
+            need = min(k - len(self._candidates), len(free))
+            if need > 0:
+                self._candidates += [int(i) for i in self._you_rng.choice(free, size=need, replace=False)]
+            return list(self._candidates)
+
+    def pick(self, idx: int):
+        """The person asks for pool item ``idx``: the oracle answers and the "you" learner is taught.
+
+        Returns the oracle's answer.
+        """
+        session = self.add_you()
+        if isinstance(idx, (bool, np.bool_)) or not isinstance(idx, (int, np.integer)):
+            raise TypeError(f"idx must be an integer pool index; got {idx!r}")
+        idx = int(idx)
+        if not 0 <= idx < self.n_pool:
+            raise IndexError(f"idx {idx} is out of range for a pool of {self.n_pool} items")
+        if idx in session.labels:
+            raise ValueError(f"item {idx} is already labeled in your lane; pick another")
+        if self.remaining(YOU) <= 0:
+            raise ValueError(f"your budget of {self._budget} labels is spent")
+        label = self.answer(idx)
+        start = time.perf_counter()
+        with self._you_lock, _blas_limit(self.blas_threads):
+            session.teach(idx, label)
+        self.step_seconds[YOU].append(time.perf_counter() - start)
+        self.wrong_answers[YOU] += int(self.is_wrong(idx))
+        return label
+
+    # ------------------------------------------------------------------ internals
+
+    def _session(self, name: str) -> Session:
+        try:
+            return self.sessions[name]
+        except KeyError:
+            raise KeyError(f"no lane named {name!r}; lanes are {list(self.sessions)}") from None
+
+    def _new_session(self, name: str, strategy: str) -> Session:
+        seed = _lane_seed(self._base_seed, name)
+        spec = _strategies.get(strategy)
+        if spec.needs_committee:
+            learner = make_committee(self.model, n_members=self.n_members, random_state=seed)
+        else:
+            learner = clone(self.model)
+        session = Session(
+            learner,
+            self.X,
+            strategy=strategy,
+            X_test=self.X_test,
+            y_test=self.y_test,
+            random_state=seed,
+            classes=self.classes,
+            scoring=self.scoring,
+            annotator=name,
+            item_ids=[str(i) for i in range(self.n_pool)],
+        )
+        problem = spec.problem(session.learner)
+        if problem:
+            raise ValueError(f"strategy {strategy!r} cannot race with this model: {problem}")
+        return session
+
+    def _check_n_initial(self, n_initial) -> int:
+        if n_initial is None:
+            return len(self.classes) if self.is_classifier else 2
+        n_initial = _check_int(n_initial, "n_initial", 1)
+        if n_initial >= self.n_pool:
+            raise ValueError(f"n_initial {n_initial} leaves nothing to ask in a pool of {self.n_pool} items")
+        return n_initial
+
+    def _draw_initial(self, rng) -> list[int]:
+        """``n_initial`` items at random, one of each class first (for classifiers)."""
+        chosen: list[int] = []
+        if self.is_classifier:
+            for c in rng.permutation(self.classes)[: self.n_initial]:
+                chosen.append(int(rng.choice(np.flatnonzero(self.y == c))))
+        rest = np.setdiff1d(np.arange(self.n_pool), chosen)
+        extra = rng.choice(rest, size=self.n_initial - len(chosen), replace=False)
+        return chosen + [int(i) for i in extra]
+
+    def _draw_mistakes(self, rng):
+        """For each item, its rank in the order items turn wrong as noise grows, and its wrong answer."""
+        flip_rank = np.empty(self.n_pool, dtype=int)
+        flip_rank[rng.permutation(self.n_pool)] = np.arange(self.n_pool)
+        if self.is_classifier:
+            codes = np.searchsorted(self.classes, self.y)
+            shift = rng.randint(1, len(self.classes), size=self.n_pool)  # never 0: always a different class
+            wrong = self.classes[(codes + shift) % len(self.classes)]
+        else:
+            other = (np.arange(self.n_pool) + rng.randint(1, self.n_pool, size=self.n_pool)) % self.n_pool
+            wrong = self.y[other]
+        return flip_rank, wrong
+
+    def __repr__(self) -> str:
+        used = ", ".join(f"{name}={self.used(name)}" for name in self.sessions)
+        return f"Comparison({used}; budget={self._budget}, batch_size={self._batch_size}, noise={self._oracle_noise})"
+
+
+# ---------------------------------------------------------------------- validation
+
+
+def _check_int(value, name: str, minimum: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer; got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}; got {value}")
+    return int(value)
+
+
+def _check_X(X):
+    if X is None:
+        raise ValueError("X is required: the pool, an array of shape (n_items, n_features)")
+    if hasattr(X, "iloc") or hasattr(X, "toarray"):
+        return X
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(
+            f"X must be 2-D (n_items, n_features); got shape {X.shape}. Flatten images with X.reshape(len(X), -1)"
+        )
+    return X
+
+
+def _check_y(y, n_pool: int, classifier: bool) -> np.ndarray:
+    if y is None:
+        raise ValueError("y is required: the true labels the simulated oracle answers from")
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != n_pool:
+        raise ValueError(f"y must hold one label per pool item ({n_pool}); got shape {y.shape}")
+    if not classifier and not np.isfinite(y.astype(float)).all():
+        raise ValueError("y holds NaN or infinite values; the oracle needs a true value for every item")
+    return y
+
+
+def _check_strategies(strategies, classifier: bool) -> list[str]:
+    if strategies is None:
+        return list(DEFAULT_CLASSIFIER_STRATEGIES if classifier else DEFAULT_REGRESSOR_STRATEGIES)
+    if isinstance(strategies, str):
+        raise TypeError(f"strategies must be a list of names, e.g. ['random', {strategies!r}]; got a string")
+    names = list(strategies)
+    for name in names:
+        if name == YOU:
+            raise ValueError(f"{YOU!r} is the person's own lane, not a strategy; use add_you() or the widget's mode")
+        _strategies.get(name)  # unknown names fail here, listing the known ones
+    if len(set(names)) != len(names):
+        raise ValueError(f"strategies holds a name twice: {names}")
+    if not MIN_STRATEGIES <= len(names) <= MAX_STRATEGIES:
+        raise ValueError(
+            f"strategies must name {MIN_STRATEGIES} to {MAX_STRATEGIES} strategies to race; got {len(names)} "
+            f"({names}), e.g. ['random', 'margin', 'entropy']"
+        )
+    if REFERENCE not in names:
+        if len(names) == MAX_STRATEGIES:
+            raise ValueError(
+                f"{REFERENCE!r} is the reference every strategy is measured against and is added when missing; "
+                f"with it there would be {len(names) + 1} panels: pass at most {MAX_STRATEGIES - 1} others"
+            )
+        names.insert(0, REFERENCE)
+    return names
+

@@ -1,0 +1,365 @@
+"""A labeling campaign described in a small TOML file, for the dashboard and ``python -m alwidgets serve``.
+
+::
+
+    title = "Digits"
+
+    [data]
+    source = "mnist"            # "mnist" (bundled), "images" (a folder) or "csv" (a text column)
+    # path = "photos/"          # images: the folder; csv: the file (relative to this config file)
+    # text_column = "text"      # csv: the column to label
+    # id_column = "id"          # csv: a column of unique ids (default: a hash of each text)
+    # limit = 1000              # label only the first N items
+
+    [labels]
+    # classes = ["cat", "dog"]  # required for images and csv; mnist: a subset of 0-9
+
+    [model]
+    estimator = "logistic_regression"   # or "random_forest", "naive_bayes", "committee"
+    strategy = "margin"                 # a name from alw.strategies.available()
+    random_state = 0
+
+    [store]
+    url = "labels/labels.db"    # a SQLite file (relative to this config file) or "postgresql://..."
+    overlap = 1                 # annotators per item
+    lease_timeout = 600         # seconds before an unanswered item returns to the pool
+    refresh_every = 10          # refit after this many labels of other annotators
+
+Relative paths are relative to the config file's folder; for the built-in
+default config (no file), to the working folder. Every mistake is reported
+with the key it is about, before anything is loaded or written.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+__all__ = ["Campaign", "Config", "ConfigError", "build_campaign", "default_config", "load_config"]
+
+SOURCES = ("mnist", "images", "csv")
+ESTIMATORS = ("logistic_regression", "random_forest", "naive_bayes", "committee")
+DEFAULT_STORE = "labels/labels.db"
+ENV_CONFIG = "ALW_CONFIG"  # path of the TOML file the dashboard reads
+ENV_WORKDIR = "ALW_WORKDIR"  # where relative paths of the default config point
+
+_SCHEMA: dict[str, dict[str, tuple]] = {
+    # section -> key -> accepted Python types
+    "": {"title": (str,)},
+    "data": {"source": (str,), "path": (str,), "text_column": (str,), "id_column": (str,), "limit": (int,)},
+    "labels": {"classes": (list,)},
+    "model": {"estimator": (str,), "strategy": (str,), "random_state": (int,)},
+    "store": {"url": (str,), "overlap": (int,), "lease_timeout": (int, float), "refresh_every": (int,)},
+}
+
+
+class ConfigError(ValueError):
+    """The campaign config has a mistake; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """A labeling campaign: what to label, with which model and strategy, and where labels go."""
+
+    title: str = "Label digits"
+    source: str = "mnist"
+    path: Path | None = None
+    text_column: str | None = None
+    id_column: str | None = None
+    limit: int | None = None
+    classes: list | None = None
+    estimator: str = "logistic_regression"
+    strategy: str = "margin"
+    random_state: int = 0
+    store: str = DEFAULT_STORE
+    overlap: int = 1
+    lease_timeout: float = 600.0
+    refresh_every: int = 10
+    origin: str = "the default config"  # where it came from, for error messages
+
+    def store_target(self) -> str:
+        """The ``store=`` argument for a Session: an absolute file path or a database URL."""
+        return self.store
+
+
+def _where(section: str, key: str) -> str:
+    return f"{section}.{key}" if section else key
+
+
+def load_config(path=None, *, workdir=None) -> Config:
+    """The campaign in the TOML file ``path``; without one, the built-in default (bundled MNIST).
+
+    Raises :class:`ConfigError` naming the key of any mistake.
+    """
+    if path is None:
+        return default_config(workdir)
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"config file {str(path)!r} does not exist")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {error}") from None
+    return config_from_dict(raw, base=path.resolve().parent, origin=f"config file {str(path)!r}")
+
+
+def default_config(workdir=None) -> Config:
+    """Bundled MNIST digits, margin sampling, a SQLite store in ``<workdir>/labels/labels.db``."""
+    base = Path(workdir or os.environ.get(ENV_WORKDIR) or os.getcwd()).resolve()
+    return config_from_dict({}, base=base, origin="the default config")
+
+
+def config_from_dict(raw: dict, *, base: Path, origin: str = "config") -> Config:
+    """Check ``raw`` (the parsed TOML) against the schema; relative paths are resolved against ``base``."""
+    values: dict = {}
+    for section, entries in raw.items():
+        if section in _SCHEMA and section and isinstance(entries, dict):
+            items = entries.items()
+        elif not isinstance(entries, dict) and section in _SCHEMA[""]:
+            items = [(section, entries)]
+            section = ""
+        else:
+            known = sorted([k for k in _SCHEMA if k] + list(_SCHEMA[""]))
+            raise ConfigError(f"{origin}: unknown key {section!r}; the known keys and sections are {known}")
+        for key, value in items:
+            if key not in _SCHEMA[section]:
+                raise ConfigError(
+                    f"{origin}: unknown key {_where(section, key)!r}; "
+                    f"[{section}] knows {sorted(_SCHEMA[section])}"
+                )
+            types = _SCHEMA[section][key]
+            if isinstance(value, bool) or not isinstance(value, types):
+                names = " or ".join(t.__name__ for t in types)
+                raise ConfigError(f"{origin}: {_where(section, key)} must be a {names}; got {value!r}")
+            values[_where(section, key)] = value
+
+    def get(key, default=None):
+        return values.get(key, default)
+
+    source = get("data.source", "mnist")
+    if source not in SOURCES:
+        raise ConfigError(f"{origin}: data.source must be one of {list(SOURCES)}; got {source!r}")
+    path = get("data.path")
+    if source == "mnist":
+        if path is not None:
+            raise ConfigError(f"{origin}: data.path is not used with data.source = 'mnist' (the digits are bundled)")
+        for key in ("data.text_column", "data.id_column"):
+            if get(key) is not None:
+                raise ConfigError(f"{origin}: {key} is only for data.source = 'csv'")
+    else:
+        if path is None:
+            what = "the folder of images" if source == "images" else "the CSV file"
+            raise ConfigError(f"{origin}: data.path is required for data.source = {source!r}: {what}")
+        path = (base / Path(path).expanduser()).resolve()
+        if source == "images" and not path.is_dir():
+            raise ConfigError(f"{origin}: data.path {str(path)!r} is not a folder of images")
+        if source == "csv" and not path.is_file():
+            raise ConfigError(f"{origin}: data.path {str(path)!r} is not a file")
+    if source == "csv" and get("data.text_column") is None:
+        raise ConfigError(f"{origin}: data.text_column is required for data.source = 'csv': the column to label")
+    if source == "images":
+        for key in ("data.text_column", "data.id_column"):
+            if get(key) is not None:
+                raise ConfigError(f"{origin}: {key} is only for data.source = 'csv'")
+    limit = get("data.limit")
+    if limit is not None and limit < 1:
+        raise ConfigError(f"{origin}: data.limit must be at least 1; got {limit}")
+
+    classes = get("labels.classes")
+    if classes is not None:
+        if len(classes) < 2 or not all(isinstance(c, (str, int)) and not isinstance(c, bool) for c in classes):
+            raise ConfigError(f"{origin}: labels.classes must list at least two labels (strings or integers); "
+                              f"got {classes!r}")
+        if len(set(map(str, classes))) != len(classes):
+            raise ConfigError(f"{origin}: labels.classes has repeated labels: {classes!r}")
+        if source == "mnist" and not set(classes) <= set(range(10)):
+            raise ConfigError(f"{origin}: labels.classes for mnist must be digits among 0-9; got {classes!r}")
+    elif source != "mnist":
+        raise ConfigError(f"{origin}: labels.classes is required for data.source = {source!r}, "
+                          "e.g. classes = [\"cat\", \"dog\"]")
+
+    estimator = get("model.estimator", "logistic_regression")
+    if estimator not in ESTIMATORS:
+        raise ConfigError(f"{origin}: model.estimator must be one of {list(ESTIMATORS)}; got {estimator!r}")
+    strategy = get("model.strategy", "margin")
+    from . import strategies
+
+    try:
+        found = strategies.get(strategy)
+        found.check(_example_learner(estimator))
+    except ValueError as error:
+        raise ConfigError(f"{origin}: model.strategy: {error}") from None
+
+    store = get("store.url", DEFAULT_STORE)
+    if "://" not in store:
+        store = str((base / Path(store).expanduser()).resolve())
+    overlap = get("store.overlap", 1)
+    if overlap < 1:
+        raise ConfigError(f"{origin}: store.overlap must be at least 1; got {overlap}")
+    lease_timeout = float(get("store.lease_timeout", 600.0))
+    if not np.isfinite(lease_timeout) or lease_timeout <= 0:
+        raise ConfigError(f"{origin}: store.lease_timeout must be a positive number of seconds; got {lease_timeout}")
+    refresh_every = get("store.refresh_every", 10)
+    if refresh_every < 1:
+        raise ConfigError(f"{origin}: store.refresh_every must be at least 1; got {refresh_every}")
+    default_title = {"mnist": "Label digits", "images": "Label images", "csv": "Label texts"}[source]
+    return Config(
+        title=get("title", default_title), source=source, path=path, text_column=get("data.text_column"),
+        id_column=get("data.id_column"), limit=limit, classes=list(classes) if classes is not None else None,
+        estimator=estimator, strategy=strategy, random_state=get("model.random_state", 0), store=store,
+        overlap=overlap, lease_timeout=lease_timeout, refresh_every=refresh_every, origin=origin,
+    )
+
+
+def _example_learner(estimator: str):
+    """An unfitted learner of the chosen kind, to check the strategy suits it."""
+    from ._learners import wrap
+
+    return wrap(make_estimator(estimator, text=False, random_state=0))
+
+
+def make_estimator(name: str, *, text: bool, random_state=0):
+    """A fresh scikit-learn model (or modAL committee) for the campaign; texts get a TF-IDF front."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import MultinomialNB
+
+    from ._learners import make_committee
+
+    if name == "logistic_regression":
+        model = LogisticRegression(max_iter=1000)
+    elif name == "random_forest":
+        model = RandomForestClassifier(n_estimators=100, random_state=random_state)
+    elif name == "naive_bayes":
+        model = MultinomialNB()
+    elif name == "committee":
+        base = LogisticRegression(max_iter=1000)
+        if text:
+            base = _text_pipeline(base)
+        return make_committee(base, n_members=5, random_state=random_state)
+    else:
+        raise ConfigError(f"model.estimator must be one of {list(ESTIMATORS)}; got {name!r}")
+    return _text_pipeline(model) if text else model
+
+
+def _text_pipeline(model):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(TfidfVectorizer(sublinear_tf=True, min_df=1), model)
+
+
+@dataclass
+class Campaign:
+    """The data and model of a campaign, loaded once per kernel; :meth:`session` gives each annotator theirs."""
+
+    config: Config
+    X_pool: object
+    item_ids: list[str]
+    classes: list
+    X_test: object = None
+    y_test: object = None
+    images: object = None  # pictures (array) or image file paths, for the image view
+    texts: object = None
+    name: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    @property
+    def is_text(self) -> bool:
+        return self.texts is not None
+
+    def session(self, annotator: str, store=None):
+        """A Session for ``annotator`` on the campaign's store (or ``store``, e.g. an open store to share)."""
+        from .session import Session
+
+        cfg = self.config
+        return Session(
+            make_estimator(cfg.estimator, text=self.is_text, random_state=cfg.random_state),
+            self.X_pool,
+            strategy=cfg.strategy,
+            X_test=self.X_test,
+            y_test=self.y_test,
+            store=store if store is not None else cfg.store_target(),
+            random_state=cfg.random_state,
+            classes=self.classes,
+            annotator=annotator,
+            item_ids=self.item_ids,
+            overlap=cfg.overlap,
+            lease_timeout=cfg.lease_timeout,
+            refresh_every=cfg.refresh_every,
+        )
+
+
+def build_campaign(config: Config) -> Campaign:
+    """Load the campaign's data (and check it) without touching the store.
+
+    Errors name the config key they come from: a CSV without the text column,
+    a folder with a file that is not an image, ids that repeat.
+    """
+    from . import datasets
+
+    if config.source == "mnist":
+        data = datasets.load_mnist()
+        keep = np.arange(len(data.y))
+        if config.classes is not None:
+            keep = keep[np.isin(data.y, config.classes)]
+        ids = np.array([f"mnist-{i}" for i in range(len(data.y))], dtype=object)
+        rng = np.random.RandomState(config.random_state)
+        keep = keep[rng.permutation(len(keep))]
+        n_test = len(keep) // 4
+        test, pool = keep[:n_test], keep[n_test:]
+        if config.limit is not None:
+            pool = pool[: config.limit]
+        classes = list(config.classes) if config.classes is not None else list(range(10))
+        return Campaign(config=config, X_pool=data.X[pool], item_ids=list(ids[pool]), classes=classes,
+                        X_test=data.X[test], y_test=data.y[test], images=data.images[pool], name="MNIST digits")
+    if config.source == "images":
+        try:
+            data = datasets.load_images(config.path)
+        except (ValueError, FileNotFoundError) as error:
+            raise ConfigError(f"{config.origin}: data.path: {error}") from None
+        n = len(data.X) if config.limit is None else min(config.limit, len(data.X))
+        files = [str(config.path / name) for name in data.filenames[:n]]
+        return Campaign(config=config, X_pool=data.X[:n], item_ids=list(data.filenames[:n]),
+                        classes=list(config.classes), images=files, name=config.path.name)
+    try:
+        data = datasets.load_csv(config.path, config.text_column)
+    except ValueError as error:
+        message = str(error).replace("text_column", "data.text_column")
+        raise ConfigError(f"{config.origin}: {message}") from None
+    n = len(data.X) if config.limit is None else min(config.limit, len(data.X))
+    ids = None
+    if config.id_column is not None:
+        import pandas as pd
+
+        frame = pd.read_csv(config.path, usecols=lambda c: c == config.id_column)
+        if config.id_column not in frame.columns:
+            raise ConfigError(f"{config.origin}: data.id_column {config.id_column!r} is not a column of "
+                              f"{config.path.name}")
+        ids = frame[config.id_column].astype(str).tolist()[:n]
+        if len(set(ids)) != len(ids):
+            raise ConfigError(f"{config.origin}: data.id_column {config.id_column!r} has repeated ids; "
+                              "each row needs its own")
+    if ids is None:
+        from .session import content_ids
+
+        ids = content_ids(data.X[:n])
+    return Campaign(config=config, X_pool=data.X[:n], item_ids=ids, classes=list(config.classes),
+                    texts=data.texts[:n], name=config.path.stem)
+
+
+def with_store(config: Config, store: str) -> Config:
+    """``config`` with another store (e.g. a test's temporary file)."""
+    return replace(config, store=store)

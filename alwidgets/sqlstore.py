@@ -1,0 +1,464 @@
+"""Label stores in SQL databases: a SQLite file, or a PostgreSQL server for teams.
+
+Three tables, all prefixed ``alw_`` so they can live in a shared database:
+
+``alw_events``
+    The append-only log (seq, item_id, kind, label as JSON text, annotator,
+    time, strategy, model_version). Rows are only ever inserted.
+``alw_leases``
+    One row per taken slot of an item: who holds it, until when, and whether
+    it is answered. ``(item_id, slot)`` and ``(item_id, annotator)`` are
+    unique, so the database itself refuses to give one slot to two people.
+``alw_meta``
+    Marks the database as an alwidgets store and records its schema version.
+
+Every write is one short transaction, and writes are serialized (SQLite:
+``BEGIN IMMEDIATE``; PostgreSQL: a transaction-level advisory lock), so
+sequence numbers become visible in order and a reader that asks for events
+``since`` a number never misses one. SQLite runs in WAL mode with
+``synchronous=FULL``: once :meth:`SQLStore.append_many` returns, the label is
+on disk and survives a kill -9 of the process or a power cut.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Double,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+    and_,
+    create_engine,
+    delete,
+    event,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
+
+from .store import (
+    DEFAULT_LEASE_TIMEOUT,
+    LabelEvent,
+    LeaseBook,
+    LeaseRow,
+    StoreError,
+    answer,
+    check_event,
+    lease_items,
+)
+
+__all__ = ["SQLStore", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1
+_PG_LOCK_KEY = 0x616C77  # "alw": the advisory lock that serializes writes to one PostgreSQL store
+_SQLITE_BUSY_SECONDS = 60.0
+_PG_CONNECT_TIMEOUT = 5
+
+_metadata = MetaData()
+events_table = Table(
+    "alw_events",
+    _metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("label", Text, nullable=True),
+    Column("annotator", Text, nullable=False),
+    Column("time", Double, nullable=False),
+    Column("strategy", Text, nullable=False, default=""),
+    Column("model_version", Integer, nullable=False, default=0),
+    sqlite_autoincrement=True,
+)
+leases_table = Table(
+    "alw_leases",
+    _metadata,
+    Column("item_id", Text, nullable=False),
+    Column("slot", Integer, nullable=False),
+    Column("annotator", Text, nullable=False),
+    Column("expires", Double, nullable=False),
+    Column("done", Boolean, nullable=False, default=False),
+    PrimaryKeyConstraint("item_id", "slot", name="alw_leases_pk"),
+    UniqueConstraint("item_id", "annotator", name="alw_leases_one_per_annotator"),
+    Index("alw_leases_by_annotator", "annotator", "done"),
+)
+meta_table = Table(
+    "alw_meta",
+    _metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+TABLES = ("alw_events", "alw_leases", "alw_meta")
+
+
+def _is_url(store) -> bool:
+    return isinstance(store, str) and "://" in store
+
+
+class SQLStore:
+    """Labels in a SQLite file or a PostgreSQL database.
+
+    Parameters
+    ----------
+    target : str or Path
+        A file path (``"labels.db"``), ``"sqlite:///path/labels.db"``, or
+        ``"postgresql://user:password@host:port/database"`` (needs the
+        ``postgres`` extra: ``pip install 'alwidgets[postgres]'``).
+    create : bool, default=True
+        Make the store (file and tables) when it does not exist yet; with
+        False a missing store is an error.
+
+    Raises
+    ------
+    StoreError
+        The file is corrupt or another program's database, the folder does not
+        exist, or the server cannot be reached. Nothing is written in that case.
+    """
+
+    def __init__(self, target, *, create: bool = True):
+        self.target = target
+        if isinstance(target, Path) or not _is_url(target):
+            self.path = Path(target).expanduser().resolve()
+            self.url = f"sqlite:///{self.path}"
+        else:
+            self.url = target
+            self.path = None
+        try:
+            url = make_url(self.url)
+        except ArgumentError as error:
+            raise StoreError(f"store URL {target!r} is not a database URL ({error})") from None
+        self.backend = url.get_backend_name()
+        if self.backend == "sqlite":
+            if self.path is None:
+                if not url.database or url.database == ":memory:":
+                    raise StoreError("store 'sqlite://' names no file; give a path like 'labels.db', "
+                                     "or store=None to keep labels in memory")
+                self.path = Path(url.database).expanduser().resolve()
+                self.url = f"sqlite:///{self.path}"
+            self._check_sqlite_file(create)
+            self.engine = self._sqlite_engine()
+        elif self.backend == "postgresql":
+            self.engine = self._postgres_engine(url)
+        else:
+            raise StoreError(f"store URL scheme {url.drivername!r} is not supported; use a SQLite file path "
+                             "or a 'postgresql://user@host/database' URL")
+        self._open(create)
+
+    # ------------------------------------------------------------------ opening
+
+    def _check_sqlite_file(self, create: bool) -> None:
+        """Refuse a missing folder, a corrupt file or another program's database, writing nothing."""
+        path = self.path
+        if path.is_dir():
+            raise StoreError(f"store {str(path)!r} is a folder; give a file name such as {str(path / 'labels.db')!r}")
+        if not path.exists():
+            if not create:
+                raise StoreError(f"store {str(path)!r} does not exist")
+            if not path.parent.is_dir():
+                raise StoreError(f"store {str(path)!r}: the folder {str(path.parent)!r} does not exist; create it first")
+            return
+        if path.stat().st_size == 0:
+            return
+        probe = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        try:
+            tables = {row[0] for row in probe.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            version = None
+            if "alw_meta" in tables:
+                row = probe.execute("SELECT value FROM alw_meta WHERE key = 'schema_version'").fetchone()
+                version = row[0] if row else None
+        except sqlite3.DatabaseError as error:
+            raise StoreError(
+                f"store {str(path)!r} is not a SQLite database or is corrupt ({error}); "
+                "point store= to a new file name, or restore the file from a backup"
+            ) from None
+        finally:
+            probe.close()
+        foreign = sorted(t for t in tables if t not in TABLES and not t.startswith("sqlite_"))
+        if version is None and (foreign or tables):
+            raise StoreError(
+                f"store {str(path)!r} is a SQLite database of another program (tables: {', '.join(sorted(tables))}) "
+                "and not an alwidgets label store; point store= to a new file name such as 'labels.db'"
+            )
+        _check_version(version, str(path))
+
+    def _sqlite_engine(self):
+        engine = create_engine(
+            self.url,
+            connect_args={"timeout": _SQLITE_BUSY_SECONDS, "check_same_thread": False},
+        )
+
+        @event.listens_for(engine, "connect")
+        def _configure(dbapi_connection, _record):
+            # Manage transactions ourselves (the driver's implicit BEGIN is DEFERRED, which can deadlock writers).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute(f"PRAGMA busy_timeout={int(_SQLITE_BUSY_SECONDS * 1000)}")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection):
+            mode = connection.get_execution_options().get("alw_begin", "IMMEDIATE")
+            connection.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+
+    def _postgres_engine(self, url):
+        if url.drivername == "postgresql":  # no driver named: psycopg2 (the `postgres` extra), else psycopg 3
+            import importlib.util
+
+            for module, driver in (("psycopg2", "postgresql+psycopg2"), ("psycopg", "postgresql+psycopg")):
+                if importlib.util.find_spec(module) is not None:
+                    url = url.set(drivername=driver)
+                    break
+            else:
+                raise StoreError("a PostgreSQL store needs the psycopg2 driver: pip install 'alwidgets[postgres]'")
+        connect_args = {}
+        if "connect_timeout" not in url.query:
+            connect_args["connect_timeout"] = _PG_CONNECT_TIMEOUT
+        try:
+            return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+        except ModuleNotFoundError as error:
+            raise StoreError(
+                f"a PostgreSQL store needs the {error.name!r} driver: pip install 'alwidgets[postgres]'"
+            ) from None
+
+    def _describe(self) -> str:
+        if self.backend == "sqlite":
+            return repr(str(self.path))
+        url = make_url(self.url)
+        return f"PostgreSQL database {url.database!r} at {url.host or 'localhost'}:{url.port or 5432}"
+
+    def _open(self, create: bool) -> None:
+        """Make the tables if needed and check that this is an alwidgets store of a known version."""
+        try:
+            with self._write() as conn:
+                present = set(inspect(conn).get_table_names())
+                ours = present & set(TABLES)
+                if "alw_meta" not in present:
+                    if ours:
+                        raise StoreError(
+                            f"store {self._describe()} holds tables {sorted(ours)} that alwidgets did not make; "
+                            "use another database or drop them"
+                        )
+                    if not create:
+                        raise StoreError(f"store {self._describe()} holds no alwidgets labels")
+                    _metadata.create_all(conn)
+                    conn.execute(meta_table.insert(), [
+                        {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                        {"key": "created", "value": datetime.now(timezone.utc).isoformat(timespec="seconds")},
+                        {"key": "application", "value": "alwidgets"},
+                    ])
+                else:
+                    version = conn.execute(
+                        select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+                    ).scalar()
+                    _check_version(version, self._describe())
+                    if not set(TABLES) <= present:
+                        raise StoreError(f"store {self._describe()} is missing tables {sorted(set(TABLES) - present)}")
+        except OperationalError as error:
+            self.engine.dispose()
+            raise StoreError(self._connect_message(error)) from None
+        except DatabaseError as error:
+            self.engine.dispose()
+            raise StoreError(f"store {self._describe()} cannot be used: {_first_line(error)}") from None
+        except StoreError:
+            self.engine.dispose()
+            raise
+
+    def _connect_message(self, error) -> str:
+        if self.backend == "postgresql":
+            url = make_url(self.url)
+            return (
+                f"cannot connect to the PostgreSQL server at {url.host or 'localhost'}:{url.port or 5432} "
+                f"(database {url.database!r}, user {url.username!r}): {_first_line(error)}. "
+                "Check that the server runs, that the host, port and credentials in the URL are right, "
+                "and that this machine may connect"
+            )
+        return f"store {self._describe()} cannot be opened: {_first_line(error)}"
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextmanager
+    def _write(self):
+        """One serialized write transaction."""
+        with self.engine.begin() as conn:
+            if self.backend == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+            yield conn
+
+    @contextmanager
+    def _read(self):
+        """A read that never blocks writers (SQLite: a deferred transaction)."""
+        with self.engine.connect() as conn:
+            if self.backend == "sqlite":
+                conn = conn.execution_options(alw_begin="DEFERRED")
+            yield conn
+
+    # ------------------------------------------------------------------ the store API
+
+    def append(self, event: LabelEvent) -> LabelEvent:
+        """Add ``event`` to the log; returns it with its sequence number."""
+        return self.append_many([event])[0]
+
+    def append_many(self, events: list[LabelEvent]) -> list[LabelEvent]:
+        """Add ``events`` in one transaction (all or none) and update the leases they answer.
+
+        Returns the events with their sequence numbers; when this returns, they are durable.
+        """
+        checked = [check_event(e) for e in events]
+        rows = [_event_row(e) for e in checked]  # fails on labels JSON cannot hold, before anything is written
+        stored = []
+        with self._write() as conn:
+            book = _SQLLeaseBook(conn, self.backend)
+            now = time.time()
+            for e, row in zip(checked, rows, strict=True):
+                seq = conn.execute(events_table.insert().values(**row)).inserted_primary_key[0]
+                e = LabelEvent(**{**e.as_dict(), "seq": int(seq)})
+                answer(book, e, now)
+                stored.append(e)
+        return stored
+
+    def events(self, since: int = 0) -> list[LabelEvent]:
+        """Every event with a sequence number above ``since``, in order."""
+        query = select(events_table).where(events_table.c.seq > int(since)).order_by(events_table.c.seq)
+        with self._read() as conn:
+            result = conn.execute(query).all()
+        return [_row_event(r) for r in result]
+
+    def lease(self, annotator: str, candidates: Iterable[str], n: int = 1, *, slots: int = 1,
+              extra_slots: dict[str, int] | None = None, timeout: float = DEFAULT_LEASE_TIMEOUT,
+              release_others: bool = True) -> list[str]:
+        """Lease the first ``n`` free items of ``candidates`` to ``annotator``, in one transaction.
+
+        An item is free for an annotator who has not answered it and while fewer
+        than ``slots`` (or ``extra_slots[item_id]``) of its slots are answered or
+        leased. With ``release_others`` the annotator's other unanswered leases
+        go back to the pool: a person holds what they are shown.
+        """
+        with self._write() as conn:
+            return lease_items(_SQLLeaseBook(conn, self.backend), annotator, candidates, n, slots=slots,
+                               extra_slots=extra_slots, timeout=timeout, release_others=release_others,
+                               now=time.time())
+
+    def release(self, annotator: str, item_ids: Iterable[str] | None = None) -> None:
+        """Give back ``annotator``'s unanswered leases (all of them when ``item_ids`` is None)."""
+        with self._write() as conn:
+            book = _SQLLeaseBook(conn, self.backend)
+            if item_ids is None:
+                book.drop_open_except(annotator, set())
+            else:
+                for item_id in item_ids:
+                    book.drop(item_id, annotator, only_open=True)
+
+    def leases(self) -> list[LeaseRow]:
+        """The leases held right now (unanswered, not expired)."""
+        t = leases_table
+        query = select(t).where(and_(t.c.done.is_(False), t.c.expires > time.time()))
+        with self._read() as conn:
+            return [_lease_row(r) for r in conn.execute(query).all()]
+
+    def info(self) -> dict:
+        """The metadata the store was created with (schema version, creation time)."""
+        with self._read() as conn:
+            return {k: v for k, v in conn.execute(select(meta_table.c.key, meta_table.c.value)).all()}
+
+    def close(self) -> None:
+        """Close every connection to the database."""
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"SQLStore({self._describe()})"
+
+
+class _SQLLeaseBook(LeaseBook):
+    """The lease operations inside one open (and serialized) write transaction."""
+
+    def __init__(self, conn, backend: str):
+        self.conn = conn
+        self.backend = backend
+
+    def rows(self, item_ids):
+        out: dict[str, list[LeaseRow]] = {}
+        if not item_ids:
+            return out
+        query = select(leases_table).where(leases_table.c.item_id.in_(list(item_ids)))
+        for r in self.conn.execute(query):
+            out.setdefault(r.item_id, []).append(_lease_row(r))
+        return out
+
+    def put(self, row):
+        t = leases_table
+        self.conn.execute(delete(t).where(and_(t.c.item_id == row.item_id, t.c.slot == row.slot)))
+        self.conn.execute(t.insert().values(item_id=row.item_id, slot=row.slot, annotator=row.annotator,
+                                            expires=row.expires, done=row.done))
+
+    def drop(self, item_id, annotator, only_open):
+        t = leases_table
+        query = delete(t).where(and_(t.c.item_id == item_id, t.c.annotator == annotator))
+        if only_open:
+            query = query.where(t.c.done.is_(False))
+        self.conn.execute(query)
+
+    def drop_open_except(self, annotator, keep):
+        t = leases_table
+        query = delete(t).where(and_(t.c.annotator == annotator, t.c.done.is_(False)))
+        if keep:
+            query = query.where(t.c.item_id.not_in(list(keep)))
+        self.conn.execute(query)
+
+
+# ---------------------------------------------------------------------- rows
+
+
+def _event_row(e: LabelEvent) -> dict:
+    try:
+        label = None if e.label is None else json.dumps(e.label)
+    except TypeError:
+        raise ValueError(f"label {e.label!r} cannot be stored: use a number, a string or a boolean") from None
+    return {"item_id": e.item_id, "kind": e.kind, "label": label, "annotator": e.annotator, "time": float(e.time),
+            "strategy": e.strategy or "", "model_version": int(e.model_version)}
+
+
+def _row_event(r) -> LabelEvent:
+    return LabelEvent(item_id=r.item_id, kind=r.kind, label=None if r.label is None else json.loads(r.label),
+                      annotator=r.annotator, strategy=r.strategy, model_version=r.model_version, time=r.time,
+                      seq=r.seq)
+
+
+def _lease_row(r) -> LeaseRow:
+    return LeaseRow(r.item_id, r.slot, r.annotator, r.expires, bool(r.done))
+
+
+def _check_version(version, where: str) -> None:
+    if version is None:
+        return
+    try:
+        number = int(version)
+    except ValueError:
+        raise StoreError(f"store {where} has an unreadable schema version {version!r}") from None
+    if number > SCHEMA_VERSION:
+        raise StoreError(
+            f"store {where} was made by a newer alwidgets (schema {number}; this one reads {SCHEMA_VERSION}); "
+            "upgrade alwidgets"
+        )
+
+
+def _first_line(error) -> str:
+    orig = getattr(error, "orig", None) or error
+    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__

@@ -1,0 +1,624 @@
+"""Classroom mode: query strategies racing side by side, live, with Play / Pause / Step.
+
+:class:`StrategyComparison` is the view over a :class:`alwidgets.comparison.Comparison`:
+one panel per strategy (its live plot and score), a shared learning curve,
+the "labels saved" readout, and the controls a teacher needs (speed, budget,
+oracle noise, a target score). Play runs the race on a background thread, so
+the page stays responsive and Pause takes effect within one step.
+
+"You vs the strategies": the person races too, in a panel of their own. The
+plots are PNG images (they work everywhere, Voila included, with no custom
+JavaScript), and a PNG reports no click coordinates, so the person picks from
+a dozen candidate items drawn numbered on their panel, with a dropdown. ipympl
+is not needed and not used.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import threading
+import time
+from collections.abc import Sequence
+
+import ipywidgets as widgets
+import numpy as np
+
+from .. import plots
+from ..comparison import REFERENCE, YOU, Comparison
+
+__all__ = ["StrategyComparison"]
+
+PANEL_FIGSIZE = (4.0, 3.1)
+PANEL_DPI = 80
+PANEL_RESOLUTION = 60
+CURVE_FIGSIZE = (6.4, 3.4)
+CURVE_DPI = 90
+VIEWS = ("auto", "boundary", "regression", "image")
+
+
+class StrategyComparison(widgets.VBox):
+    """Strategies racing on the same pool with a simulated oracle, side by side.
+
+    Parameters
+    ----------
+    model : scikit-learn estimator
+        Cloned for every strategy (a committee for committee strategies).
+    X, y : array-like
+        The pool and its true labels (the simulated oracle answers from ``y``).
+    strategies : sequence of str, optional
+        2 to 6 names; ``"random"`` is the reference and is added when missing.
+    X_test, y_test : array-like, optional
+        Held-out set for the learning curves (default: the whole pool).
+    n_initial : int, optional
+        Labels every strategy starts with, the same items for all.
+    random_state : int or None
+        Same seed, same race: a teacher can prepare a run and replay it.
+    budget : int, default=50
+        Labels each strategy may ask for.
+    batch_size : int, default=1
+        Labels asked per strategy per step.
+    oracle_noise : float, default=0.0
+        Starting value of the noise slider: fraction of wrong answers.
+    view : {"auto", "boundary", "regression", "image"}
+        What each panel draws: the decision boundary with the uncertainty and
+        the next query ringed (2-D data, or a shared PCA projection beyond),
+        the mean ± std band (1-D regression), or the image each strategy asks
+        about. "auto" picks regression for regressors, image when ``images``
+        is given, else boundary.
+    images : array-like of shape (n_items, h, w), optional
+        Pictures of the pool items, for the image view.
+    target : float, optional
+        Score for "labels saved"; default: random's latest score.
+    speed : float, default=4.0
+        Steps per second while playing (at most; plots take their time too).
+    n_candidates : int, default=12
+        Items offered to the person in "you vs the strategies" mode.
+    n_members : int, default=5
+        Committee size for committee strategies.
+    scoring : str or callable, optional
+        Score of the learning curves; default accuracy or R².
+    """
+
+    def __init__(
+        self,
+        model,
+        X,
+        y,
+        strategies: Sequence[str] | None = None,
+        X_test=None,
+        y_test=None,
+        n_initial: int | None = None,
+        random_state=None,
+        budget: int = 50,
+        batch_size: int = 1,
+        *,
+        oracle_noise: float = 0.0,
+        view: str = "auto",
+        images=None,
+        target: float | None = None,
+        speed: float = 4.0,
+        n_candidates: int = 12,
+        n_members: int = 5,
+        scoring=None,
+    ):
+        if view not in VIEWS:
+            raise ValueError(f"view must be one of {VIEWS}; got {view!r}")
+        if not (isinstance(speed, (int, float)) and speed > 0):
+            raise ValueError(f"speed must be a positive number of steps per second; got {speed!r}")
+        if isinstance(n_candidates, bool) or not isinstance(n_candidates, int) or not 1 <= n_candidates <= 30:
+            raise ValueError(f"n_candidates must be an integer from 1 to 30; got {n_candidates!r}")
+        self._settings = dict(
+            model=model, X=X, y=y, strategies=strategies, X_test=X_test, y_test=y_test, n_initial=n_initial,
+            random_state=random_state, budget=budget, batch_size=batch_size, oracle_noise=oracle_noise,
+            n_members=n_members, scoring=scoring,
+        )
+        self.race = Comparison(**self._settings)
+        self.view = self._choose_view(view, images)
+        self.images = None if images is None else np.asarray(images)
+        if self.images is not None and len(self.images) != self.race.n_pool:
+            raise ValueError(f"images must hold one picture per pool item ({self.race.n_pool}); got {len(self.images)}")
+        self.n_candidates = n_candidates
+        self.projection = plots.make_projection(self.race.X) if self.view == "boundary" else None
+        self.errors: list[BaseException] = []
+        self.frames = 0  # how many times the plots were redrawn (tests and the browser watch it)
+
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._running = False
+        self._draw_lock = threading.RLock()
+        self._axes: dict[str, object] = {}
+        self._target_value = None if target is None else float(target)
+
+        self._build_controls(speed, target)
+        self._build_panels()
+        super().__init__(
+            children=[self._controls, self._you_box, self._grid, self._bottom],
+            layout=widgets.Layout(width="100%"),
+        )
+        self.add_class("alw-comparison")
+        self.render()
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def running(self) -> bool:
+        """Whether a Play (or Step) is running on the background thread."""
+        return self._running
+
+    def play(self) -> None:
+        """Run steps on a background thread until the budget is spent or :meth:`pause`."""
+        self._start(None)
+
+    def pause(self) -> None:
+        """Stop after the step in progress (if any)."""
+        self._stop.set()
+
+    def step(self) -> None:
+        """One step (one query, or mini-batch, per strategy), on the background thread."""
+        self._start(1)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the background run ends; returns False if ``timeout`` passed first."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                return False
+        return True
+
+    def run(self, n_steps: int, timeout: float | None = None) -> dict:
+        """Take ``n_steps`` steps as Play would, wait for them, and return the learning curves."""
+        if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1:
+            raise ValueError(f"n_steps must be a positive integer; got {n_steps!r}")
+        self._start(n_steps)
+        if not self.wait(timeout):
+            raise TimeoutError(f"{n_steps} steps did not finish within {timeout} s")
+        if self.errors:
+            raise self.errors[-1]
+        return self.race.curves
+
+    def reset(self) -> None:
+        """Start the race again from the same initial labels, with the current budget and noise."""
+        self.pause()
+        self.wait()
+        settings = dict(self._settings, budget=self.budget_input.value, oracle_noise=self.noise_slider.value)
+        self.race = Comparison(**settings)
+        self.errors.clear()
+        if self.you_toggle.value:
+            self.race.add_you()
+            self._refresh_candidates()
+        self.render()
+
+    def pick(self, idx: int):
+        """The person asks for pool item ``idx`` (what the "Ask" button does); returns the oracle's answer."""
+        label = self.race.pick(idx)
+        self._refresh_candidates()
+        self._render_panel(YOU)
+        self._render_shared()
+        return label
+
+    @property
+    def target(self) -> float | None:
+        """The score "labels saved" is measured at; None means random's latest score."""
+        return self._target_value
+
+    # ------------------------------------------------------------------ building
+
+    def _choose_view(self, view: str, images) -> str:
+        if view == "auto":
+            if not self.race.is_classifier:
+                return "regression"
+            return "image" if images is not None else "boundary"
+        if view == "regression" and self.race.is_classifier:
+            raise ValueError("view='regression' needs a regressor; use 'boundary' or 'image' for a classifier")
+        if view == "boundary" and not self.race.is_classifier:
+            raise ValueError("view='boundary' needs a classifier; use 'regression' for a regressor")
+        if view == "image" and images is None:
+            raise ValueError("view='image' needs images=: the pictures of the pool items")
+        return view
+
+    def _build_controls(self, speed: float, target) -> None:
+        self.play_button = widgets.Button(description="Play", icon="play", button_style="success",
+                                          tooltip="Run the race until the budget is spent")
+        self.pause_button = widgets.Button(description="Pause", icon="pause", tooltip="Stop after this step")
+        self.step_button = widgets.Button(description="Step", icon="step-forward",
+                                          tooltip="Every strategy asks one query (or one mini-batch)")
+        self.reset_button = widgets.Button(description="Reset", icon="undo",
+                                           tooltip="Start again from the same initial labels")
+        for button, css in ((self.play_button, "alw-play"), (self.pause_button, "alw-pause"),
+                            (self.step_button, "alw-step"), (self.reset_button, "alw-reset")):
+            button.add_class(css)
+            button.layout.width = "auto"
+        self.play_button.on_click(lambda _: self.play())
+        self.pause_button.on_click(lambda _: self.pause())
+        self.step_button.on_click(lambda _: self.step())
+        self.reset_button.on_click(lambda _: self.reset())
+
+        style = {"description_width": "initial"}
+        self.speed_slider = widgets.FloatSlider(value=min(float(speed), 20.0), min=0.5, max=20.0, step=0.5,
+                                                description="speed (steps/s)", style=style)
+        room = self.race.n_pool - self.race.n_initial
+        self.budget_input = widgets.BoundedIntText(value=self.race.budget, min=1, max=room,
+                                                   description="budget (labels)", style=style,
+                                                   layout=widgets.Layout(width="190px"))
+        self.noise_slider = widgets.FloatSlider(value=self.race.oracle_noise, min=0.0, max=0.5, step=0.05,
+                                                description="oracle noise", readout_format=".0%", style=style)
+        self.target_input = widgets.Text(value="" if target is None else f"{float(target):g}",
+                                         placeholder="random's score", description="target score", style=style,
+                                         layout=widgets.Layout(width="220px"))
+        self.you_toggle = widgets.ToggleButton(value=False, description="You vs the strategies", icon="user",
+                                               tooltip="Race the strategies with your own picks")
+        self.you_toggle.add_class("alw-you-toggle")
+        self.status = widgets.HTML()
+        self.status.add_class("alw-status")
+
+        self.budget_input.observe(self._on_budget, names="value")
+        self.noise_slider.observe(self._on_noise, names="value")
+        self.target_input.observe(self._on_target, names="value")
+        self.you_toggle.observe(self._on_you, names="value")
+
+        buttons = widgets.HBox([self.play_button, self.pause_button, self.step_button, self.reset_button,
+                                self.you_toggle])
+        settings = widgets.HBox([self.speed_slider, self.budget_input, self.noise_slider, self.target_input],
+                                layout=widgets.Layout(flex_flow="row wrap"))
+        self._controls = widgets.VBox([buttons, settings, self.status])
+
+        self.candidate_dropdown = widgets.Dropdown(description="your pick", style=style,
+                                                   layout=widgets.Layout(width="260px"))
+        self.ask_button = widgets.Button(description="Ask the oracle", icon="question",
+                                         tooltip="Label the chosen item (the simulated oracle answers)")
+        self.ask_button.add_class("alw-you-pick")
+        self.ask_button.on_click(lambda _: self._on_ask())
+        self.you_message = widgets.HTML()
+        self._you_box = widgets.HBox([self.candidate_dropdown, self.ask_button, self.you_message],
+                                     layout=widgets.Layout(display="none"))
+        self._you_box.add_class("alw-you")
+
+    def _build_panels(self) -> None:
+        self.panel_images: dict[str, widgets.Image] = {}
+        self.panel_titles: dict[str, widgets.HTML] = {}
+        self.panel_captions: dict[str, widgets.HTML] = {}
+        self.panels: dict[str, widgets.VBox] = {}
+        for name in [*self.race.strategy_names, YOU]:
+            image = widgets.Image(format="png", layout=widgets.Layout(width="100%", height="auto"))
+            image.add_class("alw-panel-image")
+            title = widgets.HTML()
+            caption = widgets.HTML()
+            panel = widgets.VBox([title, image, caption],
+                                 layout=widgets.Layout(border="1px solid #ddd", padding="4px", min_width="0"))
+            panel.add_class("alw-panel")
+            panel.add_class(f"alw-panel-{name}")
+            self.panel_images[name], self.panel_titles[name] = image, title
+            self.panel_captions[name], self.panels[name] = caption, panel
+        self._grid = widgets.GridBox(layout=widgets.Layout(width="100%", grid_gap="6px"))
+        self._layout_grid()
+
+        self.curve_image = widgets.Image(format="png", layout=widgets.Layout(width="100%", max_width="720px",
+                                                                             height="auto"))
+        self.curve_image.add_class("alw-curve")
+        curve_box = widgets.Box([self.curve_image], layout=widgets.Layout(width="60%", min_width="320px"))
+        curve_box.add_class("alw-curve")  # so both `img.alw-curve` and `.alw-curve img` find it
+        self.saved_html = widgets.HTML(layout=widgets.Layout(width="40%", min_width="260px"))
+        self.saved_html.add_class("alw-saved")
+        self._bottom = widgets.HBox([curve_box, self.saved_html], layout=widgets.Layout(flex_flow="row wrap"))
+
+    def _visible_lanes(self) -> list[str]:
+        lanes = list(self.race.strategy_names)
+        if self.you_toggle.value and YOU in self.race.sessions:
+            lanes.append(YOU)
+        return lanes
+
+    def _layout_grid(self) -> None:
+        lanes = self._visible_lanes()
+        columns = min(3, len(lanes))
+        self._grid.layout.grid_template_columns = f"repeat({columns}, minmax(0, 1fr))"
+        self._grid.children = tuple(self.panels[name] for name in lanes)
+
+    # ------------------------------------------------------------------ the background run
+
+    def _start(self, n_steps: int | None) -> None:
+        if self.running:
+            return
+        if self.race.done:
+            self._set_status("The budget is spent: raise it, or press Reset to race again.")
+            return
+        self._stop.clear()
+        self._set_running(True)
+        self._thread = threading.Thread(target=self._loop, args=(n_steps,), name="alwidgets-race", daemon=True)
+        self._thread.start()
+
+    def _loop(self, n_steps: int | None) -> None:
+        try:
+            done = 0
+            while not self._stop.is_set() and not self.race.done and (n_steps is None or done < n_steps):
+                started = time.perf_counter()
+                self.race.step()
+                done += 1
+                self.render()
+                if n_steps is None:
+                    pause = 1.0 / self.speed_slider.value - (time.perf_counter() - started)
+                    if pause > 0:
+                        self._stop.wait(pause)
+        except Exception as error:  # shown to the person; the race stops
+            self.errors.append(error)
+            self._set_status(f"The race stopped: {html.escape(str(error))}", error=True)
+        finally:
+            self._set_running(False)
+
+    def _set_running(self, running: bool) -> None:
+        self._running = running
+        self.play_button.disabled = running
+        self.step_button.disabled = running
+        self.reset_button.disabled = running
+        self.pause_button.disabled = not running
+        if not running and not self.errors:
+            self._set_status()
+
+    # ------------------------------------------------------------------ events
+
+    def _on_budget(self, change) -> None:
+        try:
+            self.race.budget = int(change["new"])
+        except (TypeError, ValueError) as error:
+            self._set_status(html.escape(str(error)), error=True)
+            return
+        self._render_shared()
+        self._set_status()
+
+    def _on_noise(self, change) -> None:
+        self.race.oracle_noise = float(change["new"])
+        self._set_status()
+
+    def _on_target(self, change) -> None:
+        text = change["new"].strip()
+        if not text:
+            self._target_value = None
+        else:
+            try:
+                value = float(text)
+            except ValueError:
+                self.saved_html.value = _note(f"target must be a number such as 0.9; got {html.escape(text)!s}")
+                return
+            if not math.isfinite(value):
+                self.saved_html.value = _note("target must be a finite number")
+                return
+            self._target_value = value
+        self._render_shared()
+
+    def _on_you(self, change) -> None:
+        if change["new"]:
+            self.race.add_you()
+            self._refresh_candidates()
+            self._you_box.layout.display = "flex"
+            self._render_panel(YOU)
+        else:
+            self._you_box.layout.display = "none"
+        self._layout_grid()
+        self._render_shared()
+
+    def _on_ask(self) -> None:
+        idx = self.candidate_dropdown.value
+        if idx is None:
+            self.you_message.value = _note("no item to pick: your budget is spent or the pool is empty")
+            return
+        try:
+            label = self.pick(int(idx))
+        except ValueError as error:
+            self.you_message.value = _note(html.escape(str(error)))
+            return
+        wrong = " (a wrong answer: the oracle is noisy)" if self.race.is_wrong(idx) else ""
+        self.you_message.value = f"item {idx} is <b>{html.escape(_fmt(label))}</b>{wrong}"
+
+    def _refresh_candidates(self) -> None:
+        if self.race.remaining(YOU) <= 0:
+            self.candidate_dropdown.options = []
+            self.ask_button.disabled = True
+            return
+        candidates = self.race.candidates(self.n_candidates)
+        keep = self.candidate_dropdown.value if self.candidate_dropdown.value in candidates else candidates[0]
+        self.candidate_dropdown.options = [(f"{k}: item {idx}", idx) for k, idx in enumerate(candidates, 1)]
+        self.candidate_dropdown.value = keep
+        self.ask_button.disabled = False
+
+    # ------------------------------------------------------------------ drawing
+
+    def render(self) -> None:
+        """Redraw every visible panel, the learning curve and the labels-saved readout."""
+        for name in self._visible_lanes():
+            self._render_panel(name)
+        self._render_shared()
+        self._set_status()
+
+    def _render_panel(self, name: str) -> None:
+        session = self.race.sessions[name]
+        with self._draw_lock:
+            ax = self._axes.get(name)
+            if ax is None:
+                ax = self._axes[name] = plots.new_axes(figsize=PANEL_FIGSIZE, dpi=PANEL_DPI)
+            query = self.race.next_query(name)
+            candidates = self.race.candidates(self.n_candidates) if name == YOU else []
+            if self.view in ("boundary", "regression"):
+                if self.view == "boundary":
+                    plots.plot_decision_boundary(session, ax, query=query, projection=self.projection,
+                                                 resolution=PANEL_RESOLUTION)
+                    if candidates:
+                        self._number_points(ax, self.projection.transform(_rows(self.race.X, candidates)))
+                else:
+                    plots.plot_regression(session, ax, query=query, y_true=self.race.y)
+                    if candidates:
+                        x = np.asarray(_rows(self.race.X, candidates), dtype=float)[:, 0]
+                        low = ax.get_ylim()[0]
+                        self._number_points(ax, np.column_stack([x, np.full(len(x), low)]), va="bottom")
+                # Panels share their axes: ticks and all but one legend only cost drawing time.
+                ax.set_title("")
+                ax.set_xticks([])
+                ax.set_yticks([])
+                legend = ax.get_legend()
+                if legend is not None and name != self.race.strategy_names[0]:
+                    legend.remove()
+            else:
+                self._draw_images(ax, name, query, candidates)
+            png = plots.figure_to_png(ax)
+            self.frames += 1
+        self.panel_images[name].value = png
+        color = plots.strategy_color(name)
+        self.panel_titles[name].value = (
+            f"<b style='color:{color};font-size:1.05em'>{html.escape(_lane_title(name))}</b>"
+        )
+        self.panel_captions[name].value = self._caption(name)
+
+    def _draw_images(self, ax, name: str, query: list[int], candidates: list[int]) -> None:
+        if candidates:
+            plots.plot_image(_montage(self.images[candidates]), ax, title="your candidates")
+            side = self.images.shape[1]
+            columns = min(4, len(candidates))
+            for k in range(len(candidates)):
+                row, col = divmod(k, columns)
+                ax.text(col * (side + 1) + 1, row * (side + 1) + 1, str(k + 1), color="#ffdd00", fontsize=9,
+                        fontweight="bold", va="top", ha="left")
+            return
+        session = self.race.sessions[name]
+        if query:
+            idx = query[0]
+            plots.plot_image(self.images[idx], ax, title=f"asks next: item {idx}")
+        elif session.labels:
+            idx = list(session.labels)[-1]
+            plots.plot_image(self.images[idx], ax, title=f"last asked: item {idx}")
+
+    @staticmethod
+    def _number_points(ax, xy: np.ndarray, va: str = "center") -> None:
+        ax.scatter(xy[:, 0], xy[:, 1], s=170, facecolors="white", edgecolors="black", linewidths=1.0, zorder=7)
+        for k, (x, y) in enumerate(xy, 1):
+            ax.text(x, y, str(k), ha="center", va=va, fontsize=7, fontweight="bold", zorder=8)
+
+    def _caption(self, name: str) -> str:
+        session = self.race.sessions[name]
+        score = self.race.scores()[name]
+        score_text = "no score yet" if score is None else f"{self._score_name()} {score:.3f}"
+        used = self.race.used(name)
+        wrong = self.race.wrong_answers[name]
+        noisy = f" · {wrong} wrong answer{'s' * (wrong != 1)}" if wrong else ""
+        parts = [f"{score_text} · {used}/{self.race.budget} labels asked ({session.n_labeled} known){noisy}"]
+        seconds = self.race.step_seconds[name]
+        if seconds:
+            parts.append(f"{1000 * float(np.mean(seconds)):.0f} ms per step")
+        return f"<span style='font-size:0.9em'>{' · '.join(parts)}</span>"
+
+    def _score_name(self) -> str:
+        if self.race.scoring is not None:
+            return str(self.race.scoring)
+        return "accuracy" if self.race.is_classifier else "R²"
+
+    def _render_shared(self) -> None:
+        curves = {name: self.race.sessions[name].history for name in self._visible_lanes()}
+        saved = self._saved(curves)
+        target = self._target_value
+        if target is None and saved:
+            target = next(iter(saved.values())).target
+        with self._draw_lock:
+            ax = self._axes.get("__curve__")
+            if ax is None:
+                ax = self._axes["__curve__"] = plots.new_axes(figsize=CURVE_FIGSIZE, dpi=CURVE_DPI)
+            plots.plot_learning_curve(curves, ax, target=target, ylabel=self._score_name(),
+                                      budget=self.race.n_initial + self.race.budget,
+                                      title="Learning curves (same pool, same start)")
+            png = plots.figure_to_png(ax)
+        self.curve_image.value = png
+        self.saved_html.value = _saved_table(saved, target, self._score_name())
+
+    def _saved(self, curves: dict) -> dict:
+        from ..comparison import labels_saved
+
+        try:
+            return labels_saved(curves, self._target_value)
+        except ValueError:
+            return {}
+
+    def _set_status(self, message: str | None = None, error: bool = False) -> None:
+        if message is None:
+            race = self.race
+            state = "running" if self.running else ("budget spent" if race.done else "paused")
+            used = max(race.used(name) for name in race.strategy_names)
+            noise = f" · oracle wrong on {race.oracle_noise:.0%} of items" if race.oracle_noise else ""
+            message = (
+                f"step {race.n_steps} · {used}/{race.budget} labels per strategy "
+                f"(+{race.n_initial} initial, batch of {race.batch_size}){noise} · <b>{state}</b>"
+            )
+        color = "#b00020" if error else "#333"
+        self.status.value = f"<span style='color:{color}'>{message}</span>"
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _rows(X, idx):
+    if hasattr(X, "iloc"):
+        return X.iloc[idx].to_numpy()
+    if hasattr(X, "toarray"):
+        return X[idx].toarray()
+    return np.asarray(X)[idx]
+
+
+def _fmt(value) -> str:
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.3g}"
+    return str(value)
+
+
+def _lane_title(name: str) -> str:
+    if name == YOU:
+        return "you"
+    if name == REFERENCE:
+        return "random (reference)"
+    return name
+
+
+def _note(text: str) -> str:
+    return f"<span style='color:#b00020'>{text}</span>"
+
+
+def _montage(images: np.ndarray, columns: int = 4) -> np.ndarray:
+    """Tile pictures into one, with a one-pixel white gap, for the person's numbered candidates."""
+    images = np.asarray(images, dtype=float)
+    if images.ndim == 2:  # flat rows: square pictures
+        side = int(round(math.sqrt(images.shape[1])))
+        images = images.reshape(len(images), side, side)
+    n, h, w = images.shape[:3]
+    columns = min(columns, n)
+    rows = -(-n // columns)
+    top = images.max() if images.size else 1.0
+    sheet = np.full((rows * (h + 1) - 1, columns * (w + 1) - 1) + images.shape[3:], top)
+    for k in range(n):
+        r, c = divmod(k, columns)
+        sheet[r * (h + 1): r * (h + 1) + h, c * (w + 1): c * (w + 1) + w] = images[k]
+    return sheet
+
+
+def _saved_table(saved: dict, target, score_name: str) -> str:
+    if not saved:
+        return "<i>Labels saved appear once random has a score.</i>"
+    rows = []
+    for name, result in saved.items():
+        color = plots.strategy_color(name)
+        if result.needed is None:
+            cells = ("not yet", "", "")
+        elif result.ratio is None:
+            cells = (str(result.needed), "random not there yet", "")
+        else:
+            at_least = "≥ " if result.lower_bound else ""
+            reference = (
+                f"&gt; {result.needed + result.saved}" if result.lower_bound else str(result.reference_needed)
+            )
+            cells = (str(result.needed), reference,
+                     f"{at_least}{result.saved} ({at_least}{result.ratio:.1f}x fewer)")
+        rows.append(
+            f"<tr><td style='color:{color};font-weight:bold'>{html.escape(name)}</td>"
+            + "".join(f"<td style='padding:0 8px'>{c}</td>" for c in cells) + "</tr>"
+        )
+    return (
+        f"<div><b>Labels saved</b> to reach {html.escape(score_name)} {target:.3f}"
+        "<table style='border-collapse:collapse'>"
+        "<tr><th style='text-align:left'>strategy</th><th>labels</th><th>random</th><th>saved</th></tr>"
+        + "".join(rows) + "</table></div>"
+    )

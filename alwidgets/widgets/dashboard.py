@@ -1,0 +1,320 @@
+"""The labeling dashboard a team opens in Voila: a name, the Labeler, the campaign's progress, the export.
+
+Each browser page gets its own kernel, so everything the people share lives
+in the campaign's store; this widget only reads the store and hands each
+person a :class:`~alwidgets.Session` of their own. It is what
+``notebooks/dashboard.ipynb`` shows and ``python -m alwidgets serve`` serves.
+
+Voila has no login: the name typed here is trusted. Behind JupyterHub the
+hub's user name is used (``JUPYTERHUB_USER``), and behind an authenticating
+reverse proxy the user header Voila passes on (``HTTP_X_FORWARDED_USER``);
+the name field is then locked. See docs/deploying.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import re
+import tempfile
+import threading
+import urllib.parse
+from pathlib import Path
+
+import ipywidgets as widgets
+import numpy as np
+
+from .. import config as alw_config
+from ..agreement import agreement
+from ..export import labels_frame
+from ..store import Tally, open_store
+from . import views as alw_views
+
+__all__ = ["Dashboard", "annotator_from_environment"]
+
+NAME_PATTERN = re.compile(r"^[\w .@+-]{1,64}$")
+# Where a trusted name comes from, strongest first: JupyterHub, then an authenticating proxy's header.
+TRUSTED_NAME_VARIABLES = ("JUPYTERHUB_USER", "HTTP_X_FORWARDED_USER", "HTTP_X_AUTH_REQUEST_USER", "HTTP_REMOTE_USER")
+
+
+def annotator_from_environment(environ=None) -> tuple[str | None, bool]:
+    """``(name, trusted)``: who opened the page, as far as the server knows.
+
+    A name set by JupyterHub or an authenticating proxy is trusted (the field is
+    locked); ``?annotator=NAME`` in the page URL only pre-fills the field.
+    """
+    environ = os.environ if environ is None else environ
+    for variable in TRUSTED_NAME_VARIABLES:
+        if environ.get(variable):
+            return environ[variable].strip(), True
+    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+    name = (query.get("annotator") or [None])[0]
+    return (name.strip() if name else None), False
+
+
+def check_name(name) -> str:
+    """The annotator name, or a ValueError saying what a name may hold."""
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("type your name first: every label is saved with the name of who gave it")
+    if not NAME_PATTERN.match(name):
+        raise ValueError(f"{name!r} cannot be a name here: use up to 64 letters, digits, spaces or . _ @ + -")
+    return name
+
+
+class Dashboard(widgets.VBox):
+    """A labeling page for one campaign: who is labeling, the Labeler, progress for everyone, the export.
+
+    Parameters
+    ----------
+    campaign : alwidgets.config.Campaign
+        The data, model and store (see :func:`alwidgets.config.build_campaign`).
+    annotator : str, optional
+        Start labeling at once under this name (default: ask on the page, or
+        take a trusted name from the environment).
+    poll_seconds : float or None, default=3
+        How often the campaign progress is read from the store, to show other
+        people's labels; None only refreshes on this page's own labels.
+    labeler_options : dict, optional
+        Extra keyword arguments for :class:`~alwidgets.Labeler`.
+    """
+
+    def __init__(self, campaign, *, annotator: str | None = None, poll_seconds: float | None = 3.0,
+                 labeler_options: dict | None = None, environ=None):
+        super().__init__()
+        self.campaign = campaign
+        self.config = campaign.config
+        self.store = open_store(self.config.store_target())  # one connection pool per kernel, shared with the session
+        self.session = None
+        self.labeler = None
+        self.labeler_options = dict(labeler_options or {})
+        self.errors: list[str] = []
+        self._tally = Tally()
+        self._events: list = []
+        self._item_index = {item: i for i, item in enumerate(campaign.item_ids)}
+        self._lock = threading.RLock()
+        self._export_seq = -1
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self.add_class("alw-dashboard")
+
+        cfg = self.config
+        self.title = widgets.HTML(f"<h2 style='margin:0.2em 0'>{html.escape(cfg.title)}</h2>")
+        env_name, trusted = annotator_from_environment(environ)
+        self.name = widgets.Text(value=annotator or env_name or "", description="Your name",
+                                 placeholder="e.g. alice", disabled=trusted,
+                                 style={"description_width": "initial"})
+        self.name.add_class("alw-annotator")
+        self.start_button = widgets.Button(description="Start labeling", button_style="primary", icon="play")
+        self.start_button.add_class("alw-start")
+        self.start_button.on_click(lambda _b: self.start())
+        self.name.on_submit(lambda _t: self.start())
+        self.message = widgets.HTML()
+        self.message.add_class("alw-message")
+        self.who = widgets.HBox([self.name, self.start_button], layout=widgets.Layout(gap="8px"))
+        self.labeler_box = widgets.VBox()
+        self.labeler_box.add_class("alw-labeler-box")
+
+        self.bar = widgets.IntProgress(value=0, min=0, max=campaign.n_items, description="Campaign",
+                                       style={"description_width": "initial"},
+                                       layout=widgets.Layout(width="28em"))
+        self.bar.add_class("alw-campaign-bar")
+        self.campaign_line = widgets.HTML()
+        self.campaign_line.add_class("alw-campaign")
+        self.download = widgets.HTML()
+        self.download.add_class("alw-download")
+        self.refresh_button = widgets.Button(description="Refresh", icon="refresh", layout=widgets.Layout(width="auto"))
+        self.refresh_button.on_click(lambda _b: self.refresh())
+        campaign_box = widgets.VBox([
+            widgets.HBox([self.bar, self.refresh_button], layout=widgets.Layout(gap="8px", align_items="center")),
+            self.campaign_line, self.download,
+        ])
+        children = [self.title, self.who, self.message, self.labeler_box, campaign_box]
+        self.admin = None
+        if cfg.overlap > 1:
+            self.admin_html = widgets.HTML()
+            self.admin_html.add_class("alw-agreement")
+            self.admin = widgets.Accordion(children=[self.admin_html], titles=("Admin: agreement between annotators",))
+            self.admin.add_class("alw-admin")
+            children.append(self.admin)
+        self.children = children
+
+        self.refresh()
+        if annotator is not None or trusted:
+            self.start()
+        # progress is read off the click path: a label wakes this thread, and it also looks every poll_seconds
+        self._poller = threading.Thread(target=self._poll, args=(poll_seconds,), daemon=True,
+                                        name="alwidgets-dashboard-poll")
+        self._poller.start()
+
+    # ------------------------------------------------------------------ building from a config
+
+    @classmethod
+    def from_config(cls, path=None, **kwargs) -> Dashboard:
+        """The dashboard of the campaign in the TOML file ``path`` (default: ``$ALW_CONFIG``, else bundled MNIST).
+
+        Without a file the store goes to ``labels/labels.db`` under
+        ``$ALW_WORKDIR`` (set by ``python -m alwidgets serve``) or the working
+        folder; under the test suite's quick mode (``ALW_QUICK``) to a temporary folder.
+        """
+        path = path or os.environ.get(alw_config.ENV_CONFIG) or None
+        if path is None:
+            workdir = os.environ.get(alw_config.ENV_WORKDIR)
+            if workdir is None and os.environ.get("ALW_QUICK"):
+                workdir = tempfile.mkdtemp(prefix="alw-dashboard-")
+            config = alw_config.default_config(workdir)
+            Path(config.store).parent.mkdir(parents=True, exist_ok=True)  # the default needs no set-up
+        else:
+            config = alw_config.load_config(path)
+        return cls(alw_config.build_campaign(config), **kwargs)
+
+    # ------------------------------------------------------------------ labeling
+
+    def start(self, name: str | None = None):
+        """Start labeling under ``name`` (default: the name field): builds the Session and the Labeler."""
+        from .labeler import Labeler
+
+        if self.labeler is not None:
+            return self.labeler
+        try:
+            name = check_name(self.name.value if name is None else name)
+        except ValueError as error:
+            self._say(str(error), error=True)
+            return None
+        self.name.value = name
+        self.name.disabled = True
+        self.start_button.disabled = True
+        self._say(f"Loading the labels so far and fitting the model for {html.escape(name)}…")
+        campaign = self.campaign
+        try:
+            self.session = campaign.session(name, store=self.store)
+            options = {"classes": campaign.classes, "view": self._view()}
+            options.update(self.labeler_options)
+            self.labeler = Labeler(self.session, **options)
+        except Exception as error:
+            self.name.disabled = False
+            self.start_button.disabled = False
+            self._say(f"Could not start: {error}", error=True)
+            raise
+        self.labeler.progress.observe(lambda _change: self._wake.set(), names="value")
+        self.labeler_box.children = (self.labeler,)
+        mine = len(self.session.my_labels)
+        self._say(f"Labeling as <b>{html.escape(name)}</b>"
+                  + (f" — welcome back, {mine} of your labels are kept." if mine else "."))
+        self.refresh()
+        return self.labeler
+
+    def _view(self):
+        campaign = self.campaign
+        if campaign.is_text:
+            return alw_views.text()
+        if campaign.images is not None:
+            return alw_views.image(images=campaign.images)
+        return None
+
+    # ------------------------------------------------------------------ progress, export, agreement
+
+    def refresh(self) -> dict:
+        """Read new events from the store and redraw the campaign progress, the export link and the admin view."""
+        with self._lock:
+            new = self.store.events(since=self._tally.last_seq)
+            self._tally.apply(new)
+            self._events.extend(new)
+            progress = self.progress()
+            with self.hold_sync():
+                self.bar.value = min(progress["labeled"], self.bar.max)
+                self.campaign_line.value = _progress_html(progress)
+                if self._tally.last_seq != self._export_seq:
+                    self._export_seq = self._tally.last_seq
+                    self.download.value = self._download_html()
+                    if self.admin is not None:
+                        self.admin_html.value = _agreement_html(agreement(self._events))
+            return progress
+
+    def progress(self) -> dict:
+        """``{"labeled", "total", "ties", "per_annotator", "leased"}`` over every annotator of the campaign."""
+        labeled = ties = 0
+        per_annotator: dict[str, int] = {}
+        for item_id, votes in self._tally.votes.items():
+            if item_id not in self._item_index:
+                continue
+            _, tie = self._tally.decision(item_id)
+            ties += tie
+            labeled += not tie
+            for name in votes:
+                per_annotator[name] = per_annotator.get(name, 0) + 1
+        leased = {row.item_id for row in self.store.leases()} & self._item_index.keys()
+        return {"labeled": labeled, "total": self.campaign.n_items, "ties": ties,
+                "per_annotator": dict(sorted(per_annotator.items(), key=lambda kv: (-kv[1], kv[0]))),
+                "leased": len(leased)}
+
+    def export_csv(self) -> bytes:
+        """The labels so far as CSV bytes (what the download link holds)."""
+        frame = labels_frame(self._events, self._item_index)
+        return frame.to_csv(index=False).encode("utf-8")
+
+    def _download_html(self) -> str:
+        data = base64.b64encode(self.export_csv()).decode("ascii")
+        n = sum(1 for item in self._tally.votes if item in self._item_index)
+        return (f"<a class='alw-download-link' download='labels.csv' href='data:text/csv;base64,{data}' "
+                f"style='font-weight:bold'>⬇ Download labels.csv</a> <span style='color:#666'>({n} items)</span>")
+
+    def _poll(self, seconds: float | None) -> None:
+        while True:
+            self._wake.wait(seconds)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.refresh()
+            except Exception as error:  # a lost database connection must not kill the page; say it
+                self._say(f"Could not read the store: {error}", error=True)
+
+    def _say(self, text: str, error: bool = False) -> None:
+        if error:
+            self.errors.append(text)
+        color = "#b00020" if error else "#333"
+        self.message.value = f"<span style='color:{color}'>{text if not error else html.escape(text)}</span>"
+
+    def close(self) -> None:
+        """Stop reading the store, give back this annotator's leases, close the Labeler and the store."""
+        self._stop.set()
+        self._wake.set()
+        if self.labeler is not None:
+            self.labeler.close()
+        if self.session is not None:
+            self.session.release()
+        self.store.close()
+        super().close()
+
+
+def _progress_html(progress: dict) -> str:
+    total = progress["total"]
+    share = progress["labeled"] / total if total else 0.0
+    people = ", ".join(f"{html.escape(name)} {count}" for name, count in progress["per_annotator"].items())
+    parts = [f"<b>{progress['labeled']}</b> of {total:,} items labeled ({share:.0%})"]
+    parts.append(f"by annotator: {people}" if people else "nobody has labeled yet")
+    if progress["ties"]:
+        parts.append(f"{progress['ties']} tied, waiting for one more vote")
+    if progress["leased"]:
+        parts.append(f"{progress['leased']} being labeled right now")
+    return " · ".join(parts)
+
+
+def _agreement_html(result) -> str:
+    if result.n_items == 0:
+        return "<i>No item has two labels yet: agreement appears once annotators overlap.</i>"
+    rows = "".join(
+        f"<tr><td>{html.escape(r.annotator_a)}</td><td>{html.escape(r.annotator_b)}</td><td>{r.n_items}</td>"
+        f"<td>{r.agreed:.0%}</td><td>{_kappa(r.kappa)}</td></tr>"
+        for r in result.pairs.itertuples()
+    )
+    return (f"<p>Fleiss' kappa over {result.n_items} items with two or more labels: <b>{_kappa(result.fleiss)}</b>"
+            f" · {result.n_ties} tied items (not trained on)</p>"
+            "<table class='alw-kappa'><tr><th>annotator</th><th>annotator</th><th>items</th><th>agreed</th>"
+            f"<th>Cohen's kappa</th></tr>{rows}</table>")
+
+
+def _kappa(value: float) -> str:
+    return "—" if value is None or not np.isfinite(value) else f"{value:.2f}"

@@ -1,0 +1,697 @@
+"""The Labeler: the widget a person labels with.
+
+``display(alw.Labeler(session))`` shows, top to bottom: the item the strategy
+wants labeled (with why it was chosen), the label controls, a progress line
+and live plots. It reads a :class:`~alwidgets.Session` and calls its methods;
+it never touches modAL.
+
+A label click never waits for the model. The click records the label
+(:meth:`Session.record`), takes the next item from the latest ranking
+(``Session.query(refresh=False)``) and shows it; a background
+:class:`~alwidgets.widgets.worker.Worker` then refits, re-ranks and redraws
+the plots while a "model updating…" line says so. ``sync=True`` does all of
+that inside the click instead: the naive behaviour the latency benchmark
+compares against.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+import threading
+from contextlib import nullcontext
+
+import ipywidgets as widgets
+import numpy as np
+
+from .. import plots as alw_plots
+from .. import strategies
+from ..baseline import RandomBaseline
+from . import views as alw_views
+from .keys import KeyListener
+from .worker import Worker
+
+__all__ = ["Labeler"]
+
+logger = logging.getLogger("alwidgets")
+
+UNDO_KEY = "Backspace"
+SKIP_KEY = "s"
+SUBMIT_KEY = "Enter"
+_WHY_PENDING = "<span style='color:#999'>Why this one? (the model is looking…)</span>"
+PLOT_NAMES = ("learning_curve", "regression", "decision_boundary")
+
+
+def shortcut_keys(classes) -> list[str | None]:
+    """The key for each class: 1-9 then 0 for the first ten; digits 0-9 keep their own key."""
+    names = [str(c) for c in classes]
+    if len(names) <= 10 and len(set(names)) == len(names) and all(n in "0123456789" and len(n) == 1 for n in names):
+        return names
+    keys: list[str | None] = [str(i + 1) for i in range(min(9, len(names)))]
+    if len(names) >= 10:
+        keys.append("0")
+    return keys + [None] * (len(names) - len(keys))
+
+
+class Labeler(widgets.VBox):
+    """Label the items an active-learning session asks for, and watch the model learn.
+
+    Parameters
+    ----------
+    session : alwidgets.Session
+        The loop to drive: its pool, learner, strategy and labels.
+    view : None, str or callable, default=None
+        How an item is shown: ``None`` picks from the data; a name
+        (``"image"``, ``"text"``, ``"table"``, ``"regression_point"``,
+        ``"point"``); an :mod:`alwidgets.views` object; or any callable
+        ``view(session, idx) -> widget``.
+    classes : sequence, optional
+        The labels a person can give a classifier's items, in button order.
+        Default: ``session.classes``.
+    batch_size : int, default=1
+        Items shown and submitted together; above 1, a grid of thumbnails
+        (images) or a list, each with its own label control.
+    budget : int, optional
+        How many labels the person means to give; labeling stops there.
+    y_true : array-like, optional
+        True labels of the pool, when known (a classroom, a simulation). Used
+        to draw the dashed random-sampling baseline on the learning curve and
+        by :meth:`simulate`.
+    plots : "auto", sequence of str, or None
+        Live plots among ``"learning_curve"`` (needs a held-out set),
+        ``"regression"`` and ``"decision_boundary"``; ``"auto"`` picks those
+        that suit the session; None or ``()`` draws none.
+    X_grid : array-like, optional
+        Where the regression plot draws the mean and band (default: a grid
+        over the pool's range).
+    true_function : callable, optional
+        ``f(x)``, the function a regression should find, drawn dotted on the
+        regression plot (without it, ``y_true`` is drawn as grey points).
+    sync : bool, default=False
+        Refit, re-rank and redraw inside the click (the person waits).
+    keyboard : bool, default=True
+        Listen for shortcut keys on the whole page.
+    """
+
+    def __init__(
+        self,
+        session,
+        view=None,
+        classes=None,
+        *,
+        batch_size: int = 1,
+        budget: int | None = None,
+        y_true=None,
+        plots="auto",
+        X_grid=None,
+        true_function=None,
+        sync: bool = False,
+        keyboard: bool = True,
+    ):
+        super().__init__()
+        self.session = session
+        self.batch_size = _check_count(batch_size, "batch_size")
+        self.budget = None if budget is None else _check_count(budget, "budget")
+        self.sync = bool(sync)
+        self.view = alw_views.get(view, session)
+        self.classes = self._check_classes(classes)
+        self.y_true = self._check_y_true(y_true)
+        self.X_grid = X_grid
+        self.true_function = true_function
+        self.shown: list[int] = []
+        self.errors: list[str] = []
+        self._batches: list[list[int]] = []  # what each submit labeled, for undo
+        self._error_html = ""
+        self._ui_lock = threading.RLock()
+        self._baseline = self._make_baseline()
+
+        self._build_instance_area()
+        self._build_controls()
+        self.progress = _html("alw-progress")
+        self.status = _html("alw-status")
+        self._plots = self._build_plots(plots)
+        plot_box = widgets.HBox(
+            [p["image"] for p in self._plots], layout=widgets.Layout(flex_flow="row wrap", grid_gap="8px")
+        )
+        children = [self.instance, self.controls, self.progress, self.status, plot_box]
+        self.key_listener = None
+        if keyboard:
+            self.key_listener = KeyListener(self.handle_key, self._listened_keys())
+            children.append(self.key_listener)
+        self.children = children
+        self.add_class("alw-labeler")
+
+        self._worker = Worker(self._update, on_error=self._worker_failed, on_busy=self._show_busy,
+                              on_idle=self._show_idle)
+        self._show(self._next_items())
+        self._schedule()
+
+    # ------------------------------------------------------------------ building
+
+    def _check_classes(self, classes):
+        if not self.session.is_classifier:
+            if classes is not None:
+                raise ValueError("classes is for classifiers; this session's model is a regressor, so leave it out")
+            return None
+        if classes is None:
+            classes = self.session.classes
+        if classes is None:
+            raise ValueError(
+                "the Labeler needs the classes a person can choose from: pass classes=[...] (e.g. "
+                "classes=['cat', 'dog']), or give the Session classes=... or a labeled test set"
+            )
+        classes = [c.item() if hasattr(c, "item") else c for c in classes]
+        if len(classes) < 2 or len(set(map(str, classes))) != len(classes):
+            raise ValueError(f"classes must hold at least two different labels; got {classes!r}")
+        known = self.session.classes
+        if known is not None:
+            unknown = [c for c in classes if c not in known]
+            if unknown:
+                raise ValueError(f"classes {unknown!r} are not among the session's classes {known!r}")
+        return classes
+
+    def _check_y_true(self, y_true):
+        if y_true is None:
+            return None
+        y_true = np.asarray(y_true)
+        if y_true.ndim != 1 or len(y_true) != self.session.n_pool:
+            raise ValueError(
+                f"y_true must hold one true label per pool item ({self.session.n_pool}); got shape {y_true.shape}"
+            )
+        return y_true
+
+    def _make_baseline(self):
+        """A shadow learner on random labels, for the dashed line; needs true labels and a test set."""
+        session = self.session
+        if self.y_true is None or session.X_test is None:
+            return None
+        return RandomBaseline(session.learner, session.X_pool, self.y_true, session.X_test, session.y_test,
+                              random_state=session.random_state, scoring=session.scoring)
+
+    def _build_instance_area(self) -> None:
+        self.caption = widgets.HTML(layout=widgets.Layout(margin="0"))
+        self.caption.add_class("alw-caption")
+        self.why = _html("alw-why")
+        self.instance = widgets.VBox(layout=widgets.Layout(min_height="3em"))
+        self.instance.add_class("alw-instance")
+        self._view_widgets: list[widgets.Widget] = []
+        self._cells: list[dict] = []
+
+    def _build_controls(self) -> None:
+        self.label_buttons: dict = {}
+        self.value = None
+        self.submit_button = None
+        rows = []
+        if self.batch_size == 1 and self.classes is not None:
+            for label, key in zip(self.classes, shortcut_keys(self.classes)):
+                button = widgets.Button(
+                    description=f"{label} [{key}]" if key else str(label),
+                    tooltip=f"label this item {label!r}" + (f" (key {key})" if key else ""),
+                    layout=widgets.Layout(width="auto", min_width="4em"),
+                )
+                button.add_class("alw-label-button")
+                button.on_click(lambda _b, label=label: self.label(label))
+                self.label_buttons[label] = button
+            rows.append(widgets.HBox(list(self.label_buttons.values()), layout=widgets.Layout(flex_flow="row wrap")))
+        elif self.batch_size == 1:
+            self.value = widgets.Text(placeholder="y value, e.g. 0.5", layout=widgets.Layout(width="12em"))
+            self.value.add_class("alw-value")
+            self.submit_button = widgets.Button(description="Submit", button_style="primary")
+            self.submit_button.add_class("alw-submit")
+            self.submit_button.on_click(lambda _b: self._submit_value())
+            rows.append(widgets.HBox([self.value, self.submit_button]))
+        else:
+            self.submit_button = widgets.Button(
+                description=f"Submit batch [{SUBMIT_KEY}]", button_style="primary", layout=widgets.Layout(width="auto")
+            )
+            self.submit_button.add_class("alw-submit")
+            self.submit_button.on_click(lambda _b: self.submit_batch())
+            rows.append(widgets.HBox([self.submit_button]))
+
+        self.undo_button = widgets.Button(description=f"Undo [{UNDO_KEY}]", icon="undo", layout=widgets.Layout(width="auto"))
+        self.undo_button.add_class("alw-undo")
+        self.undo_button.on_click(lambda _b: self.undo())
+        self.skip_button = widgets.Button(description=f"Skip [{SKIP_KEY.upper()}]", layout=widgets.Layout(width="auto"))
+        self.skip_button.add_class("alw-skip")
+        self.skip_button.on_click(lambda _b: self.skip())
+        self.strategy = widgets.Dropdown(
+            options=strategies.available(self.session.learner),
+            value=self.session.strategy,
+            description="Strategy",
+            layout=widgets.Layout(width="auto"),
+        )
+        self.strategy.add_class("alw-strategy")
+        self.strategy.observe(self._on_strategy, names="value")
+        rows.append(widgets.HBox([self.undo_button, self.skip_button, self.strategy], layout=widgets.Layout(grid_gap="6px")))
+        self.controls = widgets.VBox(rows)
+
+    def _listened_keys(self) -> list[str]:
+        keys = [UNDO_KEY, SKIP_KEY]
+        if self.classes is not None:
+            keys += [k for k in shortcut_keys(self.classes) if k]
+        if self.batch_size > 1:
+            keys.append(SUBMIT_KEY)
+        return keys
+
+    def _build_plots(self, plots) -> list[dict]:
+        names = self._plot_names(plots)
+        built = []
+        for name in names:
+            ax = alw_plots.new_axes()
+            image = widgets.Image(format="png", layout=widgets.Layout(width="auto", max_width="100%"))
+            image.add_class("alw-plot")
+            built.append({"name": name, "ax": ax, "image": image})
+        return built
+
+    def _plot_names(self, plots) -> list[str]:
+        if plots is None:
+            return []
+        if isinstance(plots, str) and plots != "auto":
+            plots = [plots]
+        if not isinstance(plots, str):
+            unknown = [p for p in plots if p not in PLOT_NAMES]
+            if unknown:
+                raise ValueError(f"unknown plots {unknown}; choose among {list(PLOT_NAMES)} or 'auto'")
+            return list(plots)
+        session = self.session
+        names = []
+        if session.X_test is not None:
+            names.append("learning_curve")
+        n_features = _n_features(session.X_pool)
+        if not session.is_classifier and n_features == 1:
+            names.append("regression")
+        if session.is_classifier and n_features == 2:
+            names.append("decision_boundary")
+        return names
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def current(self) -> int | None:
+        """The pool index shown (the first one in batch mode), or None when labeling is done."""
+        return self.shown[0] if self.shown else None
+
+    @property
+    def budget_left(self) -> int | None:
+        return None if self.budget is None else max(0, self.budget - self.session.n_labeled)
+
+    def label(self, label) -> None:
+        """Label the shown item as a person's click would (single mode)."""
+        if self.batch_size > 1:
+            self._report("in batch mode choose a label for each item, then submit the batch")
+            return
+        if not self.shown:
+            self._report("there is nothing to label: " + self._done_reason())
+            return
+        idx = self.shown[0]
+        try:
+            self.session.record(idx, label)
+        except (ValueError, TypeError, IndexError) as error:
+            self._report(str(error))
+            return
+        self._batches.append([idx])
+        self._after_labels()
+
+    def submit_batch(self) -> None:
+        """Record every item of the batch that has a label; the others go back to the pool."""
+        if self.batch_size == 1:
+            if self.value is not None:
+                self._submit_value()
+            return
+        chosen, labels = [], []
+        for cell in self._cells:
+            value = cell["control"].value
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            chosen.append(cell["idx"])
+            labels.append(value)
+        if not chosen:
+            self._report("choose a label for at least one item before submitting the batch")
+            return
+        if not self.session.is_classifier:
+            parsed = [_parse_number(v) for v in labels]
+            bad = [v for v, p in zip(labels, parsed) if p is None]
+            if bad:
+                self._report(f"{bad[0]!r} is not a number: type the y value of each item, e.g. 0.5")
+                return
+            labels = parsed
+        try:
+            self.session.record(chosen, labels)
+        except (ValueError, TypeError, IndexError) as error:
+            self._report(str(error))
+            return
+        self._batches.append(chosen)
+        self._after_labels()
+
+    def undo(self) -> None:
+        """Take back the last label (the last batch in batch mode) and show that item again."""
+        batch = self._batches.pop() if self._batches else None
+        undone = []
+        for _ in range(len(batch) if batch else 1):
+            result = self.session.undo()
+            if result is None:
+                break
+            undone.append(result)
+        if not undone:
+            self._report("there is no label to take back")
+            return
+        items = [idx for idx, _ in reversed(undone)]
+        prefill = {idx: label for idx, label in undone}
+        if self.batch_size == 1:
+            items = items[:1]
+        self._show(items, prefill=prefill)
+        self._refresh_progress()
+        self._schedule()
+
+    def skip(self) -> None:
+        """Set the shown item(s) aside and show the next."""
+        if not self.shown:
+            self._report("there is nothing to skip: " + self._done_reason())
+            return
+        self.session.skip(list(self.shown))
+        self._show(self._next_items())
+        self._refresh_progress()
+        self._schedule()
+
+    def handle_key(self, key: str) -> None:
+        """What a shortcut key does: a class key labels, Backspace undoes, S skips, Enter submits a batch."""
+        if key == UNDO_KEY:
+            self.undo()
+        elif key.lower() == SKIP_KEY:
+            self.skip()
+        elif key == SUBMIT_KEY and self.batch_size > 1:
+            self.submit_batch()
+        elif self.classes is not None:
+            by_key = {k: c for c, k in zip(self.classes, shortcut_keys(self.classes)) if k}
+            if key not in by_key:
+                return
+            if self.batch_size == 1:
+                self.label(by_key[key])
+            else:
+                empty = [cell for cell in self._cells if cell["control"].value is None]
+                if empty:
+                    empty[0]["control"].value = by_key[key]
+
+    def wait(self, timeout: float | None = 60.0) -> None:
+        """Block until the model and plots have caught up with every label given (for tests and notebooks)."""
+        if not self._worker.wait(timeout):
+            raise TimeoutError(f"the model update did not finish within {timeout} s")
+
+    def simulate(self, n_labels: int) -> None:
+        """Give ``n_labels`` labels from ``y_true`` with the widget's own controls, as a person would."""
+        if self.y_true is None:
+            raise ValueError("simulate needs the true labels: create the Labeler with y_true=...")
+        n_labels = _check_count(n_labels, "n_labels")
+        start = self.session.n_labeled
+        while self.shown and self.session.n_labeled - start < n_labels:
+            if self.batch_size > 1:
+                for cell in self._cells[: n_labels - (self.session.n_labeled - start)]:
+                    truth = self.y_true[cell["idx"]]
+                    cell["control"].value = (
+                        _match_class(truth, self.classes) if self.classes is not None else f"{float(truth):.6g}"
+                    )
+                self.submit_button.click()
+            elif self.classes is not None:
+                self.label_buttons[_match_class(self.y_true[self.shown[0]], self.classes)].click()
+            else:
+                self.value.value = f"{float(self.y_true[self.shown[0]]):.6g}"
+                self.submit_button.click()
+
+    def close(self) -> None:
+        """Stop the background worker and close the widget."""
+        worker = getattr(self, "_worker", None)  # None when __init__ failed half-way
+        if worker is not None:
+            worker.stop()
+        super().close()
+
+    # ------------------------------------------------------------------ the click path
+
+    def _after_labels(self) -> None:
+        if self.sync:
+            self._run_sync()
+            self._show(self._next_items(refresh=True))
+        else:
+            self._show(self._next_items())
+            self._refresh_progress()
+            self._worker.request()
+
+    def _schedule(self) -> None:
+        if self.sync:
+            self._run_sync()
+        else:
+            self._worker.request()
+
+    def _run_sync(self) -> None:
+        """The naive path: refit, re-rank and redraw while the person waits."""
+        try:
+            self._update()
+        except Exception as error:  # shown in the status line like the worker's errors
+            self._worker_failed(error)
+        self._show_idle()
+
+    def _submit_value(self) -> None:
+        text = self.value.value
+        number = _parse_number(text)
+        if number is None:
+            self._report(f"{text!r} is not a number: type the y value of the marked point, e.g. 0.5")
+            return
+        self.value.value = ""
+        self.label(number)
+
+    def _next_items(self, refresh: bool = False) -> list[int]:
+        n = self.batch_size
+        if self.budget is not None:
+            n = min(n, self.budget_left)
+        if n <= 0:
+            return []
+        return self.session.query(n, refresh=refresh)
+
+    def _show(self, items: list[int], prefill: dict | None = None) -> None:
+        with self._ui_lock, self.hold_sync():
+            old = self._view_widgets
+            self.shown = list(items)
+            self._cells = []
+            if not items:
+                self.caption.value = f"<b>{html.escape(self._done_reason())}</b>"
+                self.why.value = ""
+                self.instance.children = (self.caption,)
+                self._view_widgets = []
+                self._enable_labeling(False)
+            elif self.batch_size == 1:
+                idx = items[0]
+                shown = self.view(self.session, idx)
+                self.caption.value = f"<span style='color:#666'>item {idx}</span>"
+                self.why.value = self._why_html(idx) if self.sync else _WHY_PENDING
+                self.instance.children = (self.caption, shown, self.why)
+                self._view_widgets = [shown]
+                if prefill and self.value is not None and idx in prefill:
+                    self.value.value = f"{prefill[idx]:.6g}"
+                self._enable_labeling(True)
+            else:
+                self._show_batch(items, prefill or {})
+                self._enable_labeling(True)
+        for widget in old:
+            if isinstance(self.view, alw_views.View):
+                widget.close()
+
+    def _show_batch(self, items: list[int], prefill: dict) -> None:
+        thumbnail = getattr(self.view, "thumbnail", self.view)
+        cells = []
+        for idx in items:
+            caption = widgets.HTML(f"<span style='color:#666'>item {idx}</span>")
+            if self.classes is not None:
+                keys = shortcut_keys(self.classes)
+                options = [("—", None)] + [(f"{c} [{k}]" if k else str(c), c) for c, k in zip(self.classes, keys)]
+                control = widgets.Dropdown(options=options, value=prefill.get(idx), layout=widgets.Layout(width="auto"))
+            else:
+                control = widgets.Text(
+                    value="" if idx not in prefill else f"{prefill[idx]:.6g}",
+                    placeholder="y value",
+                    layout=widgets.Layout(width="8em"),
+                )
+            control.add_class("alw-cell-control")
+            shown = thumbnail(self.session, idx)
+            cell = widgets.VBox([caption, shown, control], layout=widgets.Layout(border="1px solid #eee", padding="4px"))
+            cell.add_class("alw-cell")
+            cells.append({"idx": idx, "control": control, "box": cell, "view": shown})
+        self._cells = cells
+        boxes = [c["box"] for c in cells]
+        if isinstance(self.view, alw_views.ImageView):
+            area = widgets.GridBox(boxes, layout=widgets.Layout(grid_template_columns="repeat(auto-fill, 130px)",
+                                                               grid_gap="6px"))
+        else:
+            area = widgets.VBox(boxes, layout=widgets.Layout(grid_gap="4px"))
+        self.caption.value = f"<span style='color:#666'>{len(items)} items: label each, then submit</span>"
+        self.instance.children = (self.caption, area, self.why)
+        self._view_widgets = [area]
+
+    def _enable_labeling(self, enabled: bool) -> None:
+        for button in self.label_buttons.values():
+            button.disabled = not enabled
+        if self.submit_button is not None:
+            self.submit_button.disabled = not enabled
+        if self.value is not None:
+            self.value.disabled = not enabled
+        self.skip_button.disabled = not enabled
+
+    def _done_reason(self) -> str:
+        if self.budget is not None and self.session.n_labeled >= self.budget:
+            return f"Budget of {self.budget} labels reached. Thank you! (Undo to change a label.)"
+        return "Every item of the pool is labeled or skipped."
+
+    def _on_strategy(self, change) -> None:
+        try:
+            self.session.strategy = change["new"]
+        except ValueError as error:
+            self._report(str(error))
+            with self.strategy.hold_trait_notifications():
+                self.strategy.value = self.session.strategy
+            return
+        self._schedule()
+
+    # ------------------------------------------------------------------ the worker's half
+
+    def _update(self) -> None:
+        """Refit, re-rank, redraw: runs on the worker thread (or in the click with ``sync=True``)."""
+        session = self.session
+        fitted = session.refit()
+        if fitted:
+            self._error_html = ""
+        session.rank(self.batch_size)
+        shown = list(self.shown)
+        why = self._why_html(shown[0]) if shown and self.batch_size == 1 else ""
+        pictures = self._draw(shown)
+        with self._ui_lock, self.hold_sync():
+            for plot, png in zip(self._plots, pictures):
+                if png is not None:
+                    plot["image"].value = png
+            if self.shown == shown:
+                self.why.value = why
+            self._refresh_progress()
+
+    def _draw(self, shown: list[int]) -> list[bytes | None]:
+        pictures = []
+        lock = getattr(self.session, "_model_lock", None) or nullcontext()
+        with lock:  # the learner must not be rebuilt (undo) while a plot reads it
+            for plot in self._plots:
+                ax = plot["ax"]
+                ax.clear()
+                getattr(self, f"_draw_{plot['name']}")(ax, shown)
+                pictures.append(alw_plots.figure_to_png(ax.figure))
+        return pictures
+
+    def _draw_learning_curve(self, ax, shown) -> None:
+        history = list(self.session.history)
+        baseline = self._baseline_curve(history)
+        alw_plots.plot_learning_curve(
+            history, ax=ax, baseline=baseline, ylabel=f"held-out {self._metric_name()}", budget=self.budget
+        )
+
+    def _draw_regression(self, ax, shown) -> None:
+        truth = self.true_function if self.true_function is not None else self.y_true
+        alw_plots.plot_regression(self.session, ax=ax, X_grid=self.X_grid, query=shown or None, y_true=truth)
+
+    def _draw_decision_boundary(self, ax, shown) -> None:
+        alw_plots.plot_decision_boundary(self.session, ax=ax, query=shown or None)
+
+    def _baseline_curve(self, history) -> list[dict] | None:
+        if self._baseline is None:
+            return None
+        return self._baseline.for_history([h for h in history if h["n_labels"] > 0])
+
+    # ------------------------------------------------------------------ status, progress, why
+
+    def _why_html(self, idx: int) -> str:
+        session = self.session
+        if not session.is_fitted:
+            need = "labels of two classes" if session.is_classifier else "a label"
+            return f"<span style='color:#666'>Why this one? Picked at random: the model needs {need} first.</span>"
+        info = session.why(idx)
+        parts = [f"{html.escape(info['strategy'])} score {_format_score(info['score'])}"]
+        if info["top_classes"]:
+            guesses = " or ".join(f"{html.escape(str(c))} ({p:.0%})" for c, p in info["top_classes"])
+            parts.append(f"the model says {guesses}")
+        return f"<span style='color:#444'>Why this one? {' · '.join(parts)}</span>"
+
+    def _refresh_progress(self) -> None:
+        session = self.session
+        parts = [f"<b>{session.n_labeled}</b> labeled", f"{session.n_pool:,} in the pool"]
+        if self.budget is not None:
+            parts.append(f"budget {min(session.n_labeled, self.budget)}/{self.budget}")
+        scores = [h["score"] for h in session.history if h.get("score") is not None]
+        if session.X_test is not None:
+            score = f"{scores[-1]:.3f}" if scores else "—"
+            parts.append(f"held-out {self._metric_name()} {score}")
+        self.progress.value = " · ".join(parts)
+
+    def _metric_name(self) -> str:
+        scoring = self.session.scoring
+        if isinstance(scoring, str):
+            return scoring
+        if scoring is not None:
+            return getattr(scoring, "__name__", "score")
+        return "accuracy" if self.session.is_classifier else "R²"
+
+    def _show_busy(self) -> None:
+        self.status.value = "<span style='color:#8a6d00'>⟳ model updating…</span>" + self._error_html
+
+    def _show_idle(self) -> None:
+        version = self.session.model_version
+        self.status.value = f"<span style='color:#2e7d32'>✓ model up to date (version {version})</span>" + self._error_html
+
+    def _worker_failed(self, error: BaseException) -> None:
+        message = f"model update failed: {type(error).__name__}: {error}"
+        logger.warning("alwidgets Labeler: %s", message, exc_info=error)
+        self.errors.append(message)
+        self._error_html = f" <span style='color:#b00020'>⚠ {html.escape(message)}</span>"
+        self.status.value = self._error_html.strip()
+
+    def _report(self, message: str) -> None:
+        """Show a problem with the person's input in the status line; nothing else changes."""
+        self.errors.append(message)
+        self.status.value = f"<span style='color:#b00020'>⚠ {html.escape(message)}</span>"
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _html(css_class: str) -> widgets.HTML:
+    widget = widgets.HTML()
+    widget.add_class(css_class)
+    return widget
+
+
+def _n_features(X) -> int:
+    shape = getattr(X, "shape", None)
+    if shape is None or len(shape) < 2:
+        return 1
+    return int(np.prod(shape[1:]))
+
+
+def _check_count(value, name: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    return int(value)
+
+
+def _parse_number(text) -> float | None:
+    try:
+        value = float(str(text).strip().replace(",", "."))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _format_score(score: float) -> str:
+    return "—" if score is None or not math.isfinite(score) else f"{score:.3f}"
+
+
+def _match_class(value, classes):
+    value = value.item() if hasattr(value, "item") else value
+    for c in classes:
+        if c == value or str(c) == str(value):
+            return c
+    raise ValueError(f"true label {value!r} is not one of the classes {classes!r}")
+
+

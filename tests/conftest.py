@@ -1,0 +1,57 @@
+"""Test-wide set-up shared by every test in the suite.
+
+- Matplotlib renders with Agg, so plots work without a display and pixels are
+  the same everywhere.
+- ``ALW_QUICK=1`` is exported before anything starts, so notebooks executed by
+  nbclient and pages served by Voila (both run in subprocesses that inherit
+  this environment) use their small, fast settings.
+- ipywidgets catches every exception raised in a widget callback (for example
+  a ``Button.on_click`` handler run by ``button.click()``), logs
+  "Exception in callback ..." and carries on. A test that clicks a broken
+  button would therefore pass. The autouse fixture below turns such a log
+  record into a test failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+os.environ.setdefault("ALW_QUICK", "1")
+
+pytest_plugins = ["pytester"]
+
+SWALLOWED_CALLBACK_ERROR = "Exception in callback"
+
+
+def swallowed_callback_errors(records: list[logging.LogRecord]) -> list[str]:
+    """Return a readable report for each record of an error a callback swallowed.
+
+    ipywidgets (and asyncio) log such errors instead of raising them; the
+    report keeps the traceback so the failing test shows where the handler broke.
+    """
+    reports = []
+    for record in records:
+        message = record.getMessage()
+        if SWALLOWED_CALLBACK_ERROR not in message:
+            continue
+        if record.exc_info:
+            message += "\n" + logging.Formatter().formatException(record.exc_info)
+        reports.append(message)
+    return reports
+
+
+@pytest.fixture(autouse=True)
+def fail_on_swallowed_callback_errors(caplog: pytest.LogCaptureFixture):
+    """Fail the test if a widget callback raised while the test ran."""
+    yield
+    reports = swallowed_callback_errors(caplog.get_records("call"))
+    if reports:
+        pytest.fail(
+            "A widget callback raised an exception that ipywidgets swallowed:\n\n" + "\n\n".join(reports),
+            pytrace=False,
+        )

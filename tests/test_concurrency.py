@@ -1,0 +1,253 @@
+"""Many annotators at once: 8 processes label one store (SQLite file, and a real PostgreSQL server).
+
+Each process is a separate Python (spawned), like the kernels of eight Voila
+pages. They start together behind a barrier and each labels a fixed number of
+items with the usual loop (query -> record -> refit). Afterwards the store
+must hold exactly the labels the processes acknowledged: none lost, none
+doubled, and no item shown to two annotators unless overlap asks for it.
+
+The PostgreSQL server is started by a session fixture from Debian's binaries
+(initdb + pg_ctl on a free local port, in a temporary folder). Where it cannot
+be started the PostgreSQL tests are skipped with the reason printed, but only
+when the environment variable CI is unset; under CI they fail.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import alwidgets as alw
+from alwidgets.store import open_store
+
+N_WORKERS = 8
+LABELS_PER_WORKER = 15
+POOL_SIZE = 600
+PG_BIN = Path(os.environ.get("ALW_PG_BIN", "/usr/lib/postgresql/15/bin"))
+WORKER_TIMEOUT_S = 600
+
+
+# ---------------------------------------------------------------------- PostgreSQL server
+
+
+class PostgresUnavailable(RuntimeError):
+    """PostgreSQL cannot be started here; the message says why and how to fix it."""
+
+
+@dataclass
+class PostgresServer:
+    root: Path
+    port: int
+    run_as: list[str]
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def new_database(self) -> str:
+        """A fresh, empty database; returns its URL."""
+        import psycopg2
+
+        name = f"alw_{uuid.uuid4().hex[:12]}"
+        connection = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres")
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE {name}")
+        connection.close()
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
+
+    def stop(self) -> None:
+        subprocess.run([*self.run_as, str(PG_BIN / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate",
+                        "stop"], capture_output=True, timeout=60)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_postgres() -> PostgresServer:
+    """initdb into a temporary folder and start a server on a free local port."""
+    for tool in ("initdb", "pg_ctl", "postgres"):
+        if not (PG_BIN / tool).is_file():
+            raise PostgresUnavailable(
+                f"PostgreSQL's {tool} is not in {PG_BIN}: install Debian's postgresql package "
+                "(make system-deps does), or point ALW_PG_BIN to the folder holding initdb and pg_ctl"
+            )
+    try:
+        import psycopg2  # noqa: F401
+    except ImportError:
+        raise PostgresUnavailable("psycopg2 is missing: pip install 'alwidgets[postgres]'") from None
+    root = Path(tempfile.mkdtemp(prefix="alw-pg-", dir="/tmp"))
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root: run it as the postgres user
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            raise PostgresUnavailable("running as root and there is no 'postgres' user to run the server as") from None
+        os.chown(root, user.pw_uid, user.pw_gid)
+        run_as = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    steps = [
+        [str(PG_BIN / "initdb"), "-D", str(root / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+         "--no-sync"],
+        [str(PG_BIN / "pg_ctl"), "-D", str(root / "data"), "-l", str(root / "server.log"), "-w", "-t", "60",
+         "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=100", "start"],
+    ]
+    for step in steps:
+        try:
+            done = subprocess.run([*run_as, *step], capture_output=True, text=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            shutil.rmtree(root, ignore_errors=True)
+            raise PostgresUnavailable(f"{Path(step[0]).name} could not run: {error}") from None
+        if done.returncode != 0:
+            log = (root / "server.log").read_text(errors="replace") if (root / "server.log").exists() else ""
+            shutil.rmtree(root, ignore_errors=True)
+            raise PostgresUnavailable(f"{Path(step[0]).name} failed: {done.stderr.strip()[-2000:]} {log[-2000:]}")
+    return PostgresServer(root=root, port=port, run_as=run_as)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the session (skipped outside CI where it cannot start)."""
+    try:
+        server = start_postgres()
+    except PostgresUnavailable as error:
+        message = f"PostgreSQL could not be started for the tests: {error}"
+        if os.environ.get("CI"):
+            pytest.fail(message + " (CI is set, so this is a failure, not a skip)", pytrace=False)
+        print(message)
+        pytest.skip(message)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    """An empty store of each kind that several processes can open."""
+    if request.param == "sqlite":
+        return str(tmp_path / "labels.db")
+    return request.getfixturevalue("postgres").new_database()
+
+
+# ---------------------------------------------------------------------- the labeling processes
+
+
+def _pool():
+    data = alw.datasets.load_digits()
+    return data.X[:POOL_SIZE], data.y[:POOL_SIZE]
+
+
+def label_in_a_process(store_url: str, annotator: str, seed: int, n_labels: int, overlap: int, barrier, results):
+    """One annotator's kernel: query, record, refit, n_labels times; reports what it was shown and acknowledged."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = _pool()
+    session = alw.Session(LogisticRegression(max_iter=200), X, store=store_url, annotator=annotator,
+                          random_state=seed, classes=list(range(10)), overlap=overlap, refresh_every=5)
+    shown, acknowledged, query_seconds = [], [], []
+    barrier.wait(timeout=WORKER_TIMEOUT_S)
+    start = time.perf_counter()
+    for _ in range(n_labels):
+        t = time.perf_counter()
+        picks = session.query(1, refresh=False)
+        query_seconds.append(time.perf_counter() - t)
+        if not picks:
+            break
+        idx = picks[0]
+        shown.append(idx)
+        session.record(idx, int(y[idx]))
+        acknowledged.append(idx)
+        session.refit()
+    results.put({"annotator": annotator, "shown": shown, "acknowledged": acknowledged,
+                 "seconds": time.perf_counter() - start, "query_seconds": query_seconds,
+                 "item_ids": [session.item_ids[i] for i in acknowledged]})
+    session.close()
+
+
+def run_annotators(store_url: str, overlap: int = 1) -> list[dict]:
+    open_store(store_url).close()  # create the tables once, as `serve` does before the first page
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(N_WORKERS)
+    results = ctx.Queue()
+    processes = [
+        ctx.Process(target=label_in_a_process,
+                    args=(store_url, f"annotator-{k}", k, LABELS_PER_WORKER, overlap, barrier, results))
+        for k in range(N_WORKERS)
+    ]
+    for p in processes:
+        p.start()
+    reports = []
+    deadline = time.monotonic() + WORKER_TIMEOUT_S
+    while len(reports) < N_WORKERS and time.monotonic() < deadline:
+        try:
+            reports.append(results.get(timeout=5))
+        except Exception:  # queue.Empty: check nobody died
+            dead = [p for p in processes if p.exitcode not in (None, 0)]
+            if dead:
+                for p in processes:
+                    p.kill()
+                pytest.fail(f"{len(dead)} labeling process(es) died (exit codes {[p.exitcode for p in dead]})")
+    for p in processes:
+        p.join(timeout=60)
+    assert len(reports) == N_WORKERS, f"only {len(reports)} of {N_WORKERS} processes reported in time"
+    return reports
+
+
+# ---------------------------------------------------------------------- the tests
+
+
+def test_eight_annotators_at_once_lose_nothing_and_never_share_an_item(store_url):
+    reports = run_annotators(store_url)
+    store = open_store(store_url)
+    labels = [e for e in store.events() if e.kind == "label"]
+    store.close()
+
+    acknowledged = [(r["annotator"], item) for r in reports for item in r["item_ids"]]
+    assert all(len(r["acknowledged"]) == LABELS_PER_WORKER for r in reports)
+    assert len(labels) == len(acknowledged) == N_WORKERS * LABELS_PER_WORKER  # totals exact
+    assert Counter((e.annotator, e.item_id) for e in labels) == Counter(acknowledged)  # none lost, none extra
+    shown_to = Counter(item for r in reports for item in set(r["shown"]))
+    assert max(shown_to.values()) == 1, "an item was shown to two annotators"
+    assert len({e.item_id for e in labels}) == len(labels)
+
+    X, y = _pool()
+    from sklearn.linear_model import LogisticRegression
+
+    resumed = alw.Session(LogisticRegression(max_iter=200), X, store=store_url, annotator="late", classes=list(range(10)))
+    assert resumed.n_labeled == N_WORKERS * LABELS_PER_WORKER and resumed.is_fitted
+    assert all(resumed.labels[i] == y[i] for i in resumed.labels)
+    resumed.close()
+    seconds = max(r["seconds"] for r in reports)
+    queries = sorted(q for r in reports for q in r["query_seconds"])
+    print(f"\n{store_url.split(':')[0]}: {len(labels)} labels by {N_WORKERS} processes in {seconds:.1f} s "
+          f"({len(labels) / seconds:.1f} labels/s with a refit per label); query+lease median "
+          f"{1000 * queries[len(queries) // 2]:.1f} ms, p95 {1000 * queries[int(len(queries) * 0.95)]:.1f} ms")
+
+
+def test_with_overlap_two_each_item_goes_to_at_most_two_different_annotators(store_url):
+    reports = run_annotators(store_url, overlap=2)
+    store = open_store(store_url)
+    labels = [e for e in store.events() if e.kind == "label"]
+    store.close()
+    assert len(labels) == N_WORKERS * LABELS_PER_WORKER
+    annotators_per_item = Counter(e.item_id for e in labels)
+    assert max(annotators_per_item.values()) <= 2
+    assert len({(e.annotator, e.item_id) for e in labels}) == len(labels), "an annotator labeled an item twice"
+    shown_to = Counter(item for r in reports for item in set(r["shown"]))
+    assert max(shown_to.values()) <= 2
+    assert any(count == 2 for count in annotators_per_item.values())  # overlap really happened

@@ -1,0 +1,101 @@
+"""Every notebook in notebooks/ runs top to bottom, as a new user would run it.
+
+The notebooks are executed by nbclient in a kernel of this very Python (the
+project's .venv), with ``ALW_QUICK=1`` so they use small budgets, and a time
+limit per cell. A cell that raises fails the test with that cell's traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+# The notebooks the labeling widgets issue promises; more (lessons, dashboard) join the glob.
+REQUIRED_NOTEBOOKS = ["01_images.ipynb", "02_text.ipynb", "03_regression_gp.ipynb", "04_decision_boundary.ipynb"]
+CELL_TIMEOUT_SECONDS = int(os.environ.get("ALW_CELL_TIMEOUT", "300"))
+KERNEL_NAME = "alwidgets-test-python"
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.fixture(scope="session")
+def kernel_spec_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A kernelspec whose argv is this interpreter, so no other Python can be picked up.
+
+    A kernelspec named ``python3`` in the user's ~/.local/share/jupyter would
+    otherwise take precedence over the one in the venv.
+    """
+    kernels = tmp_path_factory.mktemp("kernels")
+    spec_dir = kernels / KERNEL_NAME
+    spec_dir.mkdir()
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "alwidgets test kernel",
+        "language": "python",
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    return kernels
+
+
+def execute_notebook(path: Path, kernel_spec_dir: Path) -> nbformat.NotebookNode:
+    """Run the notebook in its own folder (relative paths work as for a user) and return it."""
+    notebook = nbformat.read(path, as_version=4)
+    kernel_manager = KernelManager(
+        kernel_name=KERNEL_NAME,
+        kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernel_spec_dir)]),
+    )
+    client = NotebookClient(
+        notebook,
+        km=kernel_manager,
+        timeout=CELL_TIMEOUT_SECONDS,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute(env={**os.environ, "ALW_QUICK": os.environ.get("ALW_QUICK", "1")})
+    return notebook
+
+
+def test_the_promised_notebooks_exist() -> None:
+    missing = [name for name in REQUIRED_NOTEBOOKS if not (NOTEBOOK_DIR / name).is_file()]
+    assert not missing, f"notebooks/ lacks {missing}"
+
+
+def test_notebooks_run_in_the_venv_kernel(tmp_path: Path, kernel_spec_dir: Path) -> None:
+    """The kernel is this Python with ALW_QUICK=1, not whatever `python3` is on PATH."""
+    probe = nbformat.v4.new_notebook()
+    probe.cells.append(nbformat.v4.new_code_cell("import os, sys\nprint(sys.executable, os.environ['ALW_QUICK'])"))
+    path = tmp_path / "probe.ipynb"
+    nbformat.write(probe, path)
+
+    executed = execute_notebook(path, kernel_spec_dir)
+
+    printed = executed.cells[0].outputs[0]["text"].split()
+    assert printed == [sys.executable, "1"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.name for path in NOTEBOOKS])
+def test_notebook_runs_top_to_bottom(path: Path, kernel_spec_dir: Path) -> None:
+    failure = None
+    try:
+        executed = execute_notebook(path, kernel_spec_dir)
+    except CellTimeoutError as error:
+        failure = f"{path.name}: a cell ran longer than {CELL_TIMEOUT_SECONDS} s (ALW_CELL_TIMEOUT)\n{error}"
+    except CellExecutionError as error:
+        failure = f"{path.name}: a cell raised\n{error}"
+    if failure is not None:  # failed outside the except block: the cell's traceback is the whole story
+        pytest.fail(ANSI_ESCAPE.sub("", failure), pytrace=False)
+
+    code_cells = [cell for cell in executed.cells if cell.cell_type == "code" and cell.source.strip()]
+    assert code_cells, f"{path.name} has no code cell"
+    assert all(cell.get("execution_count") for cell in code_cells), f"{path.name}: a code cell did not run"

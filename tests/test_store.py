@@ -1,0 +1,405 @@
+"""Label stores: the append-only log, leases, resume, bad stores, export, agreement and the export CLI.
+
+Every store test runs on the in-memory store and on a real SQLite file; the
+same tests against a real PostgreSQL server are in test_concurrency.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import cohen_kappa_score
+
+import alwidgets as alw
+from alwidgets.agreement import agreement, fleiss_kappa
+from alwidgets.store import LabelEvent, MemoryStore, StoreError, Tally, majority, open_store, replay
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def digits():
+    data = alw.datasets.load_digits()
+    return data.X[:400], data.y[:400]
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request, tmp_path):
+    """A fresh store of each kind."""
+    opened = MemoryStore() if request.param == "memory" else open_store(tmp_path / "labels.db")
+    yield opened
+    opened.close()
+
+
+def make_session(digits, store, annotator="alice", **kwargs):
+    X, _ = digits
+    kwargs.setdefault("random_state", 0)
+    return alw.Session(LogisticRegression(max_iter=300), X, store=store, annotator=annotator,
+                       classes=list(range(10)), **kwargs)
+
+
+def label_events(store) -> list[LabelEvent]:
+    return [e for e in store.events() if e.kind == "label"]
+
+
+# ---------------------------------------------------------------------- the log
+
+
+@pytest.mark.parametrize("label", [3, "cat", 0.25, True], ids=["int", "str", "float", "bool"])
+def test_events_keep_order_numbers_and_label_types(store, label):
+    first = store.append(LabelEvent("a", label=label, annotator="ann", strategy="margin", model_version=2))
+    second = store.append(LabelEvent("b", kind="skip", annotator="ann"))
+    events = store.events()
+    assert [e.seq for e in events] == [first.seq, second.seq] and first.seq < second.seq
+    assert events[0].label == label and type(events[0].label) is type(label)
+    assert (events[0].annotator, events[0].strategy, events[0].model_version) == ("ann", "margin", 2)
+    assert store.events(since=first.seq) == [events[1]]
+
+
+def test_numpy_labels_are_stored_as_plain_values(store):
+    store.append(LabelEvent("a", label=np.int64(7)))
+    assert store.events()[0].label == 7 and type(store.events()[0].label) is int
+
+
+@pytest.mark.parametrize(
+    "event, match",
+    [(LabelEvent("a", kind="delete"), "kind"), (LabelEvent("", label=1), "item_id"),
+     (LabelEvent("a", label=1, annotator=""), "annotator")],
+    ids=["kind", "item_id", "annotator"],
+)
+def test_bad_events_are_refused_and_nothing_is_written(store, event, match):
+    with pytest.raises(ValueError, match=match):
+        store.append_many([LabelEvent("ok", label=1), event])
+    assert store.events() == []
+
+
+def test_replay_majority_retract_and_skip():
+    events = [
+        LabelEvent("x", label=1, annotator="a"), LabelEvent("x", label=1, annotator="b"),
+        LabelEvent("x", label=2, annotator="c"),  # 2 against 1: majority 1
+        LabelEvent("y", label=1, annotator="a"), LabelEvent("y", label=2, annotator="b"),  # tie: left out
+        LabelEvent("z", label=5, annotator="a"), LabelEvent("z", kind="retract", label=5, annotator="a"),
+        LabelEvent("w", kind="skip", annotator="a"),
+    ]
+    labels, skipped = replay(events)
+    assert labels == {"x": 1}
+    assert skipped == {"w"}
+    tally = Tally()
+    tally.apply(events)
+    assert tally.decision("y") == (None, True)
+    assert "z" not in tally.votes
+    assert majority([]) == (None, False)
+
+
+# ---------------------------------------------------------------------- sessions on a store
+
+
+def test_labels_are_derived_from_events_and_undo_appends_a_retraction(digits, store):
+    _, y = digits
+    session = make_session(digits, store)
+    for i in session.query(3):
+        session.teach(i, y[i])
+    last = session._order[-1]
+    taken = session.undo()
+    kinds = [e.kind for e in store.events()]
+    assert kinds == ["label", "label", "label", "retract"]  # nothing deleted
+    assert taken == (last, y[last]) and last not in session.labels
+    labels, _ = replay(store.events())
+    assert {session._index_of[k]: v for k, v in labels.items()} == session.labels
+
+
+def test_resume_picks_up_every_label_and_never_asks_again(digits, store):
+    _, y = digits
+    first = make_session(digits, store)
+    first.simulate(y, 15)
+    first.skip(first.query(1)[0])
+    answered = set(first.labels)
+    second = make_session(digits, store)
+    assert second.labels == first.labels
+    assert second.skipped == first.skipped
+    assert second.is_fitted and len(second.learner.y_training) == 15
+    rest = second.query(second.n_pool)
+    assert not set(rest) & (answered | second.skipped)
+    assert len(rest) == second.n_pool - len(answered) - len(second.skipped)
+
+
+def test_resume_from_a_sqlite_file_in_a_new_process(digits, tmp_path):
+    _, y = digits
+    path = tmp_path / "labels.db"
+    session = make_session(digits, str(path))
+    session.simulate(y, 10)
+    code = (
+        "import alwidgets as alw, json, sys\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "d = alw.datasets.load_digits()\n"
+        "s = alw.Session(LogisticRegression(max_iter=300), d.X[:400], store=sys.argv[1], annotator='alice',\n"
+        "                classes=list(range(10)))\n"
+        "print(json.dumps({'labels': {str(k): int(v) for k, v in s.labels.items()}, 'fitted': s.is_fitted}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
+    resumed = json.loads(out.stdout)
+    assert {int(k): v for k, v in resumed["labels"].items()} == session.labels
+    assert resumed["fitted"]
+
+
+def test_two_annotators_are_shown_different_items(digits, store):
+    alice, bob = make_session(digits, store, "alice"), make_session(digits, store, "bob")
+    shown_alice = alice.query(3)
+    shown_bob = bob.query(3)
+    assert len(shown_bob) == 3 and not set(shown_alice) & set(shown_bob)
+
+
+def test_an_unanswered_lease_returns_to_the_pool_after_the_timeout(digits, store):
+    alice = make_session(digits, store, "alice", lease_timeout=0.3)
+    bob = make_session(digits, store, "bob")
+    held = alice.query(1)[0]
+    assert held not in bob.query(bob.n_pool)
+    time.sleep(0.4)
+    assert held in bob.query(bob.n_pool)
+
+
+def test_labeling_and_skipping_release_leases_and_a_label_keeps_the_item_taken(digits, store):
+    _, y = digits
+    alice, bob = make_session(digits, store, "alice"), make_session(digits, store, "bob")
+    labeled, skipped = alice.query(2)
+    alice.record(labeled, y[labeled])
+    alice.skip(skipped)
+    assert store.leases() == []
+    offered_to_bob = bob.query(bob.n_pool)
+    assert skipped in offered_to_bob  # alice set it aside; somebody else may answer it
+    assert labeled not in offered_to_bob  # answered: never given to a second annotator
+
+
+def test_an_annotator_holds_only_what_they_were_shown_last(digits, store):
+    alice = make_session(digits, store, "alice", strategy="random")
+    bob = make_session(digits, store, "bob", strategy="random")
+    first = alice.query(2)
+    assert alice.query(2) == first  # asking again renews the same leases
+    now = alice.query(1)
+    assert {row.item_id for row in store.leases()} == {alice.item_ids[now[0]]}
+    released = set(first) - set(now)
+    assert released and released <= set(bob.query(bob.n_pool))
+
+
+def test_overlap_asks_k_different_annotators_and_trains_on_the_majority(digits, store):
+    _, y = digits
+    names = ["a", "b", "c"]
+    sessions = {n: make_session(digits, store, n, overlap=2, strategy="random") for n in names}
+    item = sessions["a"].query(1)[0]
+    assert item in sessions["b"].query(sessions["b"].n_pool)  # second slot of the same item
+    assert item not in sessions["c"].query(sessions["c"].n_pool)  # both slots taken
+    sessions["a"].record(item, 1)
+    sessions["b"].record(item, 2)  # a tie: not trained on, open for a third vote
+    sessions["c"].sync()
+    assert item not in sessions["c"].labels
+    assert item in sessions["c"].query(sessions["c"].n_pool)
+    sessions["c"].record(item, 2)
+    for session in sessions.values():
+        session.sync()
+        assert session.labels[item] == 2
+    assert item not in sessions["a"].query(sessions["a"].n_pool)
+    assert sessions["a"].votes[item] == {"a": 1, "b": 2, "c": 2}
+
+
+def test_labels_of_other_annotators_are_learned_after_refresh_every(digits, store):
+    _, y = digits
+    alice = make_session(digits, store, "alice", refresh_every=5)
+    bob = make_session(digits, store, "bob")
+    bob.simulate(y, 4)
+    alice.query(1)
+    assert not alice.is_fitted and len(alice.labels) == 4  # seen, not yet worth a refit
+    bob.simulate(y, 1)
+    alice.query(1)
+    assert alice.is_fitted and len(alice.learner.y_training) == 5
+    assert alice.n_labeled == 5 and alice.my_labels == {}
+
+
+def test_a_retraction_by_another_annotator_makes_the_model_forget(digits, store):
+    _, y = digits
+    alice = make_session(digits, store, "alice", refresh_every=1)
+    bob = make_session(digits, store, "bob")
+    bob.simulate(y, 6)
+    alice.refit()
+    assert len(alice.learner.y_training) == 6
+    bob.undo()
+    alice.refit()
+    assert len(alice.learner.y_training) == 5 and alice.n_labeled == 5
+
+
+def test_export_and_agreement_from_a_session(digits, store, tmp_path):
+    _, y = digits
+    alice = make_session(digits, store, "alice", overlap=2, strategy="random")
+    bob = make_session(digits, store, "bob", overlap=2, strategy="random")
+    items = alice.query(6)
+    alice.record(items, [int(y[i]) for i in items])
+    bob.record(items, [int(y[i]) if k < 4 else (int(y[i]) + 1) % 10 for k, i in enumerate(items)])
+    result = alice.agreement()
+    assert result.n_items == 6 and result.n_ties == 2
+    assert result.pairs.loc[0, "agreed"] == pytest.approx(4 / 6)
+    expected = cohen_kappa_score([repr(int(y[i])) for i in items],
+                                 [repr(int(y[i]) if k < 4 else (int(y[i]) + 1) % 10) for k, i in enumerate(items)])
+    assert result.pairs.loc[0, "kappa"] == pytest.approx(expected)
+    frame = pd.read_csv(alice.export(tmp_path / "labels.csv"))
+    assert sorted(frame["index"]) == sorted(items)
+    assert (frame["status"] == "tie").sum() == 2 and frame.loc[frame["status"] == "tie", "label"].isna().all()
+
+
+# ---------------------------------------------------------------------- agreement
+
+
+def test_fleiss_kappa_matches_the_published_example():
+    # Fleiss (1971) as tabulated on Wikipedia's "Fleiss' kappa" page: 10 items, 14 raters, 5 classes; kappa = 0.210
+    counts = [[0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
+              [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7]]
+    assert fleiss_kappa(counts) == pytest.approx(0.210, abs=0.001)
+
+
+def test_agreement_is_one_when_everybody_agrees_and_undefined_without_overlap():
+    events = [LabelEvent(f"i{k}", label=k % 3, annotator=a) for k in range(9) for a in ("a", "b", "c")]
+    result = agreement(events)
+    assert result.fleiss == pytest.approx(1.0) and (result.pairs["kappa"] == 1.0).all() and len(result.pairs) == 3
+    alone = agreement([LabelEvent("i", label=1, annotator="a")])
+    assert alone.n_items == 0 and np.isnan(alone.fleiss) and alone.pairs.empty
+
+
+# ---------------------------------------------------------------------- bad stores
+
+
+def _snapshot(folder: Path) -> dict:
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def test_a_corrupt_file_is_refused_and_left_as_it_was(digits, tmp_path):
+    path = tmp_path / "labels.db"
+    path.write_bytes(np.random.RandomState(0).bytes(8192))
+    before = _snapshot(tmp_path)
+    with pytest.raises(StoreError, match="not a SQLite database or is corrupt"):
+        make_session(digits, str(path))
+    assert _snapshot(tmp_path) == before
+
+
+def test_a_foreign_sqlite_database_is_refused_and_left_as_it_was(digits, tmp_path):
+    path = tmp_path / "shop.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+        db.execute("INSERT INTO customers (name) VALUES ('Ada')")
+    db.close()
+    before = _snapshot(tmp_path)
+    with pytest.raises(StoreError, match="another program .*customers"):
+        make_session(digits, path)
+    assert _snapshot(tmp_path) == before
+
+
+def test_a_store_in_a_missing_folder_is_refused(digits, tmp_path):
+    with pytest.raises(StoreError, match="folder .* does not exist"):
+        make_session(digits, tmp_path / "nope" / "labels.db")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_new_store_is_marked_as_an_alwidgets_store_in_wal_mode(tmp_path):
+    store = open_store(tmp_path / "labels.db")
+    assert store.info()["schema_version"] == "1"
+    store.close()
+    with sqlite3.connect(tmp_path / "labels.db") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")} >= {
+            "alw_events", "alw_leases", "alw_meta"}
+    db.close()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_an_unreachable_postgresql_server_is_a_quick_clear_error(digits):
+    port = _closed_port()
+    start = time.perf_counter()
+    with pytest.raises(StoreError, match=f"cannot connect to the PostgreSQL server at 127.0.0.1:{port}"):
+        make_session(digits, f"postgresql://alw@127.0.0.1:{port}/labels")
+    assert time.perf_counter() - start < 10
+
+
+@pytest.mark.parametrize("bad, match", [("mysql://u@h/db", "not supported"), (42, "store must be")])
+def test_an_unknown_kind_of_store_is_refused(digits, bad, match):
+    with pytest.raises((StoreError, ValueError), match=match):
+        make_session(digits, bad)
+
+
+# ---------------------------------------------------------------------- export
+
+
+def _read(path: Path) -> pd.DataFrame:
+    if path.suffix == ".csv":
+        return pd.read_csv(path)
+    if path.suffix == ".json":
+        return pd.DataFrame(json.loads(path.read_text()))
+    return pd.read_parquet(path)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".parquet"])
+def test_export_writes_every_label_in_each_format(digits, tmp_path, suffix):
+    _, y = digits
+    session = make_session(digits, str(tmp_path / "labels.db"))
+    session.simulate(y, 12)
+    session.undo()
+    frame = _read(session.export(tmp_path / f"labels{suffix}"))
+    assert len(frame) == 11
+    assert {session.item_ids[i]: int(v) for i, v in session.labels.items()} == dict(
+        zip(frame["item_id"], frame["label"].astype(int), strict=True))
+    assert set(frame["annotators"]) == {"alice"}
+    events = _read(session.export(tmp_path / f"events{suffix}", what="events"))
+    assert list(events["kind"]) == ["label"] * 12 + ["retract"]
+
+
+def test_export_refuses_an_unknown_format_and_writes_nothing(digits, tmp_path):
+    session = make_session(digits, None)
+    with pytest.raises(ValueError, match=r"\.csv, \.json, \.parquet"):
+        session.export(tmp_path / "labels.xlsx")
+    assert list(tmp_path.iterdir()) == []
+
+
+def run_cli(*args, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "alwidgets", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd or REPO, timeout=300)
+
+
+def test_cli_export_writes_labels_and_events(digits, tmp_path):
+    _, y = digits
+    db = tmp_path / "labels.db"
+    session = make_session(digits, str(db))
+    session.simulate(y, 7)
+    session.store.close()
+    done = run_cli("export", db, tmp_path / "out.csv")
+    assert done.returncode == 0, done.stderr
+    assert "wrote" in done.stdout and len(pd.read_csv(tmp_path / "out.csv")) == 7
+    done = run_cli("export", db, tmp_path / "log.json", "--events")
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads((tmp_path / "log.json").read_text())) == 7
+
+
+@pytest.mark.parametrize(
+    "store_name, out_name, match",
+    [("missing.db", "out.csv", "does not exist"), ("labels.db", "out.txt", r"\.csv, \.json, \.parquet")],
+    ids=["missing-store", "bad-format"],
+)
+def test_cli_export_errors_are_clear_and_write_nothing(tmp_path, store_name, out_name, match):
+    if store_name == "labels.db":
+        open_store(tmp_path / "labels.db").close()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    done = run_cli("export", tmp_path / store_name, tmp_path / out_name)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error:") and re.search(match, done.stderr)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
