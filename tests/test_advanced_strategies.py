@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, WhiteKernel
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import pairwise_distances
+from sklearn.metrics import pairwise_distances, roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
@@ -193,14 +193,21 @@ def test_representative_batches_spread_out_instead_of_taking_the_top_scores(digi
     assert mean_pairwise_distance(Z, batch) > mean_pairwise_distance(Z, greedy_top)
 
 
-def test_transfer_representative_prefers_regions_without_labels(digits):
-    # Label only digits 0-4: the head should call the unlabeled 5-9 "application" and ask for them first.
+def test_transfer_representative_tells_unlabeled_regions_apart_and_covers_them(digits):
+    # Label only digits 0-4. The head's scores should single out the unseen digits 5-9, and relabeling each
+    # pick as "training" should make the batch cover more of them than the ten best first-round scores do.
     low = np.flatnonzero(digits.y < 5)[:100]
     pool = np.setdiff1d(np.arange(len(digits.y)), low)
+    unseen = digits.y[pool] >= 5
     learner = ActiveLearner(estimator=LogisticRegression(max_iter=1000), X_training=digits.X[low],
                             y_training=digits.y[low])
-    idx, _ = alw.strategies.get("transfer_representative")(learner, digits.X[pool], n_instances=10, random_state=0)
-    assert (digits.y[pool][idx] >= 5).mean() >= 0.8
+    idx, scores = alw.strategies.get("transfer_representative")(learner, digits.X[pool], n_instances=10,
+                                                                 random_state=0)
+    assert roc_auc_score(unseen, scores) > 0.85
+    assert unseen[idx[0]]
+    adaptive = set(digits.y[pool][idx][unseen[idx]])
+    static = set(digits.y[pool][np.argsort(-scores)[:10]])
+    assert len(adaptive) >= 4 and len(adaptive) > len(static & {5, 6, 7, 8, 9})
 
 
 # ----------------------------------------------------------------- regression
@@ -229,8 +236,9 @@ def test_representative_runs_on_a_regressor_and_looks_away_from_the_labels(regre
     assert "representative" in alw.strategies.available(learner)
     idx, scores = alw.strategies.get("representative")(learner, X, n_instances=5, random_state=0)
     assert len(set(idx.tolist())) == 5 and scores.shape == (len(X),)
+    # Every label lies left of x = 6: no pick should land among them, and the first goes far from them.
+    assert np.all(X[idx].ravel() > X_labeled.max())
     nearest_label = np.abs(X - X_labeled.ravel()).min(axis=1)
-    assert np.all(nearest_label[idx] > np.median(nearest_label) * 0.5)
     assert nearest_label[idx[0]] > np.median(nearest_label)
 
 

@@ -13,7 +13,7 @@ import pytest
 
 CONFTEST = Path(__file__).with_name("conftest.py")
 
-INNER_TESTS = '''
+INNER_TESTS = """
 import ipywidgets as widgets
 
 
@@ -34,7 +34,7 @@ def test_working_handler():
     clicks = []
     _button(clicks.append).click()
     assert len(clicks) == 1
-'''
+"""
 
 
 def test_guard_fails_only_the_test_whose_button_handler_raises(pytester: pytest.Pytester) -> None:
@@ -52,3 +52,25 @@ def test_guard_fails_only_the_test_whose_button_handler_raises(pytester: pytest.
             "*ValueError: the handler broke: label 7 is not a class*",
         ]
     )
+
+
+BROWSER_CONFTEST = Path(__file__).parent / "browser" / "conftest.py"
+
+
+@pytest.mark.parametrize("ci, outcome", [("1", {"errors": 1}), (None, {"skipped": 1})])
+def test_missing_chromium_fails_in_ci_and_says_how_to_install_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ci: str | None, outcome: dict
+) -> None:
+    """Browser tests never pass by skipping when CI is set; elsewhere they skip with the same hint."""
+    monkeypatch.setenv("ALW_CHROMIUM", str(pytester.path / "no-such-chromium"))
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+    pytester.makeconftest(BROWSER_CONFTEST.read_text())
+    pytester.makepyfile(test_page="def test_page_opens(page):\n    page.goto('about:blank')\n")
+
+    result = pytester.runpytest_subprocess("-rs", "-p", "no:cacheprovider")
+
+    result.assert_outcomes(**outcome)
+    result.stdout.fnmatch_lines(["*apt-get install chromium*make test*"])

@@ -22,14 +22,14 @@ from sklearn.linear_model import LogisticRegression
 import alwidgets as alw
 
 POOL_SIZE = 500
-CHILD = """
+CHILD = f"""
 import sys
 import alwidgets as alw
 from sklearn.linear_model import LogisticRegression
 
 store, mode = sys.argv[1], sys.argv[2]
 data = alw.datasets.load_digits()
-X, y = data.X[:{pool}], data.y[:{pool}]
+X, y = data.X[:{POOL_SIZE}], data.y[:{POOL_SIZE}]
 session = alw.Session(LogisticRegression(max_iter=200), X, store=store, annotator="crashy", random_state=0,
                       classes=list(range(10)))
 print("ready", flush=True)
@@ -41,7 +41,7 @@ while True:
     print(picks[0], flush=True)  # acknowledged: record() returned
     if mode == "teach":
         session.refit()
-""".format(pool=POOL_SIZE)
+"""
 
 
 def _pool():

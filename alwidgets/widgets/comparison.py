@@ -78,6 +78,8 @@ class StrategyComparison(widgets.VBox):
         Committee size for committee strategies.
     scoring : str or callable, optional
         Score of the learning curves; default accuracy or R².
+    X_grid : array-like of shape (n_points, 1), optional
+        Where the regression view draws its mean and band; default spans the pool.
     """
 
     def __init__(
@@ -101,6 +103,7 @@ class StrategyComparison(widgets.VBox):
         n_candidates: int = 12,
         n_members: int = 5,
         scoring=None,
+        X_grid=None,
     ):
         if view not in VIEWS:
             raise ValueError(f"view must be one of {VIEWS}; got {view!r}")
@@ -119,6 +122,7 @@ class StrategyComparison(widgets.VBox):
         if self.images is not None and len(self.images) != self.race.n_pool:
             raise ValueError(f"images must hold one picture per pool item ({self.race.n_pool}); got {len(self.images)}")
         self.n_candidates = n_candidates
+        self.X_grid = X_grid
         self.projection = plots.make_projection(self.race.X) if self.view == "boundary" else None
         self.errors: list[BaseException] = []
         self.frames = 0  # how many times the plots were redrawn (tests and the browser watch it)
@@ -250,6 +254,7 @@ class StrategyComparison(widgets.VBox):
         self.you_toggle = widgets.ToggleButton(value=False, description="You vs the strategies", icon="user",
                                                tooltip="Race the strategies with your own picks")
         self.you_toggle.add_class("alw-you-toggle")
+        self.you_toggle.layout.width = "auto"
         self.status = widgets.HTML()
         self.status.add_class("alw-status")
 
@@ -297,7 +302,7 @@ class StrategyComparison(widgets.VBox):
         self.curve_image = widgets.Image(format="png", layout=widgets.Layout(width="100%", max_width="720px",
                                                                              height="auto"))
         self.curve_image.add_class("alw-curve")
-        curve_box = widgets.Box([self.curve_image], layout=widgets.Layout(width="60%", min_width="320px"))
+        curve_box = widgets.Box([self.curve_image], layout=widgets.Layout(width="58%", min_width="320px"))
         curve_box.add_class("alw-curve")  # so both `img.alw-curve` and `.alw-curve img` find it
         self.saved_html = widgets.HTML(layout=widgets.Layout(width="40%", min_width="260px"))
         self.saved_html.add_class("alw-saved")
@@ -410,12 +415,20 @@ class StrategyComparison(widgets.VBox):
         wrong = " (a wrong answer: the oracle is noisy)" if self.race.is_wrong(idx) else ""
         self.you_message.value = f"item {idx} is <b>{html.escape(_fmt(label))}</b>{wrong}"
 
+    def _candidates(self) -> list[int]:
+        """The person's candidates, numbered left to right on a 1-D regression plot."""
+        candidates = self.race.candidates(self.n_candidates)
+        if self.view == "regression":
+            x = np.asarray(_rows(self.race.X, candidates), dtype=float)[:, 0]
+            candidates = [candidates[k] for k in np.argsort(x, kind="stable")]
+        return candidates
+
     def _refresh_candidates(self) -> None:
         if self.race.remaining(YOU) <= 0:
             self.candidate_dropdown.options = []
             self.ask_button.disabled = True
             return
-        candidates = self.race.candidates(self.n_candidates)
+        candidates = self._candidates()
         keep = self.candidate_dropdown.value if self.candidate_dropdown.value in candidates else candidates[0]
         self.candidate_dropdown.options = [(f"{k}: item {idx}", idx) for k, idx in enumerate(candidates, 1)]
         self.candidate_dropdown.value = keep
@@ -425,10 +438,10 @@ class StrategyComparison(widgets.VBox):
 
     def render(self) -> None:
         """Redraw every visible panel, the learning curve and the labels-saved readout."""
+        self._set_status()
         for name in self._visible_lanes():
             self._render_panel(name)
         self._render_shared()
-        self._set_status()
 
     def _render_panel(self, name: str) -> None:
         session = self.race.sessions[name]
@@ -437,7 +450,7 @@ class StrategyComparison(widgets.VBox):
             if ax is None:
                 ax = self._axes[name] = plots.new_axes(figsize=PANEL_FIGSIZE, dpi=PANEL_DPI)
             query = self.race.next_query(name)
-            candidates = self.race.candidates(self.n_candidates) if name == YOU else []
+            candidates = self._candidates() if name == YOU else []
             if self.view in ("boundary", "regression"):
                 if self.view == "boundary":
                     plots.plot_decision_boundary(session, ax, query=query, projection=self.projection,
@@ -445,11 +458,13 @@ class StrategyComparison(widgets.VBox):
                     if candidates:
                         self._number_points(ax, self.projection.transform(_rows(self.race.X, candidates)))
                 else:
-                    plots.plot_regression(session, ax, query=query, y_true=self.race.y)
+                    plots.plot_regression(session, ax, X_grid=self.X_grid, query=query, y_true=self.race.y)
                     if candidates:
+                        # Along the bottom, numbered left to right; neighbours alternate in height.
                         x = np.asarray(_rows(self.race.X, candidates), dtype=float)[:, 0]
-                        low = ax.get_ylim()[0]
-                        self._number_points(ax, np.column_stack([x, np.full(len(x), low)]), va="bottom")
+                        low, high = ax.get_ylim()
+                        y = low + (high - low) * np.where(np.arange(len(x)) % 2 == 0, 0.05, 0.13)
+                        self._number_points(ax, np.column_stack([x, y]))
                 # Panels share their axes: ticks and all but one legend only cost drawing time.
                 ax.set_title("")
                 ax.set_xticks([])
@@ -487,10 +502,10 @@ class StrategyComparison(widgets.VBox):
             plots.plot_image(self.images[idx], ax, title=f"last asked: item {idx}")
 
     @staticmethod
-    def _number_points(ax, xy: np.ndarray, va: str = "center") -> None:
+    def _number_points(ax, xy: np.ndarray) -> None:
         ax.scatter(xy[:, 0], xy[:, 1], s=170, facecolors="white", edgecolors="black", linewidths=1.0, zorder=7)
         for k, (x, y) in enumerate(xy, 1):
-            ax.text(x, y, str(k), ha="center", va=va, fontsize=7, fontweight="bold", zorder=8)
+            ax.text(x, y, str(k), ha="center", va="center", fontsize=7, fontweight="bold", zorder=8)
 
     def _caption(self, name: str) -> str:
         session = self.race.sessions[name]
@@ -610,8 +625,11 @@ def _saved_table(saved: dict, target, score_name: str) -> str:
             reference = (
                 f"&gt; {result.needed + result.saved}" if result.lower_bound else str(result.reference_needed)
             )
-            cells = (str(result.needed), reference,
-                     f"{at_least}{result.saved} ({at_least}{result.ratio:.1f}x fewer)")
+            if result.saved < 0:
+                verdict = f"{-result.saved} more ({1 / result.ratio:.1f}x more)"
+            else:
+                verdict = f"{at_least}{result.saved} ({at_least}{result.ratio:.1f}x fewer)"
+            cells = (str(result.needed), reference, verdict)
         rows.append(
             f"<tr><td style='color:{color};font-weight:bold'>{html.escape(name)}</td>"
             + "".join(f"<td style='padding:0 8px'>{c}</td>" for c in cells) + "</tr>"

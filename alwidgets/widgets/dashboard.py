@@ -109,10 +109,9 @@ class Dashboard(widgets.VBox):
         self.start_button = widgets.Button(description="Start labeling", button_style="primary", icon="play")
         self.start_button.add_class("alw-start")
         self.start_button.on_click(lambda _b: self.start())
-        self.name.on_submit(lambda _t: self.start())
         self.message = widgets.HTML()
         self.message.add_class("alw-message")
-        self.who = widgets.HBox([self.name, self.start_button], layout=widgets.Layout(gap="8px"))
+        self.who = widgets.HBox([self.name, self.start_button])
         self.labeler_box = widgets.VBox()
         self.labeler_box.add_class("alw-labeler-box")
 
@@ -127,7 +126,7 @@ class Dashboard(widgets.VBox):
         self.refresh_button = widgets.Button(description="Refresh", icon="refresh", layout=widgets.Layout(width="auto"))
         self.refresh_button.on_click(lambda _b: self.refresh())
         campaign_box = widgets.VBox([
-            widgets.HBox([self.bar, self.refresh_button], layout=widgets.Layout(gap="8px", align_items="center")),
+            widgets.HBox([self.bar, self.refresh_button], layout=widgets.Layout(align_items="center")),
             self.campaign_line, self.download,
         ])
         children = [self.title, self.who, self.message, self.labeler_box, campaign_box]

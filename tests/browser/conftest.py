@@ -21,7 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -83,40 +83,69 @@ def _allow_only_local(route: Route) -> None:
         route.abort()
 
 
+class PageGuard:
+    """Watches pages for uncaught JavaScript errors; ``check()`` fails the test on any, or on a ``.voila-error``."""
+
+    def __init__(self) -> None:
+        self.pages: list[Page] = []
+        self.errors: list[str] = []
+
+    def watch(self, page: Page) -> Page:
+        self.pages.append(page)
+        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error.name}: {error.message}"))
+        return page
+
+    def check(self) -> None:
+        complaints = []
+        for page in self.pages:
+            if not page.is_closed():
+                voila_errors = page.locator(".voila-error").all_inner_texts()
+                if voila_errors:
+                    complaints.append(f"Voila showed an error page at {page.url}:\n" + "\n".join(voila_errors))
+        if self.errors:
+            complaints.append("Uncaught errors in the page:\n" + "\n".join(self.errors))
+        if complaints:
+            pytest.fail("\n\n".join(complaints), pytrace=False)
+
+
 @pytest.fixture
-def context(new_context: Callable[..., BrowserContext]) -> BrowserContext:
-    """A fresh context per test, cut off from everything but localhost, with patient timeouts."""
-    browser_context = new_context(viewport={"width": 1400, "height": 1000})
-    browser_context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    browser_context.set_default_navigation_timeout(FIRST_RENDER_TIMEOUT_MS)
-    browser_context.route("**/*", _allow_only_local)
-    return browser_context
-
-
-@dataclass
-class PageProblems:
-    """What went wrong in the page: uncaught JavaScript errors."""
-
-    page_errors: list[str] = field(default_factory=list)
+def page_guard() -> Iterator[PageGuard]:
+    guard = PageGuard()
+    yield guard
+    guard.check()
 
 
 @pytest.fixture
-def page(context: BrowserContext) -> Iterator[Page]:
-    """A page that fails the test on an uncaught JavaScript error or a ``.voila-error`` element."""
-    browser_page = context.new_page()
-    problems = PageProblems()
-    browser_page.on("pageerror", lambda error: problems.page_errors.append(f"{error.name}: {error.message}"))
-    yield browser_page
+def new_local_context(
+    new_context: Callable[..., BrowserContext], page_guard: PageGuard
+) -> Callable[..., BrowserContext]:
+    """Factory of browser contexts cut off from everything but localhost, with patient timeouts.
 
-    complaints = []
-    if not browser_page.is_closed():
-        voila_errors = browser_page.locator(".voila-error").all_inner_texts()
-        if voila_errors:
-            complaints.append("Voila showed an error page:\n" + "\n".join(voila_errors))
-    if problems.page_errors:
-        complaints.append("Uncaught errors in the page:\n" + "\n".join(problems.page_errors))
-    if complaints:
-        pytest.fail("\n\n".join(complaints), pytrace=False)
+    Every page opened in them is watched by ``page_guard``. A test that needs
+    two people at once (two annotators) opens two contexts with it.
+    """
+
+    def make(**kwargs) -> BrowserContext:
+        browser_context = new_context(**{"viewport": {"width": 1400, "height": 1000}, **kwargs})
+        browser_context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+        browser_context.set_default_navigation_timeout(FIRST_RENDER_TIMEOUT_MS)
+        browser_context.route("**/*", _allow_only_local)
+        browser_context.on("page", page_guard.watch)
+        return browser_context
+
+    return make
+
+
+@pytest.fixture
+def context(new_local_context: Callable[..., BrowserContext]) -> BrowserContext:
+    """A fresh local-only context per test."""
+    return new_local_context()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    """A page of the test's context; an uncaught JavaScript error or a ``.voila-error`` fails the test."""
+    return context.new_page()
 
 
 # --------------------------------------------------------------------------- servers
@@ -137,6 +166,7 @@ class Server:
     url: str
     process: subprocess.Popen
     log_path: Path
+    root: Path | None = None  # the folder it serves, when the test hands it files
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -173,7 +203,7 @@ def _wait_until_answering(server: Server, probe_path: str) -> None:
                 return
         except urllib.error.HTTPError:
             return  # an HTTP error status is still an answer: the server is up
-        except (urllib.error.URLError, ConnectionError, TimeoutError, socket.timeout):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.25)
     server.stop()
     raise RuntimeError(
@@ -251,9 +281,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 @pytest.fixture(scope="session")
-def _voila_servers(
-    jupyter_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Server]]:
+def _voila_servers() -> Iterator[dict[str, Server]]:
+    """Voila servers by notebook path: started on first use, stopped when the session ends."""
     servers: dict[str, Server] = {}
     yield servers
     for server in servers.values():
@@ -332,14 +361,20 @@ def _jupyterlab_server(jupyter_env: dict[str, str], tmp_path_factory: pytest.Tem
         "--ServerApp.terminals_enabled=False",
         "--LabApp.news_url=None",
         "--LabApp.extension_manager=readonly",
+        "--LabApp.expose_app_in_browser=True",  # lets a test wait until the kernel is really ready
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         f"--LabApp.user_settings_dir={settings / 'user-settings'}",
         f"--LabApp.workspaces_dir={settings / 'workspaces'}",
     ]  # fmt: skip
     server = _start_server(
-        "jupyterlab", command, f"http://127.0.0.1:{port}", "/api/status", jupyter_env, tmp_path_factory.mktemp("lab-log")
+        "jupyterlab",
+        command,
+        f"http://127.0.0.1:{port}",
+        "/api/status",
+        jupyter_env,
+        tmp_path_factory.mktemp("lab-log"),
     )
-    server.root = root  # type: ignore[attr-defined]
+    server.root = root
     yield server
     server.stop()
 
@@ -357,7 +392,7 @@ def jupyterlab(_jupyterlab_server: Server, request: pytest.FixtureRequest) -> Ca
         source = NOTEBOOK_DIR / notebook if not os.path.isabs(notebook) else Path(notebook)
         if not source.is_file():
             pytest.fail(f"no notebook {source} to open", pytrace=False)
-        shutil.copy(source, _jupyterlab_server.root / source.name)  # type: ignore[attr-defined]
+        shutil.copy(source, _jupyterlab_server.root / source.name)
         return f"{_jupyterlab_server.url}/lab/tree/{source.name}"
 
     return open_url
@@ -369,20 +404,23 @@ def open_voila(voila: Callable[[str], Server], page: Page) -> Callable[..., Page
 
     It waits (up to the first-render timeout) for ``ready_selector``, then
     fails if Voila shows an error page or logged a cell error while rendering.
+    Pass ``in_page`` to open it in another page (a second annotator's
+    context from ``new_local_context``).
     The page's kernel lives until the server stops at the end of the session.
     """
 
-    def open_page(notebook: str, ready_selector: str = ".alw-labeler") -> Page:
+    def open_page(notebook: str, ready_selector: str = ".alw-labeler", in_page: Page | None = None) -> Page:
+        browser_page = page if in_page is None else in_page
         server = voila(notebook)
         offset = server.log_size()
-        page.goto(server.url, wait_until="commit")
-        ready = page.locator(f"{ready_selector}, .voila-error").first
+        browser_page.goto(server.url, wait_until="commit")
+        ready = browser_page.locator(f"{ready_selector}, .voila-error").first
         ready.wait_for(state="visible", timeout=FIRST_RENDER_TIMEOUT_MS)
-        errors = page.locator(".voila-error").all_inner_texts()
+        errors = browser_page.locator(".voila-error").all_inner_texts()
         assert not errors, f"Voila showed an error page for {notebook}:\n" + "\n".join(errors)
         log = server.log_since(offset)
         found = [marker for marker in SERVER_ERROR_MARKERS if marker in log]
         assert not found, f"{server.name} logged an error while rendering {notebook}:\n{log[-10_000:]}"
-        return page
+        return browser_page
 
     return open_page

@@ -1,0 +1,179 @@
+"""Two annotators on one Voila dashboard, in two browser contexts, as two people would use it.
+
+The dashboard is served by ``python -m alwidgets serve campaign.toml`` (the
+command a user runs), on a small MNIST campaign with its SQLite store in a
+temporary folder. Each person types a name and labels; they must be shown
+different items at the same time, every click must land in the store, and
+reloading the page must keep the progress.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+
+import pytest
+from playwright.sync_api import BrowserContext, Page
+
+from alwidgets.store import open_store
+
+pytestmark = pytest.mark.browser
+
+FIRST_RENDER_TIMEOUT_MS = 120_000  # kernel start, MNIST load and first fit, on a loaded machine
+START_TIMEOUT_S = 120
+LOCAL_URL = re.compile(r"^(https?|wss?)://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$)")
+JS_ITEM = r"""() => {
+    const node = document.querySelector('.alw-labeler .alw-instance');
+    const found = node && node.innerText.match(/item\s+(\d+)/);
+    return found ? Number(found[1]) : null;
+}"""
+CAMPAIGN = """
+title = "Digits for two"
+[data]
+source = "mnist"
+limit = 300
+[model]
+strategy = "margin"
+[store]
+url = "labels.db"
+lease_timeout = 600
+"""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def dashboard_server(jupyter_env: dict, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """``python -m alwidgets serve campaign.toml`` in a temporary folder; yields its URL and store path."""
+    folder = tmp_path_factory.mktemp("campaign")
+    (folder / "campaign.toml").write_text(CAMPAIGN)
+    port = _free_port()
+    log_path = folder / "serve.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "alwidgets", "serve", "campaign.toml", "--port", str(port)],
+            cwd=folder, env=jupyter_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"`alwidgets serve` exited with {process.returncode}:\n{log_path.read_text()}", pytrace=False)
+        try:
+            with urllib.request.urlopen(url + "voila/static/", timeout=5):
+                break
+        except urllib.error.HTTPError:
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                os.killpg(process.pid, signal.SIGTERM)
+                pytest.fail(f"`alwidgets serve` did not answer within {START_TIMEOUT_S} s:\n{log_path.read_text()}",
+                            pytrace=False)
+            time.sleep(0.5)
+    yield {"url": url, "store": folder / "labels.db", "log": log_path}
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _allow_only_local(route) -> None:
+    if LOCAL_URL.match(route.request.url):
+        route.continue_()
+    else:
+        route.abort()
+
+
+@pytest.fixture
+def person(new_context: Callable[..., BrowserContext], dashboard_server: dict) -> Callable[[str], Page]:
+    """Factory: ``person("alice")`` -> a page in its own browser context, labeling as alice."""
+    errors: list[str] = []
+    pages: list[Page] = []
+
+    def open_as(name: str) -> Page:
+        context = new_context(viewport={"width": 1300, "height": 1000})
+        context.set_default_timeout(60_000)
+        context.route("**/*", _allow_only_local)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(f"{name}: {error.message}"))
+        pages.append(page)
+        start_labeling(page, dashboard_server["url"], name)
+        return page
+
+    yield open_as
+    for page in pages:
+        if not page.is_closed():
+            assert not page.locator(".voila-error").all_inner_texts(), "Voila showed an error"
+    assert not errors, f"uncaught errors in the page: {errors}"
+    log = dashboard_server["log"].read_text(errors="replace")
+    assert "Traceback (most recent call last)" not in log, log[-5000:]
+
+
+def start_labeling(page: Page, url: str, name: str) -> None:
+    """Open the dashboard, type the name, press Start, and wait for the first item."""
+    page.goto(url, wait_until="commit", timeout=FIRST_RENDER_TIMEOUT_MS)
+    page.locator(".alw-dashboard, .voila-error").first.wait_for(timeout=FIRST_RENDER_TIMEOUT_MS)
+    assert not page.locator(".voila-error").count(), page.locator(".voila-error").first.inner_text()
+    page.locator(".alw-annotator input").fill(name)
+    page.locator("button.alw-start").click()
+    page.wait_for_function(JS_ITEM, timeout=FIRST_RENDER_TIMEOUT_MS)
+
+
+def shown_item(page: Page) -> int:
+    return page.evaluate(JS_ITEM)
+
+
+def label_first_class(page: Page) -> int:
+    """Click the first class button; returns the item that was labeled once the next one shows."""
+    before = shown_item(page)
+    page.locator(".alw-labeler .alw-label-button").first.click()
+    page.wait_for_function(f"(old) => {{ const now = ({JS_ITEM})(); return now !== null && now !== old; }}",
+                           arg=before)
+    return before
+
+
+def test_two_annotators_see_different_items_and_a_reload_keeps_their_progress(person, dashboard_server):
+    alice = person("alice")
+    bob = person("bob")
+    seen = {"alice": [shown_item(alice)], "bob": [shown_item(bob)]}
+    assert seen["alice"][0] != seen["bob"][0], "both people were shown the same item at once"
+
+    labeled = {"alice": [], "bob": []}
+    for _ in range(3):
+        for name, page in (("alice", alice), ("bob", bob)):
+            labeled[name].append(label_first_class(page))
+            seen[name].append(shown_item(page))
+            other = "bob" if name == "alice" else "alice"
+            assert shown_item(page) != shown_item(alice if other == "alice" else bob)
+    assert not set(labeled["alice"]) & set(labeled["bob"])
+
+    store = open_store(dashboard_server["store"], create=False)
+    events = [e for e in store.events() if e.kind == "label"]
+    store.close()
+    assert sorted(e.annotator for e in events) == ["alice"] * 3 + ["bob"] * 3
+
+    campaign_line = alice.locator(".alw-campaign")
+    alice.wait_for_function("() => /alice 3/.test(document.querySelector('.alw-campaign').innerText) "
+                            "&& /bob 3/.test(document.querySelector('.alw-campaign').innerText)")
+    assert "6 of 300 items labeled" in campaign_line.inner_text()
+
+    alice.reload(wait_until="commit")
+    start_labeling(alice, dashboard_server["url"], "alice")
+    alice.locator(".alw-message").filter(has_text="3 of your labels are kept").wait_for()
+    assert shown_item(alice) not in labeled["alice"] + labeled["bob"]
+    assert "6 of 300 items labeled" in alice.locator(".alw-campaign").inner_text()
+    assert alice.locator("a.alw-download-link").get_attribute("href").startswith("data:text/csv;base64,")

@@ -1,0 +1,243 @@
+"""The labeling dashboard without a browser: its TOML config, bad data, the widget, ``serve --check``.
+
+Bad configs and bad data are reported with the config key they are about,
+before anything is written: the store file must not even exist afterwards.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from alwidgets import config as alw_config
+from alwidgets.config import ConfigError, build_campaign, load_config
+from alwidgets.widgets.dashboard import Dashboard, annotator_from_environment
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def texts_csv(tmp_path):
+    frame = pd.DataFrame({"id": [f"r{k}" for k in range(40)],
+                          "review": [f"{'great fun' if k % 2 else 'dull and slow'} film number {k}" for k in range(40)]})
+    frame.to_csv(tmp_path / "reviews.csv", index=False)
+    return tmp_path / "reviews.csv"
+
+
+@pytest.fixture
+def image_folder(tmp_path):
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    rng = np.random.RandomState(0)
+    for k in range(12):
+        Image.fromarray((rng.rand(16, 16) * 255).astype(np.uint8)).save(folder / f"img{k:02d}.png")
+    return folder
+
+
+def csv_config(tmp_path, column="review", extra="") -> Path:
+    return write(tmp_path / "campaign.toml", f"""
+title = "Reviews"
+[data]
+source = "csv"
+path = "reviews.csv"
+text_column = "{column}"
+id_column = "id"
+[labels]
+classes = ["good", "bad"]
+[store]
+url = "labels.db"
+{extra}
+""")
+
+
+# ---------------------------------------------------------------------- config
+
+
+def test_the_default_config_is_bundled_mnist_with_a_sqlite_store_in_labels(tmp_path):
+    config = load_config(None, workdir=tmp_path)
+    assert (config.source, config.strategy, config.overlap) == ("mnist", "margin", 1)
+    assert Path(config.store) == tmp_path / "labels" / "labels.db"
+    campaign = build_campaign(config)
+    assert campaign.n_items == 3750 and len(campaign.y_test) == 1250 and campaign.classes == list(range(10))
+    assert len(set(campaign.item_ids)) == campaign.n_items
+
+
+def test_a_csv_config_resolves_paths_next_to_the_file(tmp_path, texts_csv):
+    config = load_config(csv_config(tmp_path, extra="overlap = 2\nlease_timeout = 30.5"))
+    assert config.path == texts_csv and Path(config.store) == tmp_path / "labels.db"
+    assert (config.overlap, config.lease_timeout) == (2, 30.5)
+    campaign = build_campaign(config)
+    assert campaign.item_ids[:2] == ["r0", "r1"] and campaign.is_text
+
+
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ('[data]\nsource = "mnist"\ncolour = 3', "data.colour"),
+        ('[data]\nsource = "videos"', "data.source"),
+        ('[data]\nsource = "csv"\ntext_column = "t"\n[labels]\nclasses = ["a", "b"]', "data.path"),
+        ('[data]\nsource = "images"\npath = "nowhere"\n[labels]\nclasses = ["a", "b"]', "data.path"),
+        ('[store]\noverlap = "two"', "store.overlap"),
+        ('[store]\nlease_timeout = -1', "store.lease_timeout"),
+        ('[model]\nestimator = "svm"', "model.estimator"),
+        ('[model]\nstrategy = "marginal"', "model.strategy"),
+        ('[model]\nstrategy = "vote_entropy"', "model.strategy"),
+        ('[labels]\nclasses = [1, 12]', "labels.classes"),
+        ('[stor]\nurl = "x.db"', "stor"),
+        ('title = ', "not valid TOML"),
+    ],
+    ids=["unknown-key", "source", "csv-no-path", "images-missing-folder", "overlap-type", "timeout",
+         "estimator", "strategy-name", "strategy-model", "mnist-classes", "unknown-section", "toml-syntax"],
+)
+def test_a_bad_config_names_the_key_and_writes_nothing(tmp_path, text, key):
+    path = write(tmp_path / "campaign.toml", text)
+    with pytest.raises(ConfigError, match=re.escape(key)):
+        load_config(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["campaign.toml"]
+
+
+def test_a_csv_without_the_named_column_is_a_clear_error_and_nothing_is_written(tmp_path, texts_csv):
+    config = load_config(csv_config(tmp_path, column="text"))
+    with pytest.raises(ConfigError, match=r"data\.text_column 'text' is not a column of reviews\.csv.*'review'"):
+        Dashboard.from_config(tmp_path / "campaign.toml")
+    assert not Path(config.store).exists()
+
+
+def test_an_image_folder_with_a_non_image_file_is_a_clear_error_and_nothing_is_written(tmp_path, image_folder):
+    (image_folder / "notes.txt").write_text("not a picture")
+    path = write(tmp_path / "campaign.toml", f"""
+[data]
+source = "images"
+path = "{image_folder.name}"
+[labels]
+classes = ["noise", "signal"]
+[store]
+url = "labels.db"
+""")
+    with pytest.raises(ConfigError, match=r"data\.path: .*not images: notes\.txt"):
+        Dashboard.from_config(path)
+    assert not (tmp_path / "labels.db").exists()
+
+
+def test_serve_check_reports_a_bad_config_with_exit_code_2(tmp_path):
+    path = write(tmp_path / "campaign.toml", '[store]\noverlap = 0')
+    done = subprocess.run([sys.executable, "-m", "alwidgets", "serve", str(path), "--check"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 2 and "store.overlap must be at least 1" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["campaign.toml"]
+
+
+def test_serve_check_accepts_a_good_config_and_creates_the_store(tmp_path, texts_csv):
+    csv_config(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "alwidgets", "serve", "campaign.toml", "--check"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "40 items to label" in done.stdout and (tmp_path / "labels.db").is_file()
+
+
+def test_the_packaged_dashboard_notebook_is_the_one_in_notebooks():
+    assert (REPO / "alwidgets" / "dashboard.ipynb").read_bytes() == (REPO / "notebooks" / "dashboard.ipynb").read_bytes()
+
+
+# ---------------------------------------------------------------------- the widget
+
+
+@pytest.mark.parametrize(
+    "environ, expected",
+    [
+        ({"JUPYTERHUB_USER": "ada", "QUERY_STRING": "annotator=bob"}, ("ada", True)),
+        ({"HTTP_X_FORWARDED_USER": "grace"}, ("grace", True)),
+        ({"QUERY_STRING": "annotator=bob&x=1"}, ("bob", False)),
+        ({}, (None, False)),
+    ],
+    ids=["jupyterhub", "proxy-header", "query-string", "nothing"],
+)
+def test_who_opened_the_page(environ, expected):
+    assert annotator_from_environment(environ) == expected
+
+
+@pytest.fixture
+def csv_dashboard(tmp_path, texts_csv):
+    def make(**kwargs) -> Dashboard:
+        kwargs.setdefault("poll_seconds", None)
+        kwargs.setdefault("environ", {})
+        kwargs.setdefault("labeler_options", {"keyboard": False})
+        return Dashboard(build_campaign(load_config(csv_config(tmp_path, extra="overlap = 2"))), **kwargs)
+
+    made: list[Dashboard] = []
+    yield lambda **kw: made.append(make(**kw)) or made[-1]
+    for dashboard in made:
+        dashboard.close()
+
+
+def test_a_name_is_needed_before_labeling(csv_dashboard):
+    dashboard = csv_dashboard()
+    dashboard.start_button.click()
+    assert dashboard.labeler is None and "type your name" in dashboard.message.value
+    dashboard.name.value = "<b>x</b>"
+    dashboard.start_button.click()
+    assert dashboard.labeler is None and "cannot be a name" in dashboard.message.value
+    dashboard.name.value = "alice"
+    dashboard.start_button.click()
+    assert dashboard.labeler is not None and dashboard.session.annotator == "alice" and dashboard.name.disabled
+
+
+def test_two_pages_label_different_items_and_share_progress_export_and_agreement(csv_dashboard):
+    alice = csv_dashboard(annotator="alice")
+    bob = csv_dashboard(annotator="bob")
+    carol = csv_dashboard(annotator="carol")
+    shown = [alice.labeler.current, bob.labeler.current, carol.labeler.current]
+    assert shown[0] == shown[1] != shown[2]  # overlap 2: two people per item, never three
+    for page, label in ((alice, "good"), (bob, "bad"), (carol, "good")):
+        page.labeler.label_buttons[label].click()
+        page.labeler.wait()
+    progress = alice.refresh()
+    assert progress["per_annotator"] == {"alice": 1, "bob": 1, "carol": 1}
+    assert progress["ties"] == 1 and progress["labeled"] == 1
+    assert f"of {progress['total']} items labeled" in alice.campaign_line.value and alice.bar.value == 1
+    link = re.search(r"href='data:text/csv;base64,([^']+)'", alice.download.value)
+    exported = pd.read_csv(io.BytesIO(base64.b64decode(link.group(1))))
+    assert sorted(exported["annotators"]) == ["alice;bob", "carol"]
+    assert "Fleiss" in alice.admin_html.value and "alice" in alice.admin_html.value
+
+
+def test_reopening_the_page_keeps_the_progress(csv_dashboard):
+    first = csv_dashboard(annotator="alice")
+    for _ in range(3):
+        first.labeler.label_buttons["good"].click()
+    first.labeler.wait()
+    labeled = dict(first.session.my_labels)
+    first.close()
+    again = csv_dashboard(annotator="alice")
+    assert again.session.my_labels == labeled
+    assert again.labeler.current not in labeled and "3 of your labels are kept" in again.message.value
+
+
+def test_a_trusted_name_from_jupyterhub_starts_at_once_and_is_locked(csv_dashboard):
+    dashboard = csv_dashboard(environ={"JUPYTERHUB_USER": "ada"})
+    assert dashboard.labeler is not None and dashboard.session.annotator == "ada" and dashboard.name.disabled
+
+
+def test_the_default_dashboard_keeps_its_store_in_the_working_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv(alw_config.ENV_WORKDIR, str(tmp_path))
+    monkeypatch.delenv(alw_config.ENV_CONFIG, raising=False)
+    dashboard = Dashboard.from_config(poll_seconds=None, environ={})
+    try:
+        assert Path(dashboard.config.store) == tmp_path / "labels" / "labels.db"
+        assert (tmp_path / "labels" / "labels.db").is_file() and dashboard.admin is None
+    finally:
+        dashboard.close()
