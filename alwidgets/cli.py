@@ -121,7 +121,7 @@ def _serve(args) -> int:
         sys.executable, "-m", "voila", str(notebook), "--no-browser",
         f"--port={args.port}", f"--Voila.ip={args.host}", "--Voila.port_retries=0",
         # a user name set by an authenticating proxy reaches the kernel as HTTP_X_FORWARDED_USER
-        "--VoilaConfiguration.http_header_envs=['X-Forwarded-User']",
+        "--VoilaConfiguration.http_header_envs=X-Forwarded-User",
     ]  # fmt: skip
     process = subprocess.Popen(command, env=env)
     if _wait_for_port(args.host, args.port, process):

@@ -39,7 +39,7 @@ from . import strategies as _strategies
 from ._learners import make_committee
 from .session import Session
 
-__all__ = ["Comparison", "LabelsSaved", "labels_to_reach", "labels_saved", "REFERENCE", "YOU"]
+__all__ = ["Comparison", "LabelsSaved", "labels_to_reach", "labels_saved", "smooth_curve", "REFERENCE", "YOU"]
 
 REFERENCE = "random"
 YOU = "you"
@@ -105,8 +105,25 @@ def _labels_used(history: Sequence[dict]) -> int:
     return int(history[-1]["n_labels"]) if history else 0
 
 
+def smooth_curve(history: Sequence[dict], window: int) -> list[dict]:
+    """A learning curve with each score replaced by the mean of the last ``window`` scores.
+
+    Held-out scores jump by a percent or so from one label to the next (a few
+    test items flip); "the first time a curve reaches a target" is then partly
+    luck. A trailing mean measures the trend, and uses no future point.
+    Entries without a score are dropped.
+    """
+    window = _check_int(window, "smooth", 1)
+    scored = [e for e in history if e.get("score") is not None and np.isfinite(e["score"])]
+    scores = np.array([float(e["score"]) for e in scored])
+    out = []
+    for k, entry in enumerate(scored):
+        out.append({"n_labels": int(entry["n_labels"]), "score": float(scores[max(0, k - window + 1): k + 1].mean())})
+    return out
+
+
 def labels_saved(curves: dict[str, Sequence[dict]], target: float | None = None,
-                 reference: str = REFERENCE) -> dict[str, LabelsSaved]:
+                 reference: str = REFERENCE, smooth: int = 1) -> dict[str, LabelsSaved]:
     """Labels each strategy needed to reach ``target``, compared with ``reference``.
 
     Parameters
@@ -119,13 +136,21 @@ def labels_saved(curves: dict[str, Sequence[dict]], target: float | None = None,
         all of its labels" (the measure of the MNIST article).
     reference : str, default="random"
         The curve the others are compared with.
+    smooth : int, default=1
+        Measure on trailing means of this many consecutive scores of every
+        curve (see :func:`smooth_curve`); 1 uses the scores as they are.
 
     Returns
     -------
     dict of name -> LabelsSaved, for every curve but the reference.
+
+    Label counts are those of the curves (``n_labels``), so they include any
+    initial labels every learner started with.
     """
     if reference not in curves:
         raise ValueError(f"reference {reference!r} is not among the curves {list(curves)}; add a {reference!r} run")
+    if smooth != 1:
+        curves = {name: smooth_curve(history, smooth) for name, history in curves.items()}
     ref_history = curves[reference]
     if target is None:
         target = _last_score(ref_history)
@@ -431,9 +456,9 @@ class Comparison:
         """Learning curve of every lane: ``{name: session.history}``."""
         return {name: session.history for name, session in list(self.sessions.items())}
 
-    def labels_saved(self, target: float | None = None) -> dict[str, LabelsSaved]:
+    def labels_saved(self, target: float | None = None, smooth: int = 1) -> dict[str, LabelsSaved]:
         """Labels each lane needed to reach ``target``, against ``random`` (see :func:`labels_saved`)."""
-        return labels_saved(self.curves, target)
+        return labels_saved(self.curves, target, smooth=smooth)
 
     def scores(self) -> dict[str, float | None]:
         """The latest held-out score of every lane."""

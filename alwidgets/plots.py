@@ -344,7 +344,10 @@ def plot_image(image, ax: Axes | None = None, *, title: str | None = None) -> Ax
         array = array[:, :, 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
         raise ValueError(f"image must have shape (h, w), (h, w, 1), (h, w, 3) or (h, w, 4); got {array.shape}")
-    ax = _prepare(ax, "image", figsize=(3, 3.2))
+    if ax is None:
+        ax = new_axes(figsize=(3, 3.2))
+        ax.figure.subplots_adjust(left=0.03, right=0.97, bottom=0.03, top=0.9)  # no tick labels to make room for
+    ax = _prepare(ax, "image")
     kwargs: dict = {"interpolation": "nearest"}
     if array.ndim == 2:
         kwargs["cmap"] = "gray"

@@ -82,7 +82,7 @@ class Strategy:
         if self.task == CLASSIFICATION and not committee and not hasattr(learner.estimator, "predict_proba"):
             return (
                 f"strategy {self.name!r} needs class probabilities, but {kind} has no predict_proba; "
-                "use an estimator with predict_proba (LogisticRegression, or SVC(probability=True)), "
+                "use an estimator with predict_proba (LogisticRegression, or CalibratedClassifierCV(SVC())), "
                 "or strategy='random'"
             )
         if self.name == "max_std" and not committee and not _accepts_return_std(learner.estimator):

@@ -10,10 +10,10 @@ what the model computes for an item:
   learns to tell them apart. Unlabeled items the heads call "incorrect" are asked.
 - ``transfer_representative``: adaptive representative sampling. A head learns
   "training" (labeled) against "application" (the unlabeled pool); the most
-  application-like item is picked, relabeled "training" as if already labeled,
-  the head is retrained, and so on until the batch is full.
+  application-like items are picked, relabeled "training" as if already
+  labeled, the head is retrained, and so on until the batch is full.
 - ``atlas``: both at once (Active Transfer Learning for Adaptive Sampling): pick
-  the likeliest error, assume it will be predicted correctly once labeled,
+  the likeliest errors, assume they will be predicted correctly once labeled,
   retrain the heads, repeat within the batch.
 
 What a head sees
@@ -50,8 +50,9 @@ Cost
 default); an MLP is refit per fold too, so their cost is about five fits.
 ``atlas`` and ``transfer_representative`` retrain their heads once per round,
 at most ``n_rounds`` (10) rounds per batch: a batch of 20 takes two picks per
-round (the book's reference code likewise takes several items per iteration). With LogisticRegression a batch of 10 on the digits pool
-takes about a second or less (measured in ``benchmarks/strategy_cost.py``).
+round (the book's reference code likewise takes several items per iteration).
+With LogisticRegression a batch of 10 on the digits pool takes about a second
+or less (measured in ``benchmarks/strategy_cost.py``).
 """
 
 from __future__ import annotations

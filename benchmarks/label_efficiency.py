@@ -314,6 +314,20 @@ def duration(minutes: float) -> str:
     return f"{minutes:.0f} min" if minutes >= 1 else f"{minutes * 60:.0f} s"
 
 
+def line_style(name: str) -> str:
+    """Solid: uncertainty; dashed: committees; dash-dot: active transfer learning; dotted: density and diversity."""
+    if name == "random":
+        return "-"
+    strategy = alw.strategies.get(name)
+    if strategy.needs_committee:
+        return "--"
+    if strategy.function.__module__ == "alwidgets.transfer":
+        return "-."
+    if name in ("least_confident", "margin", "entropy"):
+        return "-"
+    return ":"
+
+
 def plot(curves: pd.DataFrame, summary: pd.DataFrame, all_scenarios: list[Scenario], path: Path) -> None:
     """Learning curves, one panel per scenario and metric: mean over seeds and a band of one standard deviation."""
     import matplotlib as mpl
@@ -341,7 +355,7 @@ def plot(curves: pd.DataFrame, summary: pd.DataFrame, all_scenarios: list[Scenar
             if part.empty:
                 continue
             width = 2.5 if name == "random" else 1.3
-            ax.plot(part.n_labels, part["mean"], color=colors[name], lw=width, label=name)
+            ax.plot(part.n_labels, part["mean"], color=colors[name], lw=width, ls=line_style(name), label=name)
             ax.fill_between(part.n_labels, part["mean"] - part["std"].fillna(0), part["mean"] + part["std"].fillna(0),
                             color=colors[name], alpha=0.12, lw=0)
         target = FRACTION_OF_FULL * scenario.data["full"][metric]
@@ -360,7 +374,7 @@ def plot(curves: pd.DataFrame, summary: pd.DataFrame, all_scenarios: list[Scenar
                 handles.setdefault(line.get_label(), line)
     ordered = [handles[n] for n in names if n in handles]
     figure.legend(ordered, [h.get_label() for h in ordered], loc="outside right upper", fontsize=9,
-                  title="strategy (band: ±1 sd over seeds)", title_fontsize=9)
+                  title="strategy (band: ±1 sd over seeds)\nsolid: uncertainty, dashed: committee,\ndash-dot: transfer, dotted: density/diversity", title_fontsize=9)
     figure.savefig(path, dpi=80)
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import platform
 import sys
 import time
@@ -166,7 +167,9 @@ def markdown(rows: list[dict], argv: list[str]) -> str:
         "while the worker is still busy; its \"plots updated\" is the time the worker needs to catch up after the "
         "last click. `naive`: `Labeler(sync=True)`, teach + query + redraw inside the click handler.",
         "",
-        f"Machine: {platform.machine()}, Python {platform.python_version()}. Reproduce with:",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f} when the "
+        f"run ended: other jobs shared the CPUs, which slows the model updates more than the clicks), "
+        f"Python {platform.python_version()}. Reproduce with:",
         "",
         "```",
         "  ".join([".venv/bin/python benchmarks/latency.py", *argv]).strip() if argv else

@@ -14,7 +14,7 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.linear_model import LogisticRegression
 
 import alwidgets as alw
-from alwidgets.comparison import YOU, Comparison, labels_saved, labels_to_reach
+from alwidgets.comparison import YOU, Comparison, labels_saved, labels_to_reach, smooth_curve
 
 
 @pytest.fixture(scope="module")
@@ -537,3 +537,21 @@ def test_labels_saved_says_when_a_strategy_needed_more():
 
     assert (result.saved, result.ratio) == (-20, 0.5)
     assert "2.0x more, 20 more labels" in result.describe()
+
+
+def test_smoothing_measures_the_trend_not_a_lucky_point():
+    # random's last score is 0.80; margin touches it once by luck at 20 labels, then holds it from 50.
+    curves = {
+        "random": curve([(10, 0.70), (20, 0.72), (30, 0.74), (40, 0.76), (50, 0.78), (60, 0.80)]),
+        "margin": curve([(10, 0.70), (20, 0.80), (30, 0.72), (40, 0.78), (50, 0.82), (60, 0.84)]),
+    }
+
+    raw = labels_saved(curves)["margin"]
+    smoothed = labels_saved(curves, smooth=2)["margin"]
+
+    assert (raw.target, raw.needed) == (0.80, 20)
+    assert smoothed.target == pytest.approx(0.79)  # mean of random's last two scores
+    assert smoothed.needed == 50  # (0.78 + 0.82) / 2 = 0.80 is the first mean of two at or above 0.79
+    assert smoothed.reference_needed == 60
+    assert smooth_curve(curve([(1, None), (2, 0.5), (3, 0.7)]), 2) == [
+        {"n_labels": 2, "score": 0.5}, {"n_labels": 3, "score": pytest.approx(0.6)}]

@@ -214,6 +214,7 @@ def run_annotators(store_url: str, overlap: int = 1) -> list[dict]:
 # ---------------------------------------------------------------------- the tests
 
 
+@pytest.mark.slow
 def test_eight_annotators_at_once_lose_nothing_and_never_share_an_item(store_url):
     reports = run_annotators(store_url)
     store = open_store(store_url)
@@ -243,6 +244,7 @@ def test_eight_annotators_at_once_lose_nothing_and_never_share_an_item(store_url
           f"{1000 * queries[len(queries) // 2]:.1f} ms, p95 {1000 * queries[int(len(queries) * 0.95)]:.1f} ms")
 
 
+@pytest.mark.slow
 def test_with_overlap_two_each_item_goes_to_at_most_two_different_annotators(store_url):
     reports = run_annotators(store_url, overlap=2)
     store = open_store(store_url)

@@ -130,7 +130,7 @@ def test_a_label_is_recorded_and_the_next_item_shown(case, cleanup):
     labeler.wait()
     assert session.n_labeled == 4 and session.history[-1]["n_labels"] == 4
     plots_after = [p["image"].value for p in labeler._plots]
-    assert all(a != b for a, b in zip(plots_before, plots_after)), "every plot must redraw after labels"
+    assert all(a != b for a, b in zip(plots_before, plots_after, strict=True)), "every plot must redraw after labels"
     assert "up to date" in labeler.status.value
 
 
@@ -299,7 +299,7 @@ def test_batch_of_images_is_a_grid_submitted_together(cleanup):
     assert len(batch) == 4 and len(set(batch)) == 4
     grid = labeler.instance.children[1]
     assert type(grid).__name__ == "GridBox" and len(grid.children) == 4
-    assert all(f"item {idx}" in cell["box"].children[0].value for idx, cell in zip(batch, labeler._cells))
+    assert all(f"item {idx}" in cell["box"].children[0].value for idx, cell in zip(batch, labeler._cells, strict=True))
     for cell in labeler._cells[:3]:
         cell["control"].value = y_true[cell["idx"]].item()
     labeler.submit_button.click()
@@ -389,7 +389,7 @@ def test_sync_mode_updates_everything_inside_the_click(cleanup):
     before = [p["image"].value for p in labeler._plots]
     give_true_label(labeler, y_true)
     after = [p["image"].value for p in labeler._plots]  # no wait(): the click did it all
-    assert all(a != b for a, b in zip(before, after))
+    assert all(a != b for a, b in zip(before, after, strict=True))
     assert session.history[-1]["n_labels"] == 7 and not session._pending
 
 

@@ -554,3 +554,11 @@ def test_projected_regions_follow_the_models_predictions_on_the_pool():
         row = int(round((P[i, 1] - y0) / (y1 - y0) * 49))
         agree += np.allclose(rgba[row, col, :3], plots.class_color(int(predicted[i]), 10)[:3])
     assert agree / len(P) > 0.7
+
+
+def test_an_axes_can_switch_from_one_kind_of_plot_to_another():
+    ax = plots.plot_image(np.eye(8))
+    assert not ax.get_xticks().size
+    plots.plot_learning_curve(_history([(1, 0.5), (5, 0.9)]), ax)
+    assert ax.get_xticks().size and not ax.images
+    assert _legend_texts(ax) == ["margin"]

@@ -104,6 +104,13 @@ def test_image_view_reshapes_pool_rows_of_digits():
     np.testing.assert_array_equal(picture[::28, ::28], expected)
 
 
+def test_image_view_is_shown_at_the_size_of_its_png():
+    session = make_session("digits")
+    picture = views.image()(session, 0)
+    assert (picture.layout.width, picture.layout.height) == ("224px", "224px")
+    assert views.png_size(bytes(picture.value)) == (224, 224)
+
+
 def test_image_view_thumbnails_are_smaller():
     session = make_session("digits")
     view = views.image()

@@ -204,7 +204,7 @@ class Labeler(widgets.VBox):
         self.submit_button = None
         rows = []
         if self.batch_size == 1 and self.classes is not None:
-            for label, key in zip(self.classes, shortcut_keys(self.classes)):
+            for label, key in zip(self.classes, shortcut_keys(self.classes), strict=True):
                 button = widgets.Button(
                     description=f"{label} [{key}]" if key else str(label),
                     tooltip=f"label this item {label!r}" + (f" (key {key})" if key else ""),
@@ -331,7 +331,7 @@ class Labeler(widgets.VBox):
             return
         if not self.session.is_classifier:
             parsed = [_parse_number(v) for v in labels]
-            bad = [v for v, p in zip(labels, parsed) if p is None]
+            bad = [v for v, p in zip(labels, parsed, strict=True) if p is None]
             if bad:
                 self._report(f"{bad[0]!r} is not a number: type the y value of each item, e.g. 0.5")
                 return
@@ -383,7 +383,7 @@ class Labeler(widgets.VBox):
         elif key == SUBMIT_KEY and self.batch_size > 1:
             self.submit_batch()
         elif self.classes is not None:
-            by_key = {k: c for c, k in zip(self.classes, shortcut_keys(self.classes)) if k}
+            by_key = {k: c for c, k in zip(self.classes, shortcut_keys(self.classes), strict=True) if k}
             if key not in by_key:
                 return
             if self.batch_size == 1:
@@ -423,6 +423,8 @@ class Labeler(widgets.VBox):
         worker = getattr(self, "_worker", None)  # None when __init__ failed half-way
         if worker is not None:
             worker.stop()
+        if getattr(self, "key_listener", None) is not None:
+            self.key_listener.close()
         super().close()
 
     # ------------------------------------------------------------------ the click path
@@ -502,7 +504,7 @@ class Labeler(widgets.VBox):
             caption = widgets.HTML(f"<span style='color:#666'>item {idx}</span>")
             if self.classes is not None:
                 keys = shortcut_keys(self.classes)
-                options = [("—", None)] + [(f"{c} [{k}]" if k else str(c), c) for c, k in zip(self.classes, keys)]
+                options = [("—", None)] + [(f"{c} [{k}]" if k else str(c), c) for c, k in zip(self.classes, keys, strict=True)]
                 control = widgets.Dropdown(options=options, value=prefill.get(idx), layout=widgets.Layout(width="auto"))
             else:
                 control = widgets.Text(
@@ -563,7 +565,7 @@ class Labeler(widgets.VBox):
         why = self._why_html(shown[0]) if shown and self.batch_size == 1 else ""
         pictures = self._draw(shown)
         with self._ui_lock, self.hold_sync():
-            for plot, png in zip(self._plots, pictures):
+            for plot, png in zip(self._plots, pictures, strict=True):
                 if png is not None:
                     plot["image"].value = png
             if self.shown == shown:

@@ -43,6 +43,7 @@ __all__ = [
     "auto",
     "get",
     "image_png",
+    "png_size",
 ]
 
 IMAGE_SIZE = 224  # pixels on screen for the main image
@@ -95,6 +96,11 @@ def image_png(picture, size: int = IMAGE_SIZE) -> bytes:
     buffer = io.BytesIO()
     im.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) of a PNG, read from its header."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
 def _to_uint8(array: np.ndarray) -> np.ndarray:
@@ -185,7 +191,10 @@ class ImageView(View):
 
     def _widget(self, session, idx: int, size: int) -> widgets.Widget:
         png = image_png(self.picture(session, idx), size=size)
-        picture = widgets.Image(value=png, format="png")
+        width, height = png_size(png)
+        # Exactly the PNG's size: a flex box would otherwise stretch it, and the browser would blur the blocks.
+        layout = widgets.Layout(width=f"{width}px", height=f"{height}px", align_self="flex-start", object_fit="contain")
+        picture = widgets.Image(value=png, format="png", layout=layout)
         picture.add_class("alw-picture")
         return picture
 
@@ -301,7 +310,7 @@ class RegressionPointView(View):
     def __call__(self, session, idx: int) -> widgets.Widget:
         values = _row_values(session.X_pool, idx)
         names = _feature_names(session.X_pool, len(values))
-        where = ", ".join(f"{html.escape(n)} = {html.escape(_format(v))}" for n, v in zip(names, values))
+        where = ", ".join(f"{html.escape(n)} = {html.escape(_format(v))}" for n, v in zip(names, values, strict=True))
         return widgets.HTML(
             f"<div style='font-size:1.25em'><b>{where}</b></div>"
             "<div style='color:#666'>marked on the plot below: what is y here?</div>"

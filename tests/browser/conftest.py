@@ -241,11 +241,32 @@ def jupyter_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return env
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to send SIGTERM when pytest dies.
+
+    A pytest killed mid-run (Ctrl-C twice, a CI timeout) runs no fixture
+    teardown; without this its servers would keep running, orphaned.
+    """
+    try:
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except OSError:
+        pass  # not Linux/glibc: teardown is the only clean-up
+
+
 def _start_server(name: str, command: list[str], url: str, probe_path: str, env: dict, log_dir: Path) -> Server:
     log_path = log_dir / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.log"
     log_file = log_path.open("wb")
     process = subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        command,
+        cwd=REPO,
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
     )
     log_file.close()  # the child holds its own descriptor
     server = Server(name=name, url=url, process=process, log_path=log_path)

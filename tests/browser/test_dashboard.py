@@ -177,3 +177,19 @@ def test_two_annotators_see_different_items_and_a_reload_keeps_their_progress(pe
     assert shown_item(alice) not in labeled["alice"] + labeled["bob"]
     assert "6 of 300 items labeled" in alice.locator(".alw-campaign").inner_text()
     assert alice.locator("a.alw-download-link").get_attribute("href").startswith("data:text/csv;base64,")
+
+
+def test_a_name_set_by_an_authenticating_proxy_is_used_and_locked(new_context, dashboard_server):
+    # `serve` tells Voila to pass the X-Forwarded-User header a login proxy sets on to the page's kernel
+    context = new_context(viewport={"width": 1300, "height": 1000},
+                          extra_http_headers={"X-Forwarded-User": "carol"})
+    context.route("**/*", _allow_only_local)
+    page = context.new_page()
+    page.goto(dashboard_server["url"], wait_until="commit", timeout=FIRST_RENDER_TIMEOUT_MS)
+    page.wait_for_function(JS_ITEM, timeout=FIRST_RENDER_TIMEOUT_MS)  # labeling starts without typing a name
+    name = page.locator(".alw-annotator input")
+    assert name.input_value() == "carol" and name.is_disabled()
+    label_first_class(page)
+    store = open_store(dashboard_server["store"], create=False)
+    assert [e.annotator for e in store.events() if e.kind == "label"][-1] == "carol"
+    store.close()

@@ -8,8 +8,6 @@ Widget contract (CSS classes the Labeler puts on its parts): ``alw-labeler``
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.sync_api import Page
 
@@ -23,7 +21,6 @@ LABELER_NOTEBOOKS = {
     "04_decision_boundary.ipynb": "button",
 }
 CLASSIFIER_NOTEBOOKS = [name for name, control in LABELER_NOTEBOOKS.items() if control == "button"]
-ITEM_NUMBER = re.compile(r"item\s+(\d+)")
 # JavaScript shared by the waits below.
 JS_ITEM = r"""() => {
     const node = document.querySelector('.alw-labeler .alw-instance');
@@ -62,6 +59,10 @@ def labeled_count(page: Page) -> int:
 
 def wait_for_other_item(page: Page, item: str) -> None:
     page.wait_for_function(f"(old) => {{ const now = ({JS_ITEM})(); return now !== null && now !== old; }}", arg=item)
+
+
+def wait_for_item(page: Page, item: str) -> None:
+    page.wait_for_function(f"(want) => ({JS_ITEM})() === want", arg=item)
 
 
 def wait_for_other_plot(page: Page, sources: str) -> None:
@@ -122,3 +123,4 @@ def test_voila_keyboard_shortcuts_work_without_hovering(open_voila, notebook: st
 
     page.keyboard.press("Backspace")
     wait_for_labeled(page, labeled)
+    wait_for_item(page, item)  # undo shows the taken-back item again

@@ -1,0 +1,118 @@
+"""The label-efficiency benchmark runs end to end (``--quick``) and writes sane results."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import alwidgets as alw
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "label_efficiency.py"
+COLUMNS = ["scenario", "strategy", "seed", "n_labels", "accuracy", "f1", "seconds"]
+
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location("label_efficiency", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("label_efficiency")
+    result = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--out", str(out)], capture_output=True,
+                            text=True, timeout=900, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out, result.stdout
+
+
+@pytest.mark.slow
+def test_quick_run_shows_progress_and_writes_every_file(quick_run):
+    out, stdout = quick_run
+    assert "whole-pool model" in stdout and "min left" in stdout  # progress while it runs
+    for name in ("label_efficiency.csv", "label_efficiency_summary.csv", "label_efficiency.png",
+                 "label_efficiency.md", "label_efficiency.json"):
+        assert (out / name).stat().st_size > 0, name
+
+
+@pytest.mark.slow
+def test_curves_cover_every_classification_strategy_and_seed(quick_run):
+    out, _ = quick_run
+    curves = pd.read_csv(out / "label_efficiency.csv")
+    assert list(curves.columns) == COLUMNS
+    assert set(curves.scenario) == {"digits", "mnist_3_vs_not_3"}
+    digits = curves[curves.scenario == "digits"]
+    classification = {n for n in alw.strategies.available() if alw.strategies.get(n).task != "regression"}
+    assert set(digits.strategy) == classification
+    seeds = digits.groupby("strategy").seed.nunique()
+    assert seeds["expected_error_reduction"] == 1
+    assert (seeds.drop("expected_error_reduction") == 2).all()
+
+
+@pytest.mark.slow
+def test_curves_hold_sane_values(quick_run):
+    out, _ = quick_run
+    curves = pd.read_csv(out / "label_efficiency.csv")
+    for (scenario, strategy, seed), run in curves.groupby(["scenario", "strategy", "seed"]):
+        n = run.n_labels.to_numpy()
+        assert np.all(np.diff(n) > 0), (scenario, strategy, seed)
+        assert n[0] == (20 if scenario == "digits" else 4)  # two seed labels per class
+    assert curves.accuracy.between(0, 1).all()
+    digits = curves[curves.scenario == "digits"]
+    assert digits.f1.isna().all()
+    first = digits[digits.n_labels == 20].accuracy.mean()
+    last = digits.groupby(["strategy", "seed"]).accuracy.last().mean()
+    assert first > 0.3 and last > first  # well above chance (0.1) and learning as labels come in
+    skewed = curves[curves.scenario == "mnist_3_vs_not_3"]
+    assert skewed.f1.between(0, 1).all()
+    assert digits[digits.strategy == "random"].n_labels.max() == 2 * digits[digits.strategy == "margin"].n_labels.max()
+
+
+@pytest.mark.slow
+def test_summary_and_markdown_state_the_headline(quick_run):
+    out, _ = quick_run
+    summary = pd.read_csv(out / "label_efficiency_summary.csv")
+    assert {"labels_to_target", "ratio_random_over_strategy", "ratio_text", "target"} <= set(summary.columns)
+    assert set(summary[summary.scenario == "mnist_3_vs_not_3"].metric) == {"accuracy", "f1"}
+    np.testing.assert_allclose(summary.target, 0.95 * summary.full_pool_score)
+    text = (out / "label_efficiency.md").read_text()
+    assert "python benchmarks/label_efficiency.py --quick" in text
+    assert "| strategy | labels to 95% | random / strategy |" in text
+    for strategy in summary.strategy.unique():
+        assert f"| {strategy}" in text
+
+
+@pytest.mark.slow
+def test_png_is_a_real_image(quick_run):
+    from matplotlib.image import imread
+
+    out, _ = quick_run
+    assert (out / "label_efficiency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    image = imread(out / "label_efficiency.png")
+    assert image.shape[0] > 300 and image.shape[1] > 600
+
+
+def test_labels_to_reach_interpolates_between_batches():
+    bench = load_benchmark()
+    curve = pd.Series([0.5, 0.7, 0.9], index=[20, 30, 40])
+    assert bench.labels_to_reach(curve, 0.8) == pytest.approx(35.0)
+    assert bench.labels_to_reach(curve, 0.4) == 20.0
+    assert bench.labels_to_reach(curve, 0.95) is None
+
+
+@pytest.mark.parametrize(
+    "random_needed, needed, expected",
+    [(100.0, 40.0, "2.50x"), (None, 50.0, "> 4.00x"), (100.0, None, "< 0.50x"), (None, None, "n/a")],
+)
+def test_ratio_says_when_it_is_only_a_bound(random_needed, needed, expected):
+    bench = load_benchmark()
+    assert bench.ratio(random_needed, needed, random_budget=200, budget=200)[1] == expected
