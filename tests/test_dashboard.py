@@ -149,6 +149,13 @@ def test_serve_check_accepts_a_good_config_and_creates_the_store(tmp_path, texts
     assert "40 items to label" in done.stdout and (tmp_path / "labels.db").is_file()
 
 
+def test_serve_without_a_config_checks_the_default_campaign_and_makes_its_store(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "alwidgets", "serve", "--check"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "3,750 items to label" in done.stdout and (tmp_path / "labels" / "labels.db").is_file()
+
+
 def test_the_packaged_dashboard_notebook_is_the_one_in_notebooks():
     assert (REPO / "alwidgets" / "dashboard.ipynb").read_bytes() == (REPO / "notebooks" / "dashboard.ipynb").read_bytes()
 

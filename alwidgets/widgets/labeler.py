@@ -577,8 +577,7 @@ class Labeler(widgets.VBox):
         lock = getattr(self.session, "_model_lock", None) or nullcontext()
         with lock:  # the learner must not be rebuilt (undo) while a plot reads it
             for plot in self._plots:
-                ax = plot["ax"]
-                ax.clear()
+                ax = plot["ax"]  # the plot functions empty it themselves, keeping its ticks
                 getattr(self, f"_draw_{plot['name']}")(ax, shown)
                 pictures.append(alw_plots.figure_to_png(ax.figure))
         return pictures
