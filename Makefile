@@ -27,6 +27,7 @@ run: $(STAMP)
 	$(PY) -m alwidgets serve --port $(PORT)
 
 test: $(STAMP) system-deps
+	$(VENV)/bin/ruff check alwidgets tests benchmarks
 	$(PY) -m pytest
 
 lint: $(STAMP)

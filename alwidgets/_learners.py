@@ -88,8 +88,8 @@ def is_fitted(learner) -> bool:
 
 
 def _estimator_fitted(estimator) -> bool:
-    from sklearn.utils.validation import check_is_fitted
     from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
 
     try:
         check_is_fitted(estimator)

@@ -163,6 +163,11 @@ class Session:
         self._ranking = None
 
     @property
+    def model_lock(self):
+        """Hold this while reading the learner from another thread (a plot, say): refits and undo wait for it."""
+        return self._model_lock
+
+    @property
     def is_fitted(self) -> bool:
         """Whether the learner has been fitted and its strategy can rank the pool."""
         return _learners.is_fitted(self.learner)

@@ -289,7 +289,7 @@ def expected_error_reduction(
     scores = np.full(n, np.nan)
     from ._compat import data_vstack
 
-    for row, (pool_idx, p) in enumerate(zip(candidates, proba)):
+    for pool_idx, p in zip(candidates, proba, strict=True):
         order = np.argsort(-p)
         n_keep = int(np.searchsorted(np.cumsum(p[order]), probability_mass) + 1)
         keep = order[: max(1, min(n_keep, max_classes))]

@@ -7,10 +7,10 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
+from modAL.models import ActiveLearner
 from sklearn.linear_model import LogisticRegression
 
 import alwidgets  # noqa: F401  (applies the compatibility patches)
-from modAL.models import ActiveLearner
 
 BROKEN_WITHOUT_COMPAT = {
     "np.float in modAL.expected_error": ("has no attribute 'float'", "import modAL.expected_error"),

@@ -20,7 +20,6 @@ import html
 import logging
 import math
 import threading
-from contextlib import nullcontext
 
 import ipywidgets as widgets
 import numpy as np
@@ -574,8 +573,7 @@ class Labeler(widgets.VBox):
 
     def _draw(self, shown: list[int]) -> list[bytes | None]:
         pictures = []
-        lock = getattr(self.session, "_model_lock", None) or nullcontext()
-        with lock:  # the learner must not be rebuilt (undo) while a plot reads it
+        with self.session.model_lock:  # the learner must not be rebuilt (undo) while a plot reads it
             for plot in self._plots:
                 ax = plot["ax"]  # the plot functions empty it themselves, keeping its ticks
                 getattr(self, f"_draw_{plot['name']}")(ax, shown)
