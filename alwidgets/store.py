@@ -113,9 +113,14 @@ class Tally:
         self.skips: dict[str, set[str]] = {}  # annotator -> skipped item_ids
         self.last_seq = 0
 
-    def apply(self, events: Iterable[LabelEvent]) -> set[str]:
-        """Add ``events`` (in log order); returns the item ids whose state changed."""
-        changed: set[str] = set()
+    def apply(self, events: Iterable[LabelEvent]) -> list[str]:
+        """Add ``events`` (in log order); returns the item ids whose state changed, in log order.
+
+        An ordered list, not a set: a set's order follows string hashing, which
+        changes with every Python process, and a session feeding its learner
+        labels in that order would not give the same model twice.
+        """
+        changed: dict[str, None] = {}
         for e in events:
             key = (e.item_id, e.annotator)
             if e.kind == LABEL:
@@ -135,9 +140,9 @@ class Tally:
                 item_votes.pop(e.annotator, None)
             if not item_votes:
                 del self.votes[e.item_id]
-            changed.add(e.item_id)
+            changed[e.item_id] = None
             self.last_seq = max(self.last_seq, e.seq)
-        return changed
+        return list(changed)
 
     def decision(self, item_id: str) -> tuple[Any, bool]:
         """``(training label or None, is_tie)`` for one item: the majority of its votes."""

@@ -74,7 +74,8 @@ def test_curves_hold_sane_values(quick_run):
     assert first > 0.3 and last > first  # well above chance (0.1) and learning as labels come in
     skewed = curves[curves.scenario == "mnist_3_vs_not_3"]
     assert skewed.f1.between(0, 1).all()
-    assert digits[digits.strategy == "random"].n_labels.max() == 2 * digits[digits.strategy == "margin"].n_labels.max()
+    budgets = digits.groupby("strategy").n_labels.max()
+    assert budgets["random"] == 2 * budgets["cluster_diversity"]  # random runs further, so its crossing shows
 
 
 @pytest.mark.slow

@@ -555,3 +555,30 @@ def test_smoothing_measures_the_trend_not_a_lucky_point():
     assert smoothed.reference_needed == 60
     assert smooth_curve(curve([(1, None), (2, 0.5), (3, 0.7)]), 2) == [
         {"n_labels": 2, "score": 0.5}, {"n_labels": 3, "score": pytest.approx(0.6)}]
+
+
+def test_same_seed_same_race_in_another_python_process():
+    """A teacher prepares a race and replays it in class: string hashing differs per process, results must not."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json, alwidgets as alw\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "d = alw.datasets.make_blobs(n_samples=240, centers=3, random_state=0)\n"
+        "c = alw.Comparison(LogisticRegression(), d.X, d.y, ['random', 'margin', 'vote_entropy'], random_state=0,\n"
+        "                   budget=12, batch_size=3, oracle_noise=0.2)\n"
+        "c.run()\n"
+        "print(json.dumps({n: [list(map(int, s.labels)), [h['score'] for h in s.history]]\n"
+        "                  for n, s in c.sessions.items()}))\n"
+    )
+    runs = []
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+
+    assert runs[0] == runs[1]

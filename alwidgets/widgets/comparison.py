@@ -225,7 +225,8 @@ class StrategyComparison(widgets.VBox):
     def _build_controls(self, speed: float, target) -> None:
         self.play_button = widgets.Button(description="Play", icon="play", button_style="success",
                                           tooltip="Run the race until the budget is spent")
-        self.pause_button = widgets.Button(description="Pause", icon="pause", tooltip="Stop after this step")
+        self.pause_button = widgets.Button(description="Pause", icon="pause", tooltip="Stop after this step",
+                                           disabled=True)
         self.step_button = widgets.Button(description="Step", icon="step-forward",
                                           tooltip="Every strategy asks one query (or one mini-batch)")
         self.reset_button = widgets.Button(description="Reset", icon="undo",
