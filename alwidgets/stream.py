@@ -15,6 +15,9 @@ Passed items are not thrown away: they are counted, listed in
 
 Before the model can be fitted (no labels yet, or one class only) every
 arriving item is asked: a model that knows nothing is unsure about everything.
+Mind the ceiling of the measure: with "least_confident" a model that has seen
+only k classes is never more than ``1 - 1/k`` unsure (0.5 for two classes), so
+a threshold above that asks nothing more until labels of other classes arrive.
 """
 
 from __future__ import annotations
