@@ -22,7 +22,6 @@ This module imports no widget code; :class:`alwidgets.StrategyComparison` is the
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 import zlib
@@ -33,9 +32,9 @@ import numpy as np
 from modAL.models.base import BaseCommittee, BaseLearner
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.utils import check_random_state
-from threadpoolctl import ThreadpoolController
 
 from . import strategies as _strategies
+from ._learners import blas_threads as limit_blas_threads
 from ._learners import make_committee
 from .session import Session
 
@@ -184,25 +183,6 @@ def labels_saved(curves: dict[str, Sequence[dict]], target: float | None = None,
 # ---------------------------------------------------------------------- the race
 
 
-_THREADPOOLS: ThreadpoolController | None = None
-
-
-def _blas_limit(n_threads: int | None):
-    """A context that limits BLAS to ``n_threads`` while small models fit (None: leave it alone).
-
-    Races fit many small models one after another; a multi-threaded BLAS
-    spin-waits between those tiny calls, and on a busy 2-core machine a
-    LogisticRegression fit on 30 points measured 87 ms with OpenBLAS's default
-    threads and 5 ms with one thread.
-    """
-    global _THREADPOOLS
-    if n_threads is None:
-        return contextlib.nullcontext()
-    if _THREADPOOLS is None:
-        _THREADPOOLS = ThreadpoolController()
-    return _THREADPOOLS.limit(limits=n_threads, user_api="blas")
-
-
 def _lane_seed(base: int, name: str) -> int:
     """A seed per lane that depends on the race's seed and the lane's name only.
 
@@ -322,7 +302,7 @@ class Comparison:
         self.n_steps = 0
         self._lock = threading.RLock()  # the strategies' lanes
         self._you_lock = threading.RLock()  # the person's lane, so a pick never waits for a step
-        with _blas_limit(self.blas_threads):
+        with limit_blas_threads(self.blas_threads):
             for session in self.sessions.values():
                 session.teach(self.initial, [self.y[i] for i in self.initial])
 
@@ -406,7 +386,7 @@ class Comparison:
         Returns the pool indices each strategy asked; empty once the budget is spent.
         """
         asked: dict[str, list[int]] = {}
-        with self._lock, _blas_limit(self.blas_threads):
+        with self._lock, limit_blas_threads(self.blas_threads):
             for name in self.strategy_names:
                 n = min(self._batch_size, self.remaining(name))
                 if n <= 0:
@@ -448,7 +428,7 @@ class Comparison:
         n = min(self._batch_size, self.remaining(name))
         if name == YOU or n <= 0:
             return []
-        with self._lock, _blas_limit(self.blas_threads):
+        with self._lock, limit_blas_threads(self.blas_threads):
             return self.sessions[name].query(n)
 
     @property
@@ -471,7 +451,7 @@ class Comparison:
         with self._you_lock:
             if YOU not in self.sessions:
                 session = self._new_session(YOU, REFERENCE)
-                with _blas_limit(self.blas_threads):
+                with limit_blas_threads(self.blas_threads):
                     session.teach(self.initial, [self.y[i] for i in self.initial])
                 self.sessions[YOU] = session
                 self.wrong_answers[YOU] = 0
@@ -512,7 +492,7 @@ class Comparison:
             raise ValueError(f"your budget of {self._budget} labels is spent")
         label = self.answer(idx)
         start = time.perf_counter()
-        with self._you_lock, _blas_limit(self.blas_threads):
+        with self._you_lock, limit_blas_threads(self.blas_threads):
             session.teach(idx, label)
         self.step_seconds[YOU].append(time.perf_counter() - start)
         self.wrong_answers[YOU] += int(self.is_wrong(idx))
@@ -544,6 +524,7 @@ class Comparison:
             scoring=self.scoring,
             annotator=name,
             item_ids=[str(i) for i in range(self.n_pool)],
+            blas_threads=self.blas_threads,
         )
         problem = spec.problem(session.learner)
         if problem:
