@@ -155,7 +155,7 @@ def class_color(position: int, n_classes: int) -> tuple:
 
 def _model_lock(session):
     """The session's model lock, so that a plot never predicts with a half-rebuilt model."""
-    return getattr(session, "_model_lock", None) or contextlib.nullcontext()
+    return getattr(session, "model_lock", None) or contextlib.nullcontext()
 
 
 def _note(ax: Axes, text: str) -> None:

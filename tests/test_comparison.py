@@ -582,3 +582,84 @@ def test_same_seed_same_race_in_another_python_process():
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
 
     assert runs[0] == runs[1]
+
+
+# ---------------------------------------------------------------------- clicking your plot
+
+
+def click_from_the_browser(image, x, y):
+    """Deliver a click as the front-end does: a comm message with the custom content the ES module sends."""
+    image._handle_msg({"content": {"data": {"method": "custom", "content": {"event": "click", "x": x, "y": y}}},
+                       "buffers": []})
+
+
+def png_pixel_of(widget, idx):
+    """Where pool item ``idx`` is drawn on the PNG of your panel, in the PNG's pixels from its top-left corner."""
+    import io
+
+    from PIL import Image
+
+    ax = widget._axes[YOU]
+    height = Image.open(io.BytesIO(widget.panel_images[YOU].value)).size[1]
+    plotted = widget.projection.transform(np.asarray(widget.race.X)[[idx]])[0]
+    display_x, display_y = ax.transData.transform(plotted)
+    return float(display_x), height - float(display_y)
+
+
+def test_clicking_a_point_on_your_plot_asks_the_oracle_about_it(moons):
+    from alwidgets.widgets.clickable import ClickableImage
+
+    widget = comparison_widget(moons, budget=3, oracle_noise=0.2)
+    widget.you_toggle.value = True
+    image = widget.panel_images[YOU]
+    assert isinstance(image, ClickableImage) and "alw-you-plot" in image._dom_classes
+    you = widget.race.sessions[YOU]
+    # The unlabeled item drawn farthest from any other point: a click near it can mean nothing else.
+    pixels = np.array([png_pixel_of(widget, i) for i in range(widget.race.n_pool)])
+    gaps = np.linalg.norm(pixels[:, None] - pixels[None], axis=2) + np.eye(len(pixels)) * 1e9
+    unlabeled = np.setdiff1d(np.arange(widget.race.n_pool), list(you.labels))
+    target = int(unlabeled[np.argmax(gaps[unlabeled].min(axis=1))])
+    assert gaps[target].min() > 8
+    first_png = image.value
+
+    x, y = pixels[target]
+    click_from_the_browser(image, x + 3.0, y - 2.0)  # a person's click lands a few pixels off
+
+    answer = widget.race.answer(target)
+    assert set(you.labels) == set(widget.race.initial) | {target}
+    assert you.labels[target] == answer and widget.race.used(YOU) == 1
+    assert f"item {target} is <b>{answer}</b>" in widget.you_message.value
+    assert image.value != first_png  # your panel was redrawn
+    assert all(widget.race.used(name) == 0 for name in widget.race.strategy_names)
+
+
+def test_a_click_far_from_any_point_or_past_the_budget_records_nothing(moons):
+    widget = comparison_widget(moons, budget=1)
+    widget.you_toggle.value = True
+    image = widget.panel_images[YOU]
+    you = widget.race.sessions[YOU]
+    before = dict(you.labels)
+
+    click_from_the_browser(image, 1.0, 1.0)  # the top-left corner of the figure, outside the axes
+    assert you.labels == before and widget.race.used(YOU) == 0
+    assert "no unlabeled point where you clicked" in widget.you_message.value
+
+    widget.pick(widget.candidate_dropdown.value)  # the one label of the budget
+    spent = dict(you.labels)
+    unlabeled = int(you.unlabeled[0])
+    click_from_the_browser(image, *png_pixel_of(widget, unlabeled))
+    assert you.labels == spent and unlabeled not in you.labels
+    assert "budget of 1 labels is spent" in widget.you_message.value
+
+
+def test_clickable_image_reports_clicks_in_png_pixels_and_ignores_bad_messages():
+    from alwidgets.widgets.clickable import ClickableImage
+
+    clicks = []
+    image = ClickableImage(value=b"\x89PNG")
+    image.on_click(lambda x, y: clicks.append((x, y)))
+    click_from_the_browser(image, 10, 20.5)
+    for bad in ({"event": "click", "x": "10", "y": 2}, {"event": "click", "x": float("nan"), "y": 1},
+                {"event": "hover", "x": 1, "y": 1}, ["not", "a", "dict"]):
+        image._handle_msg({"content": {"data": {"method": "custom", "content": bad}}, "buffers": []})
+    assert clicks == [(10.0, 20.5)]

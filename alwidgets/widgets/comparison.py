@@ -7,10 +7,13 @@ oracle noise, a target score). Play runs the race on a background thread, so
 the page stays responsive and Pause takes effect within one step.
 
 "You vs the strategies": the person races too, in a panel of their own. The
-plots are PNG images (they work everywhere, Voila included, with no custom
-JavaScript), and a PNG reports no click coordinates, so the person picks from
-a dozen candidate items drawn numbered on their panel, with a dropdown. ipympl
-is not needed and not used.
+plots are PNG images (they work everywhere, Voila included). On a 2-D (or
+projected) plot the person clicks a point to ask about it: their panel is a
+:class:`~alwidgets.widgets.clickable.ClickableImage`, which reports where it
+was clicked, and the click goes to the unlabeled item drawn nearest. A dozen
+candidate items are also drawn numbered on the panel and offered in a
+dropdown, the keyboard-accessible way to pick (and the only one for images
+and 1-D regression). ipympl is not needed and not used.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import numpy as np
 
 from .. import plots
 from ..comparison import REFERENCE, YOU, Comparison
+from .clickable import ClickableImage
 
 __all__ = ["StrategyComparison"]
 
@@ -35,6 +39,7 @@ PANEL_RESOLUTION = 60
 CURVE_FIGSIZE = (6.4, 3.4)
 CURVE_DPI = 90
 VIEWS = ("auto", "boundary", "regression", "image")
+CLICK_RADIUS = 12.0  # PNG pixels: a click this close to a drawn point picks it
 
 
 class StrategyComparison(widgets.VBox):
@@ -282,12 +287,19 @@ class StrategyComparison(widgets.VBox):
         self._you_box.add_class("alw-you")
 
     def _build_panels(self) -> None:
-        self.panel_images: dict[str, widgets.Image] = {}
+        self.panel_images: dict[str, widgets.Image | ClickableImage] = {}
         self.panel_titles: dict[str, widgets.HTML] = {}
         self.panel_captions: dict[str, widgets.HTML] = {}
         self.panels: dict[str, widgets.VBox] = {}
         for name in [*self.race.strategy_names, YOU]:
-            image = widgets.Image(format="png", layout=widgets.Layout(width="100%", max_width="420px", height="auto"))
+            layout = widgets.Layout(width="100%", max_width="420px", height="auto")
+            if name == YOU and self.view == "boundary":
+                image = ClickableImage(format="png", layout=layout,
+                                       description="Your panel: click a point to ask the oracle about it")
+                image.add_class("alw-you-plot")
+                image.on_click(self._on_plot_click)
+            else:
+                image = widgets.Image(format="png", layout=layout)
             image.add_class("alw-panel-image")
             title = widgets.HTML()
             caption = widgets.HTML()
@@ -397,6 +409,8 @@ class StrategyComparison(widgets.VBox):
             self.race.add_you()
             self._refresh_candidates()
             self._you_box.layout.display = "flex"
+            if self.view == "boundary" and not self.you_message.value:
+                self.you_message.value = "click a point on your plot, or choose one from the list"
             self._render_panel(YOU)
         else:
             self._you_box.layout.display = "none"
@@ -408,13 +422,48 @@ class StrategyComparison(widgets.VBox):
         if idx is None:
             self.you_message.value = _note("no item to pick: your budget is spent or the pool is empty")
             return
+        self._ask(int(idx))
+
+    def _on_plot_click(self, x: float, y: float) -> None:
+        """A click on the person's plot, in PNG pixels: ask about the unlabeled item drawn there."""
+        idx, problem = self._item_at(x, y)
+        if idx is None:
+            self.you_message.value = _note(problem)
+            return
+        self._ask(idx)
+
+    def _ask(self, idx: int) -> None:
+        """The person's pick, from the dropdown or a click: the oracle answers and the panel says what."""
         try:
-            label = self.pick(int(idx))
+            label = self.pick(idx)
         except ValueError as error:
             self.you_message.value = _note(html.escape(str(error)))
             return
         wrong = " (a wrong answer: the oracle is noisy)" if self.race.is_wrong(idx) else ""
         self.you_message.value = f"item {idx} is <b>{html.escape(_fmt(label))}</b>{wrong}"
+
+    def _item_at(self, x: float, y: float) -> tuple[int | None, str]:
+        """The unlabeled item drawn within ``CLICK_RADIUS`` pixels of ``(x, y)``, or None and why not."""
+        if YOU not in self.race.sessions:
+            return None, "turn on \"You vs the strategies\" first"
+        if self.race.used(YOU) >= self.race.budget:
+            return None, f"your budget of {self.race.budget} labels is spent: nothing was recorded"
+        session = self.race.sessions[YOU]
+        with self._draw_lock:
+            ax = self._axes.get(YOU)
+            if ax is None:
+                return None, "your plot is not drawn yet"
+            # The PNG is rendered at the figure's own dpi, so its pixels are the figure's.
+            idx = plots.nearest_item(session, plots.pixel_to_data(ax, x, y), projection=self.projection)
+            if idx is not None:
+                point = self.projection.transform(_rows(self.race.X, [idx]))[0]
+                px, py = ax.transData.transform(point)
+                py = ax.figure.bbox.height - py  # PNG rows count from the top
+        if idx is None:
+            return None, "every item is labeled: nothing left to pick"
+        if math.hypot(px - x, py - y) > CLICK_RADIUS:
+            return None, "no unlabeled point where you clicked: click on a point, or pick one from the list"
+        return idx, ""
 
     def _candidates(self) -> list[int]:
         """The person's candidates, numbered left to right on a 1-D regression plot."""
