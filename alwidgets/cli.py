@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -38,6 +39,9 @@ def dashboard_notebook() -> Path:
                             "reinstall alwidgets")
 
 
+DEFAULT_CULL_SECONDS = 600
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m alwidgets", description="alwidgets: labeling dashboards")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -50,6 +54,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default 127.0.0.1; 0.0.0.0 for a team, behind a proxy with "
                             "authentication: see docs/deploying.md)")
+    serve.add_argument("--cull-after", type=int, default=DEFAULT_CULL_SECONDS, metavar="SECONDS",
+                       help="shut down the kernel of a closed page after it has been idle this long "
+                            f"(default {DEFAULT_CULL_SECONDS}; 0 keeps every kernel). Open pages are never culled, "
+                            "and labels are in the store either way")
     serve.add_argument("--check", action="store_true", help="check the config, data and store, then exit")
 
     export = commands.add_parser("export", help="write the labels of a store to .csv, .json or .parquet",
@@ -96,6 +104,8 @@ def _serve(args) -> int:
 
     if not 0 < args.port < 65536:
         raise ValueError(f"--port must be between 1 and 65535; got {args.port}")
+    if args.cull_after < 0:
+        raise ValueError(f"--cull-after must be 0 or more seconds; got {args.cull_after}")
     env = dict(os.environ)
     if args.config is None:
         config = alw_config.default_config(os.getcwd())
@@ -123,10 +133,16 @@ def _serve(args) -> int:
         # a user name set by an authenticating proxy reaches the kernel as HTTP_X_FORWARDED_USER
         "--VoilaConfiguration.http_header_envs=X-Forwarded-User",
     ]  # fmt: skip
+    if args.cull_after:
+        # Each visitor gets a kernel (about 0.5 GB on MNIST); one whose page was closed stays until culled.
+        command += [f"--MappingKernelManager.cull_idle_timeout={args.cull_after}",
+                    f"--MappingKernelManager.cull_interval={min(60, args.cull_after)}"]
+    # A service manager stops us with SIGTERM: shut Voila down as on Ctrl+C, never leave it orphaned.
+    signal.signal(signal.SIGTERM, _interrupt)
     process = subprocess.Popen(command, env=env)
-    if _wait_for_port(args.host, args.port, process):
-        print(f"\n  Labeling dashboard: {url}\n  (Ctrl+C stops it)\n", flush=True)
     try:
+        if _wait_for_port(args.host, args.port, process):
+            print(f"\n  Labeling dashboard: {url}\n  (Ctrl+C stops it)\n", flush=True)
         return process.wait()
     except KeyboardInterrupt:
         process.terminate()
@@ -135,6 +151,10 @@ def _serve(args) -> int:
         except subprocess.TimeoutExpired:
             process.kill()
         return 0
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _wait_for_port(host: str, port: int, process, timeout: float = 60.0) -> bool:

@@ -156,6 +156,52 @@ def test_serve_without_a_config_checks_the_default_campaign_and_makes_its_store(
     assert "3,750 items to label" in done.stdout and (tmp_path / "labels" / "labels.db").is_file()
 
 
+def test_serve_refuses_a_negative_cull_time_before_touching_anything(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "alwidgets", "serve", "--cull-after", "-5", "--check"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 2 and "--cull-after must be 0 or more seconds" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_culls_the_kernel_of_a_page_nobody_has_open(tmp_path):
+    """A visitor who closes the tab leaves a kernel behind; serve shuts it down once idle."""
+    import time
+    import urllib.request
+
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        server = subprocess.Popen([sys.executable, "-m", "alwidgets", "serve", "--port", str(port),
+                                   "--cull-after", "3"], cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        page = None
+        while page is None and time.monotonic() < deadline:
+            try:  # loading the page starts a kernel; no websocket stays connected to it
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=60).read()
+            except OSError:
+                time.sleep(0.5)
+        assert page is not None, log.read_text()
+        while "Culling 'idle' kernel" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert "Culling 'idle' kernel" in log.read_text(), log.read_text()
+        assert "with 0 connections" in log.read_text()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    # SIGTERM, as a service manager sends it, stops Voila too: nothing is left listening on the port
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
+
+
 def test_the_packaged_dashboard_notebook_is_the_one_in_notebooks():
     assert (REPO / "alwidgets" / "dashboard.ipynb").read_bytes() == (REPO / "notebooks" / "dashboard.ipynb").read_bytes()
 
