@@ -27,12 +27,11 @@ from ._figures import (
 )
 from ._learners import take_rows
 from ._projection import PoolView, Projection, pool_xy
+from ._validation import to_plain
 
 __all__ = ["class_order", "plot_decision_boundary"]
 
 
-def _plain(value):
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def class_order(session) -> list:
@@ -41,13 +40,13 @@ def class_order(session) -> list:
     The session's declared classes first, then any the model or the labels
     add, so a class keeps its colour from one redraw to the next.
     """
-    classes = [_plain(c) for c in session.classes] if session.classes is not None else []
+    classes = [to_plain(c) for c in session.classes] if session.classes is not None else []
     if session.is_fitted:
         learned = _learners.proba_classes(session.learner)
-        classes += [c for c in map(_plain, learned if learned is not None else []) if c not in classes]
+        classes += [c for c in map(to_plain, learned if learned is not None else []) if c not in classes]
     base_y = getattr(session, "_base_y", None)
     seen = list(session.labels.values()) + ([] if base_y is None else list(np.asarray(base_y).ravel()))
-    classes += sorted({_plain(c) for c in seen} - set(classes), key=str)
+    classes += sorted({to_plain(c) for c in seen} - set(classes), key=str)
     return classes
 
 
@@ -63,11 +62,11 @@ def _predict_classes(session, X, classes: list) -> tuple[np.ndarray, np.ndarray 
         if proba is not None:
             columns = _learners.proba_classes(learner)
             columns = list(columns) if columns is not None else classes[: proba.shape[1]]
-            column_position = np.array([position.get(_plain(c), 0) for c in columns], dtype=int)
+            column_position = np.array([position.get(to_plain(c), 0) for c in columns], dtype=int)
             return column_position[np.argmax(proba, axis=1)], 1.0 - proba.max(axis=1)
         predicted = np.asarray(learner.predict(X))
     values, inverse = np.unique(predicted, return_inverse=True)
-    value_position = np.array([position.get(_plain(v), 0) for v in values], dtype=int)
+    value_position = np.array([position.get(to_plain(v), 0) for v in values], dtype=int)
     return value_position[inverse.ravel()], None
 
 

@@ -20,7 +20,7 @@ from sklearn.utils import check_random_state
 
 from . import _compat, _learners
 from ._learners import take_rows
-from .store import to_plain
+from ._validation import n_rows, to_plain
 
 __all__ = ["RandomBaseline"]
 
@@ -157,7 +157,7 @@ class RandomBaseline:
 def _n_rows(X) -> int:
     if X is None:
         raise ValueError("X_pool is required")
-    return X.shape[0] if hasattr(X, "shape") else len(X)
+    return n_rows(X)
 
 
 def _shadow(model):

@@ -36,6 +36,7 @@ from sklearn.utils import check_random_state
 from . import strategies as _strategies
 from ._learners import blas_threads as limit_blas_threads
 from ._learners import make_committee
+from ._validation import check_int
 from .session import Session
 
 __all__ = ["Comparison", "LabelsSaved", "labels_to_reach", "labels_saved", "smooth_curve", "REFERENCE", "YOU"]
@@ -112,7 +113,7 @@ def smooth_curve(history: Sequence[dict], window: int) -> list[dict]:
     luck. A trailing mean measures the trend, and uses no future point.
     Entries without a score are dropped.
     """
-    window = _check_int(window, "smooth", 1)
+    window = check_int(window, "smooth", 1)
     scored = [e for e in history if e.get("score") is not None and np.isfinite(e["score"])]
     scores = np.array([float(e["score"]) for e in scored])
     out = []
@@ -285,7 +286,7 @@ class Comparison:
         self.n_members = int(n_members)
         self.scoring = scoring
         self.random_state = random_state
-        self.blas_threads = None if blas_threads is None else _check_int(blas_threads, "blas_threads", 1)
+        self.blas_threads = None if blas_threads is None else check_int(blas_threads, "blas_threads", 1)
 
         rng = check_random_state(random_state)
         self._base_seed = int(rng.randint(0, 2**31 - 1))
@@ -315,7 +316,7 @@ class Comparison:
 
     @budget.setter
     def budget(self, value: int) -> None:
-        value = _check_int(value, "budget", 1)
+        value = check_int(value, "budget", 1)
         room = self.n_pool - self.n_initial
         if value > room:
             raise ValueError(
@@ -330,7 +331,7 @@ class Comparison:
 
     @batch_size.setter
     def batch_size(self, value: int) -> None:
-        self._batch_size = _check_int(value, "batch_size", 1)
+        self._batch_size = check_int(value, "batch_size", 1)
 
     @property
     def oracle_noise(self) -> float:
@@ -410,7 +411,7 @@ class Comparison:
 
         ``progress(done, total)`` is called after each step.
         """
-        total = self.steps_left() if n_steps is None else _check_int(n_steps, "n_steps", 0)
+        total = self.steps_left() if n_steps is None else check_int(n_steps, "n_steps", 0)
         for done in range(1, total + 1):
             if not self.step():
                 break
@@ -464,7 +465,7 @@ class Comparison:
         A picked item is replaced by a fresh one, so the numbers on the plot
         stay put while the person thinks.
         """
-        k = _check_int(k, "k", 1)
+        k = check_int(k, "k", 1)
         session = self.add_you()
         with self._you_lock:
             labeled = set(session.labels)
@@ -534,7 +535,7 @@ class Comparison:
     def _check_n_initial(self, n_initial) -> int:
         if n_initial is None:
             return len(self.classes) if self.is_classifier else 2
-        n_initial = _check_int(n_initial, "n_initial", 1)
+        n_initial = check_int(n_initial, "n_initial", 1)
         if n_initial >= self.n_pool:
             raise ValueError(f"n_initial {n_initial} leaves nothing to ask in a pool of {self.n_pool} items")
         return n_initial
@@ -570,12 +571,6 @@ class Comparison:
 # ---------------------------------------------------------------------- validation
 
 
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer; got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}; got {value}")
-    return int(value)
 
 
 def _check_X(X):

@@ -26,7 +26,8 @@ from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.utils import check_random_state
 
 from . import _learners
-from .strategies import ANY, _n_rows, features, register, top_n
+from ._validation import n_rows
+from .strategies import ANY, features, register, top_n
 
 __all__ = ["cluster_diversity", "representative"]
 
@@ -89,7 +90,7 @@ def representative(learner, X, n_instances=1, random_state=None, n_reference: in
     density = density / density.max()
     X_known, _ = _learners.training_data(learner)
     nearest_labeled = np.zeros(n)
-    if X_known is not None and _n_rows(X_known) > 0:
+    if X_known is not None and n_rows(X_known) > 0:
         nearest_labeled = _kernel(euclidean_distances(Z, features(learner, X_known)), bandwidth).max(axis=1)
     scores = density - nearest_labeled
     first_scores = scores.copy()

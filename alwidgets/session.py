@@ -25,7 +25,8 @@ from sklearn.utils import check_random_state
 
 from . import _learners, strategies
 from ._learners import take_rows
-from .store import DEFAULT_LEASE_TIMEOUT, LABEL, RETRACT, SKIP, LabelEvent, Tally, majority, open_store, to_plain
+from ._validation import check_int, n_rows, to_plain
+from .store import DEFAULT_LEASE_TIMEOUT, LABEL, RETRACT, SKIP, LabelEvent, Tally, majority, open_store
 
 __all__ = ["Session", "LabelingError"]
 
@@ -114,7 +115,7 @@ class Session:
         blas_threads: int | None = 1,
     ):
         self.X_pool = _check_pool(X_pool)
-        self.n_pool = _n_rows(self.X_pool)
+        self.n_pool = n_rows(self.X_pool)
         self.learner = _learners.wrap(model)
         self.is_classifier = _learners.learner_is_classifier(self.learner)
         self._base_X, self._base_y = _learners.training_data(self.learner)
@@ -122,10 +123,10 @@ class Session:
         self.classes = self._known_classes(classes)
         self.scoring = scoring
         self.annotator = _check_annotator(annotator)
-        self.overlap = _check_positive_int(overlap, "overlap")
+        self.overlap = check_int(overlap, "overlap")
         self.lease_timeout = _check_seconds(lease_timeout, "lease_timeout")
-        self.refresh_every = _check_positive_int(refresh_every, "refresh_every")
-        self.blas_threads = None if blas_threads is None else _check_positive_int(blas_threads, "blas_threads")
+        self.refresh_every = check_int(refresh_every, "refresh_every")
+        self.blas_threads = None if blas_threads is None else check_int(blas_threads, "blas_threads")
         self.random_state = random_state
         self._rng = check_random_state(random_state)
         self._strategy = strategies.get(strategy)
@@ -225,7 +226,7 @@ class Session:
         labels of other annotators are pulled from the store first, and the
         model is refit once ``refresh_every`` of them have arrived.
         """
-        n = _check_positive_int(n, "n")
+        n = check_int(n, "n")
         if refresh:
             self.sync()
             if self._others_new >= self.refresh_every:
@@ -407,8 +408,8 @@ class Session:
         position) or a callable ``oracle(index) -> label``. ``progress``, if
         given, is called as ``progress(done, total)`` after each query.
         """
-        n_queries = _check_positive_int(n_queries, "n_queries", allow_zero=True)
-        batch_size = _check_positive_int(batch_size, "batch_size")
+        n_queries = check_int(n_queries, "n_queries", minimum=0)
+        batch_size = check_int(batch_size, "batch_size")
         answer = _oracle(oracle, self.n_pool)
         done = 0
         while done < n_queries:
@@ -668,16 +669,8 @@ class Session:
 # ---------------------------------------------------------------------- validation
 
 
-def _n_rows(X) -> int:
-    return X.shape[0] if hasattr(X, "shape") else len(X)
 
 
-def _check_positive_int(value, name: str, allow_zero: bool = False) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer; got {value!r}")
-    if value < (0 if allow_zero else 1):
-        raise ValueError(f"{name} must be at least {0 if allow_zero else 1}; got {value}")
-    return int(value)
 
 
 def _check_seconds(value, name: str) -> float:
@@ -744,8 +737,8 @@ def _check_test(X_test, y_test):
         raise ValueError("X_test and y_test go together: give both for a held-out score, or neither")
     if X_test is None:
         return None, None
-    if _n_rows(X_test) != len(y_test):
-        raise ValueError(f"X_test has {_n_rows(X_test)} rows but y_test has {len(y_test)} labels")
+    if n_rows(X_test) != len(y_test):
+        raise ValueError(f"X_test has {n_rows(X_test)} rows but y_test has {len(y_test)} labels")
     if isinstance(X_test, (list, tuple)) and X_test and isinstance(X_test[0], str):
         X_test = np.asarray(X_test, dtype=object)
     return X_test, np.asarray(y_test)

@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._validation import to_plain
+
 __all__ = [
     "LabelEvent",
     "LeaseRow",
@@ -67,9 +69,6 @@ class LabelEvent:
         return asdict(self)
 
 
-def to_plain(value):
-    """A label as a plain Python value (numpy scalars become int/float/str)."""
-    return value.item() if hasattr(value, "item") and getattr(value, "ndim", 1) == 0 else value
 
 
 def check_event(event: LabelEvent) -> LabelEvent:

@@ -30,6 +30,7 @@ from sklearn.utils import check_random_state
 
 from . import _learners
 from ._learners import take_rows
+from ._validation import n_rows
 
 __all__ = ["Strategy", "available", "get", "register", "features", "top_n"]
 
@@ -102,7 +103,7 @@ class Strategy:
         self.check(learner)
         if n_instances < 1:
             raise ValueError(f"n_instances must be at least 1; got {n_instances}")
-        n_instances = min(int(n_instances), _n_rows(X))
+        n_instances = min(int(n_instances), n_rows(X))
         indices, scores = self.function(learner, X, n_instances, **kwargs)
         return np.asarray(indices, dtype=int), np.asarray(scores, dtype=float)
 
@@ -142,8 +143,6 @@ def available(learner=None) -> list[str]:
 # ----------------------------------------------------------------- helpers
 
 
-def _n_rows(X) -> int:
-    return X.shape[0] if hasattr(X, "shape") else len(X)
 
 
 def _describe(learner) -> str:
@@ -199,7 +198,7 @@ def _proba(learner, X) -> np.ndarray:
 @register("random", task=ANY)
 def random_sampling(learner, X, n_instances=1, random_state=None):
     """Prefers nothing: every unlabeled item is equally likely (the baseline)."""
-    scores = check_random_state(random_state).random_sample(_n_rows(X))
+    scores = check_random_state(random_state).random_sample(n_rows(X))
     return top_n(scores, n_instances), scores
 
 
@@ -280,7 +279,7 @@ def expected_error_reduction(
     rows. That is at most 48 refits per query. Unscored rows get NaN.
     """
     rng = check_random_state(random_state)
-    n = _n_rows(X)
+    n = n_rows(X)
     candidates = rng.choice(n, size=min(n, max(n_candidates, n_instances)), replace=False)
     evaluation = take_rows(X, rng.choice(n, size=min(n, n_evaluation), replace=False))
     X_known, y_known = _learners.training_data(learner)
@@ -336,9 +335,9 @@ def ranked_batch(learner, X, n_instances=1, random_state=None):
     Z = features(learner, X)
     n = Z.shape[0]
     X_known, _ = _learners.training_data(learner)
-    if X_known is not None and _n_rows(X_known) > 0:
+    if X_known is not None and n_rows(X_known) > 0:
         nearest = euclidean_distances(Z, features(learner, X_known)).min(axis=1)
-        n_labeled = _n_rows(X_known)
+        n_labeled = n_rows(X_known)
     else:
         nearest = np.full(n, np.inf)
         n_labeled = 0
@@ -366,7 +365,7 @@ def ranked_batch(learner, X, n_instances=1, random_state=None):
 def max_std(learner, X, n_instances=1, random_state=None):
     """Prefers items where the regressor's predictive standard deviation is largest (variance reduction)."""
     _, std = learner.predict(X, return_std=True)
-    scores = np.asarray(std, dtype=float).reshape(_n_rows(X), -1).mean(axis=1)
+    scores = np.asarray(std, dtype=float).reshape(n_rows(X), -1).mean(axis=1)
     return top_n(scores, n_instances), scores
 
 

@@ -74,6 +74,7 @@ from sklearn.utils import check_random_state
 
 from . import _learners, strategies
 from ._learners import take_rows
+from ._validation import n_rows
 from .strategies import register, top_n
 
 __all__ = [
@@ -246,7 +247,7 @@ class _ErrorHead:
 def _error_heads(learner, X, random_state, n_folds: int) -> list[_ErrorHead] | str:
     """The fold heads of ``transfer_uncertainty``, or why none could be trained."""
     X_known, y_known = _learners.training_data(learner)
-    n_known = 0 if X_known is None else strategies._n_rows(X_known)
+    n_known = 0 if X_known is None else n_rows(X_known)
     if n_known < 4:
         return f"only {n_known} labeled item(s); at least 4 are needed to hold some out"
     y_known = np.asarray(y_known)
@@ -356,7 +357,7 @@ def transfer_representative(learner, X, n_instances=1, random_state=None,
     is retrained. Scores are P("application") before any pick.
     """
     X_known, _ = _learners.training_data(learner)
-    if X_known is None or strategies._n_rows(X_known) == 0:
+    if X_known is None or n_rows(X_known) == 0:
         from .diversity import representative
 
         logger.info("transfer_representative falls back to representative: nothing is labeled yet")

@@ -19,7 +19,6 @@ import multiprocessing
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -29,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from ports import free_port
 
 import alwidgets as alw
 from alwidgets.store import open_store
@@ -76,10 +76,6 @@ class PostgresServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_postgres() -> PostgresServer:
@@ -103,7 +99,7 @@ def start_postgres() -> PostgresServer:
             raise PostgresUnavailable("running as root and there is no 'postgres' user to run the server as") from None
         os.chown(root, user.pw_uid, user.pw_gid)
         run_as = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
+    port = free_port()
     steps = [
         [str(PG_BIN / "initdb"), "-D", str(root / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8",
          "--no-sync"],

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
+from ports import free_port
 
 from alwidgets import config as alw_config
 from alwidgets.config import ConfigError, build_campaign, load_config
@@ -163,12 +164,6 @@ def test_serve_refuses_a_negative_cull_time_before_touching_anything(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_serve_culls_the_kernel_of_a_page_nobody_has_open(tmp_path):
@@ -176,7 +171,7 @@ def test_serve_culls_the_kernel_of_a_page_nobody_has_open(tmp_path):
     import time
     import urllib.request
 
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         server = subprocess.Popen([sys.executable, "-m", "alwidgets", "serve", "--port", str(port),

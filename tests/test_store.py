@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from ports import free_port
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import cohen_kappa_score
 
@@ -318,14 +318,10 @@ def test_a_new_store_is_marked_as_an_alwidgets_store_in_wal_mode(tmp_path):
     db.close()
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_an_unreachable_postgresql_server_is_a_quick_clear_error(digits):
-    port = _closed_port()
+    port = free_port()
     start = time.perf_counter()
     with pytest.raises(StoreError, match=f"cannot connect to the PostgreSQL server at 127.0.0.1:{port}"):
         make_session(digits, f"postgresql://alw@127.0.0.1:{port}/labels")

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import BrowserContext, Page
+from ports import free_port
 
 from alwidgets.store import open_store
 
@@ -47,12 +48,6 @@ lease_timeout = 600
 """
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +55,7 @@ def dashboard_server(jupyter_env: dict, tmp_path_factory: pytest.TempPathFactory
     """``python -m alwidgets serve campaign.toml`` in a temporary folder; yields its URL and store path."""
     folder = tmp_path_factory.mktemp("campaign")
     (folder / "campaign.toml").write_text(CAMPAIGN)
-    port = _free_port()
+    port = free_port()
     log_path = folder / "serve.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
