@@ -117,7 +117,7 @@ def classification_strategies() -> list[str]:
     names = []
     for name in alw.strategies.available():
         strategy = alw.strategies.get(name)
-        if strategy.task == "regression":
+        if "regressor" in strategy.requires:
             continue
         if strategy.problem(probe_single) is None or strategy.problem(probe_committee) is None:
             names.append(name)
@@ -167,7 +167,7 @@ def run(scenario: Scenario, strategy: str, seed: int) -> list[dict]:
     """One learning curve: ``Session.simulate`` with ``strategy`` from a few seed labels."""
     d = scenario.data
     rng = np.random.RandomState(seed)
-    needs_committee = alw.strategies.get(strategy).needs_committee
+    needs_committee = "committee" in alw.strategies.get(strategy).requires
     learner = alw.make_committee(model(), n_members=COMMITTEE_MEMBERS, random_state=seed) if needs_committee \
         else model()
     session = alw.Session(learner, d["X_pool"], strategy=strategy, X_test=d["X_test"], y_test=d["y_test"],
@@ -340,9 +340,9 @@ def line_style(name: str) -> str:
     if name == "random":
         return "-"
     strategy = alw.strategies.get(name)
-    if strategy.needs_committee:
+    if "committee" in strategy.requires:
         return "--"
-    if strategy.function.__module__ == "alwidgets.transfer":
+    if strategy.measure.__module__ == "alwidgets.transfer":
         return "-."
     if name in ("least_confident", "margin", "entropy"):
         return "-"
