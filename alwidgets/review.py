@@ -57,6 +57,7 @@ import pandas as pd
 from sklearn.base import clone, is_regressor
 from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
+from . import _learners
 from ._learners import members, take_rows
 from ._validation import check_int, n_rows, to_plain
 
@@ -66,7 +67,8 @@ COLUMNS = ["index", "label", "annotator", "p_label", "predicted", "p_predicted",
 
 
 def rank_disagreement(X, y, estimator, *, index=None, annotators=None, label=None, annotator=None,
-                      disagree_only: bool = False, cv: int = 5, random_state=None) -> pd.DataFrame:
+                      disagree_only: bool = False, cv: int = 5, random_state=None,
+                      blas_threads: int | None = 1) -> pd.DataFrame:
     """Rank labeled items by the out-of-fold probability of their given label, lowest first.
 
     Parameters
@@ -93,12 +95,18 @@ def rank_disagreement(X, y, estimator, *, index=None, annotators=None, label=Non
         The most folds to use (at least 2).
     random_state : int, RandomState or None
         Seeds the shuffling of the folds.
+    blas_threads : int or None, default=1
+        BLAS threads during the fits, as in :class:`alwidgets.Session`: the
+        fits are small, and several BLAS threads spend longer waking up than
+        computing (6x slower measured on a busy 2-core machine); None leaves
+        BLAS alone.
 
     Returns
     -------
     DataFrame with the columns in :data:`COLUMNS` (see the module docstring).
     """
     cv = check_int(cv, "cv", minimum=2)
+    blas_threads = None if blas_threads is None else check_int(blas_threads, "blas_threads")
     model = _plain_estimator(estimator)
     y = np.asarray(y, dtype=object if np.asarray(y).dtype.kind == "O" else None)
     if y.ndim != 1:
@@ -119,7 +127,7 @@ def rank_disagreement(X, y, estimator, *, index=None, annotators=None, label=Non
         classes = np.unique(y_checked)  # cross_val_predict's column order (it label-encodes y)
         splits = min(cv, min(len(np.unique(groups[y_checked == c])) for c in classes))
         folds = StratifiedGroupKFold(n_splits=splits, shuffle=True, random_state=_seed(random_state))
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _learners.blas_threads(blas_threads):
             # a class may be missing from a training fold when items repeat across annotators: its column is 0
             warnings.filterwarnings("ignore", message=".*[Nn]umber of classes in training fold.*")
             warnings.filterwarnings("ignore", message=".*least populated class.*")
@@ -147,7 +155,7 @@ def rank_disagreement(X, y, estimator, *, index=None, annotators=None, label=Non
 
 
 def rank_labels_table(labels, X_pool, estimator, *, label=None, annotator=None, disagree_only: bool = False,
-                      cv: int = 5, random_state=None) -> pd.DataFrame:
+                      cv: int = 5, random_state=None, blas_threads: int | None = 1) -> pd.DataFrame:
     """:func:`rank_disagreement` for a table of labels over a pool.
 
     ``labels`` is a DataFrame (or anything ``pandas.DataFrame`` accepts) with
@@ -172,7 +180,7 @@ def rank_labels_table(labels, X_pool, estimator, *, label=None, annotator=None, 
     annotators = labels["annotator"].to_numpy(dtype=object) if "annotator" in labels else None
     return rank_disagreement(take_rows(X_pool, positions), labels["label"].to_numpy(), estimator, index=positions,
                              annotators=annotators, label=label, annotator=annotator, disagree_only=disagree_only,
-                             cv=cv, random_state=random_state)
+                             cv=cv, random_state=random_state, blas_threads=blas_threads)
 
 
 def filter_ranking(table: pd.DataFrame, *, label=None, annotator=None, disagree_only: bool = False) -> pd.DataFrame:
