@@ -34,8 +34,9 @@ Target (issue 13): fire within 2 points of the full-budget score while saving
 at least a third of the whole pool's labels, on most scenarios.
 
 Writes ``stopping.csv`` (every update of every run), ``stopping_runs.csv`` (one
-row per run) and ``stopping.md`` (the tables and the command) into ``--out``
-(default ``benchmarks/results``).
+row per run and setting), ``stopping.json`` (how it ran) and ``stopping.md``
+(the tables and the command) into ``--out`` (default ``benchmarks/results``);
+``--report-only`` re-writes the tables from the CSV without running anything.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")  # one core per run
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -206,8 +208,7 @@ def to_markdown(runs: pd.DataFrame, all_scenarios, command: str, seeds: int, min
     ]
     base = runs[runs.setting == default]
     groups = base.groupby(["scenario", "strategy"], sort=False).met.mean()
-    lines += [f"Target met (in more than half of the runs) by {int((groups > 0.5).sum())} of {len(groups)} "
-              f"scenario/strategy pairs, by {int(base.met.sum())} of {len(base)} runs.", ""]
+    lines += [_tally(base), ""]
     missed = [(s, strategy) for (s, strategy), share in groups.items() if share <= 0.5]
     if missed:
         lines += ["Where it is not met:", ""]
@@ -220,6 +221,8 @@ def to_markdown(runs: pd.DataFrame, all_scenarios, command: str, seeds: int, min
         f"**A conservative setting ({conservative} updates)**, followed in the same runs on the same stop set:",
         "",
         *summary_table(runs, all_scenarios, conservative),
+        "",
+        _tally(runs[runs.setting == conservative]),
         "",
         "Every run (labels at which each setting fired; the score there; at the fixed budget; at the full budget):",
         "",
@@ -236,6 +239,12 @@ def to_markdown(runs: pd.DataFrame, all_scenarios, command: str, seeds: int, min
               "2-core machine). Every update of every run: `benchmarks/results/stopping.csv`; one row per run and "
               "setting: `benchmarks/results/stopping_runs.csv`.", ""]
     return "\n".join(lines)
+
+
+def _tally(runs: pd.DataFrame) -> str:
+    groups = runs.groupby(["scenario", "strategy"], sort=False).met.mean()
+    return (f"Target met (in more than half of the runs) by {int((groups > 0.5).sum())} of {len(groups)} "
+            f"scenario/strategy pairs, by {int(runs.met.sum())} of {len(runs)} runs.")
 
 
 def _fired(row, metric: str) -> str:
@@ -289,7 +298,11 @@ def main(argv=None) -> int:
     parser.add_argument("--strategies", nargs="*", default=list(STRATEGIES), help="strategies (default: margin random)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the CSVs and the markdown")
     parser.add_argument("--jobs", type=int, default=1, help="runs at a time, one core each (default 1)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="re-write the tables from the stopping.csv already in --out; run nothing")
     args = parser.parse_args(argv)
+    if args.report_only:
+        return report_only(args.quick, args.out)
     n_seeds = args.seeds or (2 if args.quick else 5)
     if n_seeds < 1:
         parser.error("--seeds must be at least 1")
@@ -330,14 +343,37 @@ def main(argv=None) -> int:
         curves["f1"] = np.nan
     curves = curves[["scenario", "strategy", "seed", "n_labels", "accuracy", "f1", "kappa",
                      *(setting_name(*setting) for setting in SETTINGS), "seconds"]]
-    runs = per_run(curves, chosen)
     args.out.mkdir(parents=True, exist_ok=True)
     curves.to_csv(args.out / "stopping.csv", index=False)
-    runs.to_csv(args.out / "stopping_runs.csv", index=False)
-    text = to_markdown(runs, chosen, command, n_seeds, (time.perf_counter() - began) / 60, args.jobs)
-    (args.out / "stopping.md").write_text(text)
+    run_info = {"command": command, "seeds": n_seeds, "jobs": args.jobs, "minutes": (time.perf_counter() - began) / 60}
+    (args.out / "stopping.json").write_text(json.dumps(run_info, indent=2))
+    report(curves, chosen, args.out, run_info)
+    return 0
+
+
+def report(curves: pd.DataFrame, chosen, out: Path, run_info: dict) -> None:
+    """Write the per-run table and the markdown from the curves, runs in a stable order."""
+    order = {s.name: k for k, s in enumerate(chosen)}
+    curves = curves.sort_values(["scenario", "strategy", "seed", "n_labels"],
+                                key=lambda c: c.map(order) if c.name == "scenario" else c, kind="stable")
+    runs = per_run(curves, chosen)
+    runs.to_csv(out / "stopping_runs.csv", index=False)
+    text = to_markdown(runs, chosen, run_info["command"], run_info["seeds"], run_info["minutes"], run_info["jobs"])
+    (out / "stopping.md").write_text(text)
     print()
     print(text)
+
+
+def report_only(quick: bool, out: Path) -> int:
+    """Re-write the tables from an earlier run's stopping.csv and stopping.json in ``out``, running nothing."""
+    curves = pd.read_csv(out / "stopping.csv")
+    run_info = json.loads((out / "stopping.json").read_text())
+    chosen = [s for s in bench.scenarios(quick) if s.name in set(curves.scenario)]
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for scenario in chosen:
+            bench.prepare(scenario)  # the full-budget scores
+    report(curves, chosen, out, run_info)
     return 0
 
 
