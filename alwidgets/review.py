@@ -41,6 +41,13 @@ Columns of the result:
   trained without the item knows the class; or fewer than two classes have
   two items each, so no model can be fitted at all.
 
+Measured by ``benchmarks/review.py`` (results in
+``benchmarks/results/review.md``): on digits, with a simulated oracle that
+answers 10% of the pool wrongly, the first 20 items of the ranking of 200
+labels collected by margin sampling held 0.74 wrong labels on average (10
+seeds; 0.82 for 200 labels collected at random), against 0.10 for a random
+list.
+
 Folds: ``cv`` (default 5) stratified folds, fewer when the smallest checkable
 class has fewer items than that (down to 2). Rows that share an ``index`` (the
 same item labeled by several annotators) stay in the same fold, so no model
