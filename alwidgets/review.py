@@ -44,9 +44,9 @@ Columns of the result:
 Measured by ``benchmarks/review.py`` (results in
 ``benchmarks/results/review.md``): on digits, with a simulated oracle that
 answers 10% of the pool wrongly, the first 20 items of the ranking of 200
-labels collected by margin sampling held 0.74 wrong labels on average (10
-seeds; 0.82 for 200 labels collected at random), against 0.10 for a random
-list.
+labels collected by margin sampling were wrong labels in 74% of cases on
+average (precision 0.74 over 10 seeds; 0.82 for 200 labels collected at
+random), against 0.10 for a random list.
 
 Folds: ``cv`` (default 5) stratified folds, fewer when the smallest checkable
 class has fewer items than that (down to 2). Rows that share an ``index`` (the

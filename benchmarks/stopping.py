@@ -277,19 +277,6 @@ def _run_job(job: tuple[str, str, int]) -> list[dict]:
         return run(_SCENARIOS[name], strategy, seed)
 
 
-def _execute(jobs, n_processes: int):
-    if n_processes == 1:
-        for job in jobs:
-            yield _run_job(job)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    with ProcessPoolExecutor(n_processes, mp_context=multiprocessing.get_context("fork")) as pool:
-        for future in as_completed([pool.submit(_run_job, job) for job in jobs]):
-            yield future.result()
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the quick scenarios, 2 seeds: proves it runs")
@@ -330,7 +317,7 @@ def main(argv=None) -> int:
             full = ", ".join(f"{k} {v:.3f}" for k, v in scenario.data["full"].items())
             print(f"  {scenario.name}: pool {len(scenario.data['y_pool'])}, full budget {full}", flush=True)
     rows: list[dict] = []
-    for k, curve in enumerate(_execute(jobs, args.jobs), 1):
+    for k, curve in enumerate(bench._execute(jobs, args.jobs, work=_run_job), 1):
         rows += curve
         first = curve[0]
         fired = [next((r["n_labels"] for r in curve if r[setting_name(*setting)]), None) for setting in SETTINGS]
