@@ -72,6 +72,7 @@ by the article; for regression it has not been validated by alwidgets.
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections import deque
 
@@ -167,6 +168,13 @@ class StabilizingPredictions:
         has nothing to compare with and adds nothing).
     n_updates : int
         Model updates seen (predictions recorded).
+    first_stop : dict or None
+        ``{"update": n, "version": v}`` of the update at which "stop" was
+        first signalled (``version`` as passed to :meth:`update`), to mark on
+        a learning curve; it stays set if later updates break the window.
+
+    One object may be updated from a worker thread while another thread
+    reads :meth:`status`: both hold an internal lock.
     """
 
     def __init__(self, stop_set_size: int = DEFAULT_STOP_SET_SIZE, threshold: float = 0.99, window: int = 3,
@@ -188,6 +196,8 @@ class StabilizingPredictions:
         self._previous: np.ndarray | None = None
         self._recent: deque[float] = deque(maxlen=self.window)
         self._version = None
+        self.first_stop: dict | None = None
+        self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ the stop set
 
@@ -228,7 +238,7 @@ class StabilizingPredictions:
         ``version`` (e.g. the Session's model version) makes a repeated call
         for the same model a no-op, so it is safe to call on every redraw.
         """
-        if version is not None and self._version is not None and version == self._version:
+        if self._repeated(version):
             return self.status()
         if X_stop is not None:
             if not hasattr(predictions, "predict"):
@@ -240,34 +250,47 @@ class StabilizingPredictions:
             raise ValueError(f"predictions has {len(predictions)} rows but the stop set has {len(self.stop_set)} items")
         if self.agreement == "kappa":
             _check_classes(predictions)
-        if self._previous is not None:
-            value = MEASURES[self.agreement](self._previous, predictions)
-            self.agreements.append(value)
-            self._recent.append(value)
-        self._previous = predictions.copy()
-        self.n_updates += 1
-        self._version = version
-        return self.status()
+        with self._lock:
+            if self._repeated(version):  # another thread recorded this version while we predicted
+                return self.status()
+            if self._previous is not None:
+                value = MEASURES[self.agreement](self._previous, predictions)
+                self.agreements.append(value)
+                self._recent.append(value)
+            self._previous = predictions.copy()
+            self.n_updates += 1
+            self._version = version
+            if self.first_stop is None and self.stop:
+                self.first_stop = {"update": self.n_updates, "version": version}
+            return self.status()
+
+    def _repeated(self, version) -> bool:
+        with self._lock:
+            return version is not None and self._version is not None and version == self._version
 
     @property
     def stop(self) -> bool:
         """Whether the last ``window`` agreements were all at or above the threshold (NaN never is)."""
-        return len(self._recent) == self.window and all(v >= self.threshold for v in self._recent)
+        with self._lock:
+            return len(self._recent) == self.window and all(v >= self.threshold for v in self._recent)
 
     def status(self) -> dict:
-        """``{"agreement", "window", "stop", "n_updates", "threshold", "stop_set_size"}``.
+        """``{"agreement", "window", "stop", "n_updates", "first_stop", "threshold", "stop_set_size"}``.
 
         ``agreement`` is the last agreement (None before the second update);
-        ``window`` the last ``window`` agreements, oldest first.
+        ``window`` the last ``window`` agreements, oldest first; ``first_stop``
+        as the attribute. A new dict each time: safe to keep.
         """
-        return {
-            "agreement": self.agreements[-1] if self.agreements else None,
-            "window": list(self._recent),
-            "stop": self.stop,
-            "n_updates": self.n_updates,
-            "threshold": self.threshold,
-            "stop_set_size": None if self.stop_set is None else len(self.stop_set),
-        }
+        with self._lock:
+            return {
+                "agreement": self.agreements[-1] if self.agreements else None,
+                "window": list(self._recent),
+                "stop": self.stop,
+                "n_updates": self.n_updates,
+                "first_stop": None if self.first_stop is None else dict(self.first_stop),
+                "threshold": self.threshold,
+                "stop_set_size": None if self.stop_set is None else len(self.stop_set),
+            }
 
     def __repr__(self) -> str:
         return (f"StabilizingPredictions(threshold={self.threshold}, window={self.window}, "

@@ -152,6 +152,31 @@ def test_update_with_a_model_predicts_the_stop_set():
     assert status["agreement"] < 0
 
 
+def test_first_stop_remembers_where_the_signal_first_fired():
+    stopper = StabilizingPredictions(window=2)
+    stable, moved = np.array([0, 1, 1, 2, 2, 0]), np.array([1, 1, 0, 2, 0, 0])
+    for version, predictions in enumerate([stable, moved, stable, stable, stable], start=10):
+        status = stopper.update(predictions, version=version)
+        assert status["first_stop"] is None or version >= 14
+    assert status["first_stop"] == {"update": 5, "version": 14} == stopper.first_stop
+    stopper.update(moved, version=15)  # the model moves again: no longer "stop", but the first stop stays
+    assert not stopper.stop and stopper.status()["first_stop"] == {"update": 5, "version": 14}
+
+
+def test_a_version_recorded_by_another_thread_during_predict_is_not_counted_twice():
+    stopper = StabilizingPredictions(window=2)
+    predictions = np.array([0, 1, 2, 0, 1, 2])
+
+    class SlowModel:  # while it predicts, another thread records the same model version
+        def predict(self, X):
+            stopper.update(predictions, version=7)
+            return predictions
+
+    stopper.update(predictions, version=6)
+    status = stopper.update(SlowModel(), np.zeros((6, 1)), version=7)
+    assert status["n_updates"] == 2 and stopper.agreements == [1.0]
+
+
 def test_a_repeated_version_is_not_counted_twice():
     stopper = StabilizingPredictions(window=2)
     predictions = np.array([0, 1, 0, 1])
