@@ -87,7 +87,8 @@ def rank_disagreement(X, y, estimator, *, index=None, annotators=None, label=Non
     estimator : scikit-learn classifier with ``predict_proba``, or a modAL learner
         The model to check the labels with; it is cloned, never fitted. A
         modAL ``ActiveLearner`` or ``Committee`` stands for its (first member's)
-        estimator.
+        estimator; a committee from :func:`alwidgets.make_committee` for the
+        estimator its members bag.
     index : array-like of shape (n_rows,), optional
         The item of each row (e.g. its pool position); default ``0..n_rows-1``.
         Rows with the same index are one item labeled several times.
@@ -212,6 +213,8 @@ def _plain_estimator(estimator):
     """The scikit-learn classifier to clone: a modAL learner stands for its (first member's) estimator."""
     if hasattr(estimator, "learner_list") or hasattr(estimator, "query_strategy"):
         estimator = members(estimator)[0].estimator
+    if isinstance(estimator, _learners._Bootstrap):  # a member of alw.make_committee: check with the plain model
+        estimator = estimator.estimator
     if not hasattr(estimator, "fit") or not hasattr(estimator, "get_params"):
         raise TypeError(f"estimator must be a scikit-learn classifier (or a modAL learner); "
                         f"got {type(estimator).__name__}")
