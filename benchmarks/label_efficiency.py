@@ -423,17 +423,21 @@ def _run_job(job: tuple[str, str, int]) -> list[dict]:
     return run(_SCENARIOS[scenario], strategy, seed)
 
 
-def _execute(jobs: list[tuple[str, str, int]], n_processes: int):
-    """Yield each run's curve as it finishes: in this process, or in forked workers (one core each)."""
+def _execute(jobs: list[tuple[str, str, int]], n_processes: int, work=None):
+    """Yield each run's curve as it finishes: in this process, or in forked workers (one core each).
+
+    ``work(job)`` runs one job (default: this benchmark's run); other benchmarks pass their own.
+    """
+    work = work or _run_job
     if n_processes == 1:
         for job in jobs:
-            yield _run_job(job)
+            yield work(job)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(n_processes, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = [pool.submit(_run_job, job) for job in jobs]
+        futures = [pool.submit(work, job) for job in jobs]
         for future in as_completed(futures):
             yield future.result()
 
