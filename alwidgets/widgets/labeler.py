@@ -577,6 +577,8 @@ class Labeler(widgets.VBox):
         """Refit, re-rank, redraw: runs on the worker thread (or in the click with ``sync=True``)."""
         session = self.session
         session.update(self.batch_size)
+        if self._worker.superseded and not session.is_current:
+            return  # more labels came during the fit: the next update draws, no time spent on a stale picture
         snapshot = session.snapshot
         asks = session.peek(self.batch_size)  # where the current model asks: what the plots mark
         self._maybe_show_fresh_pick(asks)

@@ -50,6 +50,7 @@ class Worker:
         self._requested = 0  # updates asked for so far
         self._served = 0  # updates whose request an update has covered
         self._running = False
+        self._covering = 0  # the requests the running update serves
         self._stopped = False
         self._thread: threading.Thread | None = None
         self.errors: list[BaseException] = []
@@ -59,6 +60,12 @@ class Worker:
         """Whether an update is running or waiting to run."""
         with self._cond:
             return self._running or self._served < self._requested
+
+    @property
+    def superseded(self) -> bool:
+        """Whether updates were asked for after the running one started (its result is already out of date)."""
+        with self._cond:
+            return self._running and self._requested > self._covering
 
     def request(self) -> None:
         """Ask for an update; returns at once."""
@@ -94,6 +101,7 @@ class Worker:
                     self._cond.notify_all()
                     return
                 covered = self._requested
+                self._covering = covered
                 self._running = True
             try:
                 self._task()
