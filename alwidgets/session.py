@@ -51,6 +51,7 @@ from ._learners import take_rows
 from ._validation import check_int, to_plain
 from .labelstate import FrozenLabels, LabelState
 from .pool import as_oracle, check_annotator, check_item_ids, check_pool, check_seconds, check_test
+from .stopping import StabilizingPredictions
 from .store import DEFAULT_LEASE_TIMEOUT, LABEL, RETRACT, SKIP, LabelEvent, open_store
 
 __all__ = ["Session", "LabelingError", "Snapshot", "Ranking"]
@@ -216,6 +217,8 @@ class Session:
         self._update_lock = threading.Lock()  # one update (fit + rank) at a time; no click takes it
         self._own_order: list[int] = []  # items this Session labeled, oldest first: what undo may take back
         self._rank_n = 1  # the largest batch a query asked for: what batch strategies choose
+        self._stopper = StabilizingPredictions(agreement="kappa" if self.is_classifier else "concordance",
+                                               random_state=random_state)  # fed by update(), one per new model
         fitted = _learners.is_fitted(learner)
         self._snapshot = Snapshot(0, learner, fitted, _NO_LABELS, None, self._score(learner, fitted))
         self.update()  # picks up labels already in the store, and makes the first ranking
@@ -503,7 +506,30 @@ class Session:
                 self._snapshot = Snapshot(version, learner, fitted, labels, old.ranking, score, history, increments)
                 raise
             self._snapshot = Snapshot(version, learner, fitted, labels, ranking, score, history, increments)
+            if retrain and fitted:
+                self._track_stability(learner, version, open_items)
             return retrain and fitted
+
+    def _track_stability(self, learner, version: int, open_items: np.ndarray) -> None:
+        """Feed the stopping signal the new model's predictions on the fixed stop set."""
+        if self._stopper.stop_set is None:
+            if not len(open_items):
+                return
+            self._stopper.choose_stop_set(open_items)
+        self._stopper.update(learner, self._stopper.stop_rows(self.X_pool), version=version)
+
+    def stopping(self) -> dict:
+        """Whether more labels are likely to help: stabilizing predictions, with no held-out labels.
+
+        After every new model, the predictions on a fixed stop set of pool items
+        (drawn once, up to 2,000) are compared with the previous model's
+        (Cohen's kappa; Lin's concordance for regressors). ``"stop"`` is True
+        once the agreement has stayed at or above 0.99 for 3 updates in a row
+        (Bloodgood & Vijay-Shanker, CoNLL 2009). Returns ``{"agreement",
+        "window", "stop", "n_updates", "first_stop", "threshold",
+        "stop_set_size"}``; see :class:`alwidgets.stopping.StabilizingPredictions`.
+        """
+        return self._stopper.status()
 
     def refit(self) -> bool:
         """Teach the learner every recorded label it has not seen (see :meth:`update`)."""

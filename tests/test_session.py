@@ -438,3 +438,15 @@ def test_online_needs_partial_fit_and_the_classes(digits):
 
     with pytest.raises(ValueError, match="classes"):
         alw.Session(SGDClassifier(loss="log_loss"), pool.X, online=True)
+
+
+def test_the_stopping_signal_follows_the_models_without_held_out_labels(digits):
+    pool, _ = digits
+    session = alw.Session(LogisticRegression(max_iter=500), pool.X, random_state=0)
+    assert session.stopping()["n_updates"] == 0 and not session.stopping()["stop"]
+    session.simulate(pool.y, 300, batch_size=20)
+    status = session.stopping()
+    assert status["n_updates"] == 15  # one per fitted model
+    assert status["stop_set_size"] == min(2000, len(pool.X) - 20)  # drawn from what was unlabeled at the first fit
+    assert len(status["window"]) == 3 and all(-1 <= k <= 1 for k in status["window"])
+    assert status["stop"] == all(k >= 0.99 for k in status["window"])

@@ -25,7 +25,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from .. import plots as alw_plots
-from .. import strategies
+from .. import strategies, training
 from ..baseline import RandomBaseline
 from . import views as alw_views
 from ._guard import describe, guarded
@@ -666,15 +666,13 @@ class Labeler(widgets.VBox):
         if session.X_test is not None:
             score = f"{scores[-1]:.3f}" if scores else "—"
             parts.append(f"held-out {self._metric_name()} {score}")
+        if session.stopping()["stop"]:
+            parts.append("<span class='alw-stop' style='color:#2e7d32'>the model has stopped changing: "
+                         "more labels are unlikely to help</span>")
         self.progress.value = " · ".join(parts)
 
     def _metric_name(self) -> str:
-        scoring = self.session.scoring
-        if isinstance(scoring, str):
-            return scoring
-        if scoring is not None:
-            return getattr(scoring, "__name__", "score")
-        return "accuracy" if self.session.is_classifier else "R²"
+        return training.score_name(self.session.scoring, self.session.is_classifier)
 
     def _show_busy(self) -> None:
         self._model_status = "<span style='color:#8a6d00'>⟳ model updating…</span>"
