@@ -71,7 +71,7 @@ def match_class(value, classes):
     if same:
         raise ValueError(f"label {value!r} is ambiguous: it equals each of the classes {same}; "
                          f"give one of {declared} exactly")
-    raise ValueError(f"label {value!r} is not one of the classes {declared}")
+    raise ValueError(f"label {value!r} is not one of the known classes {declared}")
 
 
 def normalize_name(name) -> str:
