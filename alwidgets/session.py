@@ -25,7 +25,7 @@ from sklearn.utils import check_random_state
 
 from . import _learners, strategies
 from ._learners import take_rows
-from ._validation import check_int, n_rows, to_plain
+from ._validation import check_int, check_label_value, match_class, n_rows, to_plain
 from .store import DEFAULT_LEASE_TIMEOUT, LABEL, RETRACT, SKIP, LabelEvent, Tally, majority, open_store
 
 __all__ = ["Session", "LabelingError"]
@@ -488,10 +488,7 @@ class Session:
             return
         self._events_seen = events[-1].seq
         self._refresh_items(self._tally.apply(events))
-        for e in events:
-            i = self._index_of.get(e.item_id)
-            if e.annotator == self.annotator and e.kind == LABEL and i is not None:
-                self._order.append(i)
+        # labels found in the store are not this Session's to undo: undo takes back only what it appended
         self._others_new = 0
         if self._pending:
             self.refit()
@@ -587,15 +584,17 @@ class Session:
 
         return agreement(self.store.events())
 
-    def export(self, path, what: str = "labels"):
+    def export(self, path, what: str = "labels", overwrite: bool = False):
         """Write the labels (or with ``what="events"`` the whole log) to a .csv, .json or .parquet file.
 
         Returns the path written. Each label row names the item by its id and
-        its position in this pool (``index``).
+        its position in this pool (``index``). An existing file is replaced only
+        with ``overwrite=True``; the store itself never is.
         """
         from .export import export_events
 
-        return export_events(self.store.events(), path, what=what, item_index=self._index_of)
+        return export_events(self.store.events(), path, what=what, item_index=self._index_of, overwrite=overwrite,
+                             store=self.store)
 
     def release(self) -> None:
         """Give back the items this annotator was shown and has not answered."""
@@ -646,11 +645,10 @@ class Session:
         return indices, [self._check_label(y) for y in labels]
 
     def _check_label(self, y):
-        y = to_plain(y)
         if self.is_classifier:
-            if self.classes is not None and y not in self.classes:
-                raise ValueError(f"label {y!r} is not one of the known classes {self.classes}")
-            return y
+            if self.classes is not None:
+                return match_class(y, self.classes)  # True or 1.0 for class 1 is stored as 1
+            return check_label_value(y)
         try:
             value = float(y)
         except (TypeError, ValueError):
