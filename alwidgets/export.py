@@ -140,12 +140,13 @@ def check_output(path, *, overwrite: bool = False, store=None) -> Path:
 
 
 def csv_text(frame: pd.DataFrame) -> str:
-    """``frame`` as CSV text, with every text cell a spreadsheet would run as a formula quoted with ``'``."""
+    """``frame`` as CSV text (RFC 4180), with every text cell a spreadsheet would run as a formula quoted with ``'``."""
     safe = frame.copy()
     for column in safe.columns:
-        if safe[column].dtype == object:
+        if safe[column].dtype.kind not in "biufcmM":  # text of any dtype (object, or pandas' own str)
             safe[column] = safe[column].map(_defuse)
-    return safe.to_csv(index=False)
+    # CRLF rows (RFC 4180): a cell holding a carriage return is then quoted, so no reader splits its row
+    return safe.to_csv(index=False, lineterminator="\r\n")
 
 
 def _defuse(value):

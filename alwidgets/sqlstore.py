@@ -243,6 +243,16 @@ class SQLStore:
             ) from None
         finally:
             probe.close()
+        if not self.read_only:
+            # SQLite opens a file it may not write read-only without a word, and would leave -wal and -shm
+            # files owned by this user that lock the owner out: refuse before it opens anything.
+            for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                try:
+                    if part.exists():
+                        with part.open("r+b"):
+                            pass
+                except OSError:
+                    raise StoreError(self._read_only_message()) from None
         foreign = sorted(t for t in tables if t not in TABLES and not t.startswith("sqlite_"))
         if version is None and (foreign or tables):
             raise StoreError(
@@ -404,6 +414,8 @@ class SQLStore:
         except (OperationalError, InterfaceError) as error:
             details = f"{doing} on store {self._describe()} failed: {_first_line(error)}"
             log.error("%s", details)
+            if self.backend == "sqlite" and _is_access_error(error):
+                raise StoreError(self._read_only_message()) from None
             raise StoreUnavailable(UNREACHABLE + lost, details) from None
         except DBAPIError as error:
             details = f"{doing} on store {self._describe()} failed: {_first_line(error)}"
