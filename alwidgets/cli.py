@@ -148,7 +148,6 @@ def _serve(args) -> int:
         env.pop(variable, None)
     if args.config is None:
         config = alw_config.default_config(os.getcwd())
-        Path(config.store).parent.mkdir(parents=True, exist_ok=True)
         env[alw_config.ENV_WORKDIR] = os.getcwd()
         env.pop(alw_config.ENV_CONFIG, None)
     else:

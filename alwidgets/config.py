@@ -101,6 +101,7 @@ class Config:
     encoding: str = "utf-8"
     max_text_chars: int = DEFAULT_MAX_TEXT_CHARS
     name: str = "labels"  # the config file's name without .toml: names the default store
+    store_is_default: bool = True  # no [store] url given: the store's folder is made when needed
     origin: str = "the default config"  # where it came from, for error messages
 
     def store_target(self) -> str:
@@ -247,7 +248,8 @@ def config_from_dict(raw: dict, *, base: Path, origin: str = "config", name: str
         id_column=get("data.id_column"), limit=limit, classes=list(classes) if classes is not None else None,
         estimator=estimator, strategy=strategy, random_state=get("model.random_state", 0), store=store,
         overlap=overlap, lease_timeout=lease_timeout, refresh_every=refresh_every, encoding=encoding,
-        max_text_chars=max_text_chars, name=name or "labels", origin=origin,
+        max_text_chars=max_text_chars, name=name or "labels", store_is_default=get("store.url") is None,
+        origin=origin,
     )
 
 
@@ -328,7 +330,10 @@ class Campaign:
         """
         from .store import open_store
 
-        store = open_store(self.config.store_target())
+        target = self.config.store_target()
+        if self.config.store_is_default and "://" not in target:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)  # labels/ next to the config: no set-up needed
+        store = open_store(target)
         try:
             store.bind_campaign(self.store_info(), rebind=rebind)
         except BaseException:
@@ -415,4 +420,4 @@ def build_campaign(config: Config) -> Campaign:
 
 def with_store(config: Config, store: str) -> Config:
     """``config`` with another store (e.g. a test's temporary file)."""
-    return replace(config, store=store)
+    return replace(config, store=store, store_is_default=False)

@@ -287,11 +287,11 @@ def load_csv(path, text_column: str, label_column: str | None = None, *, id_colu
                 rows.append(reader.line_num)
                 for name, k in where.items():
                     columns[name].append(row[k] if k < len(row) else "")
-    except UnicodeDecodeError as error:
-        near = f" near line {reader.line_num + 1}" if reader is not None else ""
+    except UnicodeDecodeError:
+        line, byte = _first_undecodable(path, encoding)
         raise ValueError(
-            f"CSV file {str(path)!r} is not {encoding.replace('-sig', '')} text (byte {error.object[error.start]:#04x}"
-            f"{near} is not valid); if it was saved as Latin-1 or Windows-1252 (older Excel does), say so: "
+            f"CSV file {str(path)!r} is not {encoding.replace('-sig', '')} text (byte {byte:#04x} on line {line} is not "
+            "valid); if it was saved as Latin-1 or Windows-1252 (older Excel does), say so: "
             "encoding = \"latin-1\" under [data] in the campaign config (encoding=\"latin-1\" in Python)"
         ) from None
     except csv.Error as error:
@@ -328,6 +328,18 @@ def load_csv(path, text_column: str, label_column: str | None = None, *, id_colu
         data.y = labels.to_numpy()
     data.name = path.stem
     return data
+
+
+def _first_undecodable(path: Path, encoding: str) -> tuple[int, int]:
+    """``(line number, byte)`` of the first byte of ``path`` that ``encoding`` cannot decode."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with path.open("rb") as file:
+        for number, line in enumerate(file, start=1):
+            try:
+                decoder.decode(line)
+            except UnicodeDecodeError as error:
+                return number, error.object[error.start]
+    return 0, 0
 
 
 def split(data: Bunch, test_size: float = 0.25, random_state=0) -> tuple[Bunch, Bunch]:
