@@ -160,7 +160,7 @@ class Dashboard(widgets.VBox):
         self.download = widgets.HTML()
         self.download.add_class("alw-download")
         self.refresh_button = widgets.Button(description="Refresh", icon="refresh", layout=widgets.Layout(width="auto"))
-        self.refresh_button.on_click(lambda _b: self.refresh())
+        self.refresh_button.on_click(lambda _b: self._refresh_safely())
         campaign_box = widgets.VBox([
             widgets.HBox([self.bar, self.refresh_button], layout=widgets.Layout(align_items="center")),
             self.campaign_line, self.download,
@@ -334,14 +334,17 @@ class Dashboard(widgets.VBox):
             self._wake.clear()
             if self._stop.is_set():
                 return
-            try:
-                self.refresh()
-            except StoreError as error:  # a lost database connection must not kill the page; say it, safely
-                self._store_failed(error, "reading the campaign's progress")
-            except Exception as error:
-                log.error("the dashboard could not refresh the campaign's progress", exc_info=error)
-                self._say("Could not refresh the campaign's progress; the details are in the server's log.",
-                          error=True)
+            self._refresh_safely()
+
+    def _refresh_safely(self) -> None:
+        """:meth:`refresh` for the Refresh button and the poller: a failure is said on the page, never raised."""
+        try:
+            self.refresh()
+        except StoreError as error:  # a lost database connection must not kill the page; say it, safely
+            self._store_failed(error, "reading the campaign's progress")
+        except Exception as error:
+            log.error("the dashboard could not refresh the campaign's progress", exc_info=error)
+            self._say("Could not refresh the campaign's progress; the details are in the server's log.", error=True)
 
     def _keep_trusted_name(self, change) -> None:
         if change["new"] != self.trusted_name:
