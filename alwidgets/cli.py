@@ -2,13 +2,18 @@
 
 ::
 
-    python -m alwidgets serve [CONFIG] [--port 8866] [--host 127.0.0.1]
-    python -m alwidgets export STORE OUT [--events]
+    python -m alwidgets serve [CONFIG] [--port 8866] [--host 127.0.0.1] [--max-kernels N]
+    python -m alwidgets export STORE OUT [--events] [--force]
 
 ``serve`` checks the config, loads the data once and opens the store (so a
 mistake is reported here, before any page is served), then runs Voila on the
 dashboard notebook and prints its address. Without CONFIG it serves the
 bundled MNIST digits with a SQLite store in ``./labels/labels.db``.
+
+``serve`` never passes its own identity on: a ``JUPYTERHUB_USER`` (or a user
+header variable) in the server's environment is removed before Voila starts,
+so each visitor's name comes from their own request. Passwords in store URLs
+are masked in everything either command prints.
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
-__all__ = ["main", "dashboard_notebook"]
+__all__ = ["main", "dashboard_notebook", "default_max_kernels"]
 
 DEFAULT_PORT = 8866
+KERNEL_BYTES = 500 * 2**20  # a dashboard kernel on the bundled MNIST at its peak (docs/deploying.md)
 
 
 def dashboard_notebook() -> Path:
@@ -42,6 +49,18 @@ def dashboard_notebook() -> Path:
 DEFAULT_CULL_SECONDS = 600
 
 
+def default_max_kernels() -> int:
+    """How many dashboard kernels fit in this machine's memory (or its container's limit), keeping a fifth free."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit.isdigit():
+            total = min(total, int(limit))
+    except OSError:
+        pass
+    return max(1, int(total * 0.8 // KERNEL_BYTES))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m alwidgets", description="alwidgets: labeling dashboards")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -58,6 +77,13 @@ def _parser() -> argparse.ArgumentParser:
                        help="shut down the kernel of a closed page after it has been idle this long "
                             f"(default {DEFAULT_CULL_SECONDS}; 0 keeps every kernel). Open pages are never culled, "
                             "and labels are in the store either way")
+    serve.add_argument("--max-kernels", type=int, default=None, metavar="N",
+                       help="the most pages (each one a kernel of about 0.3-0.5 GB) open at once; a visitor beyond "
+                            f"that is told the server is full (default: what fits in memory here, "
+                            f"{default_max_kernels()}; 0 for no cap)")
+    serve.add_argument("--rebind-store", action="store_true",
+                       help="bind the store to this campaign even though it was made for other classes or another "
+                            "pool (after changing a campaign's data on purpose); labels stay")
     serve.add_argument("--check", action="store_true", help="check the config, data and store, then exit")
 
     export = commands.add_parser("export", help="write the labels of a store to .csv, .json or .parquet",
@@ -65,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("store", help="a SQLite file (labels.db) or a postgresql:// URL")
     export.add_argument("out", help="the file to write: labels.csv, labels.json or labels.parquet")
     export.add_argument("--events", action="store_true", help="write the whole event log instead of one row per item")
+    export.add_argument("--force", action="store_true", help="replace OUT if it exists (never the store itself)")
     return parser
 
 
@@ -84,32 +111,43 @@ def main(argv: list[str] | None = None) -> int:
 
 def _export(args) -> int:
     from .export import check_output, export_events
+    from .sqlstore import InvalidEventWarning, mask_url
     from .store import open_store
 
-    check_output(args.out)
-    store = open_store(args.store, create=False)
+    check_output(args.out, overwrite=args.force, store=args.store)
+    store = open_store(args.store, create=False, read_only=True)  # writes nothing, not even SQLite's side files
     try:
-        events = store.events()
-        path = export_events(events, args.out, what="events" if args.events else "labels")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", InvalidEventWarning)
+            events = store.events()
+        for warning in caught:
+            print(f"warning: {warning.message}", file=sys.stderr)
+        path = export_events(events, args.out, what="events" if args.events else "labels", overwrite=args.force,
+                             store=store)
     finally:
         store.close()
     what = f"{len(events)} events" if args.events else "the labels"
-    print(f"wrote {what} of {args.store} to {path}")
+    print(f"wrote {what} of {mask_url(args.store)} to {path}")
     return 0
 
 
 def _serve(args) -> int:
     from . import config as alw_config
-    from .store import open_store
+    from .sqlstore import mask_url
 
     if not 0 < args.port < 65536:
         raise ValueError(f"--port must be between 1 and 65535; got {args.port}")
     if args.cull_after < 0:
         raise ValueError(f"--cull-after must be 0 or more seconds; got {args.cull_after}")
+    max_kernels = default_max_kernels() if args.max_kernels is None else args.max_kernels
+    if max_kernels < 0:
+        raise ValueError(f"--max-kernels must be 0 (no cap) or more; got {max_kernels}")
     env = dict(os.environ)
+    for variable in alw_config.TRUSTED_NAME_VARIABLES:
+        # the server's own identity (serve started inside a JupyterHub session, say) is nobody's visitor name
+        env.pop(variable, None)
     if args.config is None:
         config = alw_config.default_config(os.getcwd())
-        Path(config.store).parent.mkdir(parents=True, exist_ok=True)
         env[alw_config.ENV_WORKDIR] = os.getcwd()
         env.pop(alw_config.ENV_CONFIG, None)
     else:
@@ -117,10 +155,12 @@ def _serve(args) -> int:
         env[alw_config.ENV_CONFIG] = str(Path(args.config).resolve())
     print(f"Checking {config.origin}: loading {config.source} data…", flush=True)
     campaign = alw_config.build_campaign(config)
-    store = open_store(config.store_target())
-    n_events = len(store.events())
-    store.close()
-    print(f"  {campaign.n_items:,} items to label, classes {campaign.classes}; store {config.store} "
+    store = campaign.open_store(rebind=args.rebind_store)
+    try:
+        n_events = len(store.events())
+    finally:
+        store.close()
+    print(f"  {campaign.n_items:,} items to label, classes {campaign.classes}; store {mask_url(config.store)} "
           f"({n_events} events so far)", flush=True)
     if args.check:
         return 0
@@ -132,6 +172,9 @@ def _serve(args) -> int:
         f"--port={args.port}", f"--Voila.ip={args.host}", "--Voila.port_retries=0",
         # a user name set by an authenticating proxy reaches the kernel as HTTP_X_FORWARDED_USER
         "--VoilaConfiguration.http_header_envs=X-Forwarded-User",
+        # at most max_kernels pages at once: beyond that a visitor is told the server is full
+        "--VoilaConfiguration.multi_kernel_manager_class=alwidgets._serving.CappedKernelManager",
+        f"--CappedKernelManager.max_kernels={max_kernels}",
     ]  # fmt: skip
     if args.cull_after:
         # Each visitor gets a kernel (about 0.5 GB on MNIST); one whose page was closed stays until culled.

@@ -8,7 +8,9 @@
     source = "mnist"            # "mnist" (bundled), "images" (a folder) or "csv" (a text column)
     # path = "photos/"          # images: the folder; csv: the file (relative to this config file)
     # text_column = "text"      # csv: the column to label
-    # id_column = "id"          # csv: a column of unique ids (default: a hash of each text)
+    # id_column = "id"          # csv: a column of unique ids, read as text (default: a hash of each text)
+    # encoding = "utf-8"        # csv: the file's encoding ("latin-1" for files of older Excel)
+    # max_text_chars = 100000   # csv: the longest text one item may have
     # limit = 1000              # label only the first N items
 
     [labels]
@@ -20,7 +22,8 @@
     random_state = 0
 
     [store]
-    url = "labels/labels.db"    # a SQLite file (relative to this config file) or "postgresql://..."
+    url = "labels/NAME.db"      # a SQLite file (relative to this config file; NAME is this file's name
+                                # without .toml) or "postgresql://..."
     overlap = 1                 # annotators per item
     lease_timeout = 600         # seconds before an unanswered item returns to the pool
     refresh_every = 10          # refit after this many labels of other annotators
@@ -28,10 +31,16 @@
 Relative paths are relative to the config file's folder; for the built-in
 default config (no file), to the working folder. Every mistake is reported
 with the key it is about, before anything is loaded or written.
+
+A store belongs to one campaign: the first campaign that opens it records its
+classes and a fingerprint of its pool in the store, and a campaign with other
+classes or another pool is refused (see :meth:`Campaign.open_store`). Two
+config files in one folder without ``[store]`` therefore get two stores.
 """
 
 from __future__ import annotations
 
+import codecs
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -45,16 +54,22 @@ except ModuleNotFoundError:  # Python 3.10
 
 __all__ = ["Campaign", "Config", "ConfigError", "build_campaign", "default_config", "load_config"]
 
+from .datasets import DEFAULT_MAX_TEXT_CHARS
+
 SOURCES = ("mnist", "images", "csv")
 ESTIMATORS = ("logistic_regression", "random_forest", "naive_bayes", "committee")
-DEFAULT_STORE = "labels/labels.db"
+DEFAULT_STORE = "labels/labels.db"  # the built-in campaign's; a config file NAME.toml gets labels/NAME.db
 ENV_CONFIG = "ALW_CONFIG"  # path of the TOML file the dashboard reads
 ENV_WORKDIR = "ALW_WORKDIR"  # where relative paths of the default config point
+# Where the dashboard finds a trusted visitor name, strongest first: JupyterHub, then an authenticating proxy's
+# header as Voila passes it on. `serve` removes them from its own environment, which is nobody's visitor.
+TRUSTED_NAME_VARIABLES = ("JUPYTERHUB_USER", "HTTP_X_FORWARDED_USER", "HTTP_X_AUTH_REQUEST_USER", "HTTP_REMOTE_USER")
 
 _SCHEMA: dict[str, dict[str, tuple]] = {
     # section -> key -> accepted Python types
     "": {"title": (str,)},
-    "data": {"source": (str,), "path": (str,), "text_column": (str,), "id_column": (str,), "limit": (int,)},
+    "data": {"source": (str,), "path": (str,), "text_column": (str,), "id_column": (str,), "limit": (int,),
+             "encoding": (str,), "max_text_chars": (int,)},
     "labels": {"classes": (list,)},
     "model": {"estimator": (str,), "strategy": (str,), "random_state": (int,)},
     "store": {"url": (str,), "overlap": (int,), "lease_timeout": (int, float), "refresh_every": (int,)},
@@ -83,6 +98,10 @@ class Config:
     overlap: int = 1
     lease_timeout: float = 600.0
     refresh_every: int = 10
+    encoding: str = "utf-8"
+    max_text_chars: int = DEFAULT_MAX_TEXT_CHARS
+    name: str = "labels"  # the config file's name without .toml: names the default store
+    store_is_default: bool = True  # no [store] url given: the store's folder is made when needed
     origin: str = "the default config"  # where it came from, for error messages
 
     def store_target(self) -> str:
@@ -108,7 +127,7 @@ def load_config(path=None, *, workdir=None) -> Config:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {error}") from None
-    return config_from_dict(raw, base=path.resolve().parent, origin=f"config file {str(path)!r}")
+    return config_from_dict(raw, base=path.resolve().parent, origin=f"config file {str(path)!r}", name=path.stem)
 
 
 def default_config(workdir=None) -> Config:
@@ -117,8 +136,12 @@ def default_config(workdir=None) -> Config:
     return config_from_dict({}, base=base, origin="the default config")
 
 
-def config_from_dict(raw: dict, *, base: Path, origin: str = "config") -> Config:
-    """Check ``raw`` (the parsed TOML) against the schema; relative paths are resolved against ``base``."""
+def config_from_dict(raw: dict, *, base: Path, origin: str = "config", name: str | None = None) -> Config:
+    """Check ``raw`` (the parsed TOML) against the schema; relative paths are resolved against ``base``.
+
+    ``name`` (the config file's name without .toml) names the store when
+    ``[store] url`` is not given: ``labels/<name>.db``.
+    """
     values: dict = {}
     for section, entries in raw.items():
         if section in _SCHEMA and section and isinstance(entries, dict):
@@ -151,7 +174,7 @@ def config_from_dict(raw: dict, *, base: Path, origin: str = "config") -> Config
     if source == "mnist":
         if path is not None:
             raise ConfigError(f"{origin}: data.path is not used with data.source = 'mnist' (the digits are bundled)")
-        for key in ("data.text_column", "data.id_column"):
+        for key in ("data.text_column", "data.id_column", "data.encoding", "data.max_text_chars"):
             if get(key) is not None:
                 raise ConfigError(f"{origin}: {key} is only for data.source = 'csv'")
     else:
@@ -166,9 +189,18 @@ def config_from_dict(raw: dict, *, base: Path, origin: str = "config") -> Config
     if source == "csv" and get("data.text_column") is None:
         raise ConfigError(f"{origin}: data.text_column is required for data.source = 'csv': the column to label")
     if source == "images":
-        for key in ("data.text_column", "data.id_column"):
+        for key in ("data.text_column", "data.id_column", "data.encoding", "data.max_text_chars"):
             if get(key) is not None:
                 raise ConfigError(f"{origin}: {key} is only for data.source = 'csv'")
+    encoding = get("data.encoding", "utf-8")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ConfigError(f"{origin}: data.encoding {encoding!r} is not a text encoding Python knows; "
+                          "e.g. \"utf-8\" or \"latin-1\"") from None
+    max_text_chars = get("data.max_text_chars", DEFAULT_MAX_TEXT_CHARS)
+    if max_text_chars < 1:
+        raise ConfigError(f"{origin}: data.max_text_chars must be at least 1; got {max_text_chars}")
     limit = get("data.limit")
     if limit is not None and limit < 1:
         raise ConfigError(f"{origin}: data.limit must be at least 1; got {limit}")
@@ -198,7 +230,7 @@ def config_from_dict(raw: dict, *, base: Path, origin: str = "config") -> Config
     except ValueError as error:
         raise ConfigError(f"{origin}: model.strategy: {error}") from None
 
-    store = get("store.url", DEFAULT_STORE)
+    store = get("store.url", DEFAULT_STORE if name is None else f"labels/{name}.db")
     if "://" not in store:
         store = str((base / Path(store).expanduser()).resolve())
     overlap = get("store.overlap", 1)
@@ -215,7 +247,9 @@ def config_from_dict(raw: dict, *, base: Path, origin: str = "config") -> Config
         title=get("title", default_title), source=source, path=path, text_column=get("data.text_column"),
         id_column=get("data.id_column"), limit=limit, classes=list(classes) if classes is not None else None,
         estimator=estimator, strategy=strategy, random_state=get("model.random_state", 0), store=store,
-        overlap=overlap, lease_timeout=lease_timeout, refresh_every=refresh_every, origin=origin,
+        overlap=overlap, lease_timeout=lease_timeout, refresh_every=refresh_every, encoding=encoding,
+        max_text_chars=max_text_chars, name=name or "labels", store_is_default=get("store.url") is None,
+        origin=origin,
     )
 
 
@@ -280,6 +314,33 @@ class Campaign:
     def is_text(self) -> bool:
         return self.texts is not None
 
+    def store_info(self) -> dict[str, str]:
+        """What the campaign's store records about it: its name, classes and a fingerprint of its pool."""
+        from .store import campaign_info
+
+        return campaign_info(self.classes, self.item_ids, name=f"campaign {self.config.name!r} ({self.config.origin})")
+
+    def open_store(self, *, rebind: bool = False):
+        """The campaign's store, open and bound to this campaign.
+
+        A new store (or one made before stores recorded their campaign) is
+        bound to this one. A store bound to another campaign (other classes or
+        another pool) is refused with a StoreError that says what to do;
+        ``rebind=True`` binds it to this campaign instead (the labels stay).
+        """
+        from .store import open_store
+
+        target = self.config.store_target()
+        if self.config.store_is_default and "://" not in target:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)  # labels/ next to the config: no set-up needed
+        store = open_store(target)
+        try:
+            store.bind_campaign(self.store_info(), rebind=rebind)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
     def session(self, annotator: str, store=None):
         """A Session for ``annotator`` on the campaign's store (or ``store``, e.g. an open store to share)."""
         from .session import Session
@@ -335,23 +396,20 @@ def build_campaign(config: Config) -> Campaign:
         return Campaign(config=config, X_pool=data.X[:n], item_ids=list(data.filenames[:n]),
                         classes=list(config.classes), images=files, name=config.path.name)
     try:
-        data = datasets.load_csv(config.path, config.text_column)
-    except ValueError as error:
-        message = str(error).replace("text_column", "data.text_column")
+        data = datasets.load_csv(config.path, config.text_column, id_column=config.id_column,
+                                 encoding=config.encoding, max_text_chars=config.max_text_chars)
+    except (ValueError, FileNotFoundError) as error:
+        message = str(error).replace("text_column", "data.text_column").replace("id_column", "data.id_column")
         raise ConfigError(f"{config.origin}: {message}") from None
     n = len(data.X) if config.limit is None else min(config.limit, len(data.X))
     ids = None
     if config.id_column is not None:
-        import pandas as pd
-
-        frame = pd.read_csv(config.path, usecols=lambda c: c == config.id_column)
-        if config.id_column not in frame.columns:
-            raise ConfigError(f"{config.origin}: data.id_column {config.id_column!r} is not a column of "
-                              f"{config.path.name}")
-        ids = frame[config.id_column].astype(str).tolist()[:n]
+        ids = data.ids[:n]
         if len(set(ids)) != len(ids):
-            raise ConfigError(f"{config.origin}: data.id_column {config.id_column!r} has repeated ids; "
-                              "each row needs its own")
+            seen: set[str] = set()
+            repeated = next(i for i in ids if i in seen or seen.add(i))
+            raise ConfigError(f"{config.origin}: data.id_column {config.id_column!r} has repeated ids (first: "
+                              f"{repeated!r}); each row needs its own")
     if ids is None:
         from .pool import content_ids
 
@@ -362,4 +420,4 @@ def build_campaign(config: Config) -> Campaign:
 
 def with_store(config: Config, store: str) -> Config:
     """``config`` with another store (e.g. a test's temporary file)."""
-    return replace(config, store=store)
+    return replace(config, store=store, store_is_default=False)

@@ -9,7 +9,11 @@ are generated.
 
 from __future__ import annotations
 
+import codecs
+import csv
 import importlib.util
+import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -182,11 +186,19 @@ def _images_from_folder(folder: Path, size, grayscale: bool) -> Bunch:
     pictures, bad = [], []
     for path in files:
         try:
-            with Image.open(path) as im:
-                im = im.convert("L" if grayscale else "RGB")
-                if size is not None:
-                    im = im.resize(tuple(size))
-                pictures.append(np.asarray(im, dtype=np.float64) / 255.0)
+            with warnings.catch_warnings():
+                # Pillow only warns between its pixel limit and twice it; decoding such a file takes gigabytes
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                with Image.open(path) as im:
+                    im = im.convert("L" if grayscale else "RGB")
+                    if size is not None:
+                        im = im.resize(tuple(size))
+                    pictures.append(np.asarray(im, dtype=np.float64) / 255.0)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+            raise ValueError(
+                f"image file {str(path)!r} is too large to open safely ({error}); it may be a decompression "
+                "bomb (a small file that unpacks to gigabytes): remove it from the folder, or shrink it"
+            ) from None
         except (UnidentifiedImageError, OSError):
             bad.append(path.name)
     if bad:
@@ -225,19 +237,109 @@ def load_texts(source, column: str | None = None) -> Bunch:
     return Bunch(X=texts, texts=texts, y=None, name="texts")
 
 
-def load_csv(path, text_column: str, label_column: str | None = None) -> Bunch:
-    """Texts from a CSV file's ``text_column`` (and known labels from ``label_column``, if any)."""
+DEFAULT_MAX_TEXT_CHARS = 100_000  # longer items cannot be read by a person, and a huge one exhausts memory
+
+
+def load_csv(path, text_column: str, label_column: str | None = None, *, id_column: str | None = None,
+             encoding: str = "utf-8", max_text_chars: int | None = DEFAULT_MAX_TEXT_CHARS) -> Bunch:
+    """Texts from a CSV file's ``text_column`` (and known labels from ``label_column``, if any).
+
+    Only the named columns are kept, so a file with very many other columns
+    loads quickly. Cells are read as text: ``id_column`` ids such as ``007``
+    stay ``"007"`` (in ``ids``), and a blank id is an error. A cell longer
+    than ``max_text_chars`` characters (None: no limit) is an error, raised as
+    soon as it is met, before it is held in memory. ``encoding`` names the
+    file's text encoding (a file saved by an older Excel is often ``"latin-1"``).
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"CSV file {str(path)!r} does not exist")
-    frame = pd.read_csv(path)
-    for name, col in (("text_column", text_column), ("label_column", label_column)):
-        if col is not None and col not in frame.columns:
-            raise ValueError(f"{name} {col!r} is not a column of {path.name}; its columns are {list(frame.columns)}")
-    data = load_texts(frame, text_column)
-    data.y = frame[label_column].to_numpy() if label_column else None
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValueError(f"encoding {encoding!r} is not a text encoding Python knows, e.g. 'utf-8' or 'latin-1'") from None
+    if codecs.lookup(encoding).name == "utf-8":
+        encoding = "utf-8-sig"  # and skip the byte-order mark some programs write first
+    wanted = {"text_column": text_column, "label_column": label_column, "id_column": id_column}
+    limit = csv.field_size_limit()
+    csv.field_size_limit(sys.maxsize if max_text_chars is None else max_text_chars)
+    reader = None
+    try:
+        with path.open(newline="", encoding=encoding) as file:
+            reader = csv.reader(file)
+            header = next(reader, None)
+            if header is None:
+                raise ValueError(f"CSV file {str(path)!r} is empty: it has no header row")
+            where = {}
+            for name, column in wanted.items():
+                if column is None:
+                    continue
+                if column not in header:
+                    shown = header[:20]
+                    more = f" ... ({len(header):,} in all)" if len(header) > 20 else ""
+                    raise ValueError(f"{name} {column!r} is not a column of {path.name}; its columns are {shown}{more}")
+                where[name] = header.index(column)
+            columns = {name: [] for name in where}
+            rows = []
+            for row in reader:
+                if not row:
+                    continue  # a blank line
+                rows.append(reader.line_num)
+                for name, k in where.items():
+                    columns[name].append(row[k] if k < len(row) else "")
+    except UnicodeDecodeError:
+        line, byte = _first_undecodable(path, encoding)
+        raise ValueError(
+            f"CSV file {str(path)!r} is not {encoding.replace('-sig', '')} text (byte {byte:#04x} on line {line} is not "
+            "valid); if it was saved as Latin-1 or Windows-1252 (older Excel does), say so: "
+            "encoding = \"latin-1\" under [data] in the campaign config (encoding=\"latin-1\" in Python)"
+        ) from None
+    except csv.Error as error:
+        line = reader.line_num if reader is not None else 1
+        if "field larger than field limit" in str(error):
+            raise ValueError(
+                f"CSV file {str(path)!r}, line {line}: a cell is longer than {max_text_chars:,} characters, "
+                "the limit for one item's text; shorten it, or raise the limit (data.max_text_chars in the "
+                "campaign config, max_text_chars in Python)"
+            ) from None
+        raise ValueError(f"CSV file {str(path)!r}, line {line}: {error}") from None
+    finally:
+        csv.field_size_limit(limit)
+    texts = pd.Series(columns["text_column"], dtype=object)
+    if len(texts) == 0:
+        raise ValueError(f"CSV file {str(path)!r} has no rows: there are no texts to label")
+    blank = np.flatnonzero(texts.str.strip() == "")
+    if len(blank):
+        raise ValueError(f"{len(blank)} texts in {path.name} are empty (first on line {rows[blank[0]]})")
+    data = load_texts(texts)
+    if id_column is not None:
+        ids = [i.strip() for i in columns["id_column"]]
+        blank = [rows[k] for k, i in enumerate(ids) if not i]
+        if blank:
+            raise ValueError(f"id_column {id_column!r} of {path.name} is blank on {len(blank)} line(s) "
+                             f"(first: line {blank[0]}); every row needs an id of its own")
+        data.ids = ids
+    if label_column is not None:
+        labels = pd.Series(columns["label_column"], dtype=object).replace("", np.nan)
+        try:
+            labels = pd.to_numeric(labels)
+        except (TypeError, ValueError):
+            pass  # text labels stay text
+        data.y = labels.to_numpy()
     data.name = path.stem
     return data
+
+
+def _first_undecodable(path: Path, encoding: str) -> tuple[int, int]:
+    """``(line number, byte)`` of the first byte of ``path`` that ``encoding`` cannot decode."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with path.open("rb") as file:
+        for number, line in enumerate(file, start=1):
+            try:
+                decoder.decode(line)
+            except UnicodeDecodeError as error:
+                return number, error.object[error.start]
+    return 0, 0
 
 
 def split(data: Bunch, test_size: float = 0.25, random_state=0) -> tuple[Bunch, Bunch]:

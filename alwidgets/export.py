@@ -4,19 +4,32 @@ Two tables can be written: ``labels`` (one row per item: the majority label,
 the votes behind it) and ``events`` (the whole append-only log). The file
 format follows the file name: ``.csv``, ``.json`` or ``.parquet`` (parquet
 needs pyarrow: ``pip install 'alwidgets[parquet]'``).
+
+In CSV files a text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or
+a carriage return is written with a leading ``'``, so that a spreadsheet shows
+it as text instead of running it as a formula (item ids, labels and names come
+from users). JSON and Parquet files hold the values exactly.
+
+An export never overwrites the store it reads, nor (unless asked) any file
+that exists; it writes a new file and moves it into place, so a symbolic
+link at the target is replaced, never followed.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
-from .store import Tally
+from .store import InvalidLabel, Tally
 
-__all__ = ["FORMATS", "events_frame", "labels_frame", "export_events", "write_frame"]
+__all__ = ["FORMATS", "csv_text", "events_frame", "labels_frame", "export_events", "write_frame"]
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 FORMATS = (".csv", ".json", ".parquet")
 WHAT = ("labels", "events")
@@ -61,8 +74,12 @@ def labels_frame(events, item_index: dict[str, int] | None = None) -> pd.DataFra
 
 
 def events_frame(events) -> pd.DataFrame:
-    """The log as a table, one row per event, oldest first, with ISO times (UTC)."""
-    rows = [{"seq": e.seq, "item_id": e.item_id, "kind": e.kind, "label": e.label, "annotator": e.annotator,
+    """The log as a table, one row per event, oldest first, with ISO times (UTC).
+
+    A label the store could not read as a label is written as the text it holds.
+    """
+    rows = [{"seq": e.seq, "item_id": e.item_id, "kind": e.kind,
+             "label": e.label.raw if isinstance(e.label, InvalidLabel) else e.label, "annotator": e.annotator,
              "time": _iso(e.time), "strategy": e.strategy, "model_version": e.model_version} for e in events]
     frame = pd.DataFrame(rows, columns=["seq", "item_id", "kind", "label", "annotator", "time", "strategy",
                                         "model_version"])
@@ -75,13 +92,45 @@ def _with_plain_labels(frame: pd.DataFrame, rows: list[dict]) -> pd.DataFrame:
     return frame
 
 
-def check_output(path) -> Path:
-    """The output path, or a ValueError naming what would work; nothing is written."""
-    path = Path(path)
+def _store_files(store) -> list[Path]:
+    """The files a SQLite store consists of (none for other stores)."""
+    path = getattr(store, "path", None) if store is not None and not isinstance(store, (str, Path)) else store
+    if path is None or "://" in str(path):
+        return []
+    path = Path(path).expanduser()
+    return [path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def check_output(path, *, overwrite: bool = False, store=None) -> Path:
+    """The output path, or a ValueError naming what would work; nothing is written.
+
+    Refused: another format than .csv, .json, .parquet; a folder; a missing
+    folder; the store itself (``store``: its path or the store object), even
+    with ``overwrite``; and, unless ``overwrite``, any file or link that exists.
+    """
+    path = Path(path).expanduser()
     if path.suffix.lower() not in FORMATS:
         raise ValueError(f"export file {str(path)!r} must end in one of {', '.join(FORMATS)}")
+    if path.is_dir():
+        raise ValueError(f"export file {str(path)!r} is a folder; give a file name such as "
+                         f"{str(path / ('labels' + path.suffix.lower()))!r}")
     if not path.parent.is_dir():
         raise ValueError(f"export file {str(path)!r}: the folder {str(path.parent)!r} does not exist")
+    for part in _store_files(store):
+        if os.path.lexists(path) and part.exists() and _same_file(path, part):
+            raise ValueError(f"export file {str(path)!r} is the label store itself; writing there would destroy "
+                             "every label: choose another name")
+    if os.path.lexists(path) and not overwrite:
+        what = "a symbolic link" if path.is_symlink() else "a file"
+        raise ValueError(f"export file {str(path)!r} already exists ({what}); choose another name, "
+                         "or replace it with --force (overwrite=True in Python)")
     if path.suffix.lower() == ".parquet":
         try:
             import pyarrow  # noqa: F401
@@ -90,18 +139,58 @@ def check_output(path) -> Path:
     return path
 
 
-def write_frame(frame: pd.DataFrame, path) -> Path:
-    """Write ``frame`` in the format the suffix of ``path`` names."""
-    path = check_output(path)
+def csv_text(frame: pd.DataFrame) -> str:
+    """``frame`` as CSV text (RFC 4180), with every text cell a spreadsheet would run as a formula quoted with ``'``."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype.kind not in "biufcmM":  # text of any dtype (object, or pandas' own str)
+            safe[column] = safe[column].map(_defuse)
+    # CRLF rows (RFC 4180): a cell holding a carriage return is then quoted, so no reader splits its row
+    return safe.to_csv(index=False, lineterminator="\r\n")
+
+
+def _defuse(value):
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def write_frame(frame: pd.DataFrame, path, *, overwrite: bool = False, store=None) -> Path:
+    """Write ``frame`` in the format the suffix of ``path`` names; see :func:`check_output` for what is refused.
+
+    The file is written under a temporary name in the same folder, then moved
+    into place: a reader never sees half a file, and a link at ``path`` is
+    replaced, not followed.
+    """
+    path = check_output(path, overwrite=overwrite, store=store)
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        frame.to_csv(path, index=False)
-    elif suffix == ".json":
-        records = [{k: _json_value(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
-        path.write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    else:
-        frame.to_parquet(path, index=False)
+    temporary = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        if suffix == ".csv":
+            _write_new(temporary, csv_text(frame).encode("utf-8"))
+        elif suffix == ".json":
+            records = [{k: _json_value(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+            _write_new(temporary, (json.dumps(records, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
+        else:
+            _write_new(temporary, b"")
+            frame.to_parquet(temporary, index=False)
+        if overwrite:
+            os.replace(temporary, path)
+        else:
+            try:
+                os.link(temporary, path)  # fails if the name was taken meanwhile: never replaces a file
+            except FileExistsError:
+                raise ValueError(f"export file {str(path)!r} already exists; choose another name, "
+                                 "or replace it with --force (overwrite=True in Python)") from None
+    finally:
+        if temporary.exists():
+            temporary.unlink()
     return path
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Create ``path`` (it must not exist) with the usual permissions and write ``data``."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
 
 
 def _json_value(v):
@@ -112,12 +201,17 @@ def _json_value(v):
     return v
 
 
-def export_events(events, path, what: str = "labels", item_index: dict[str, int] | None = None) -> Path:
-    """Write the ``labels`` table or the ``events`` log of ``events`` to ``path`` (.csv, .json, .parquet)."""
+def export_events(events, path, what: str = "labels", item_index: dict[str, int] | None = None, *,
+                  overwrite: bool = False, store=None) -> Path:
+    """Write the ``labels`` table or the ``events`` log of ``events`` to ``path`` (.csv, .json, .parquet).
+
+    An existing file is refused unless ``overwrite``; the ``store`` the events
+    come from (a SQLite file path or store object) is refused always.
+    """
     if what not in WHAT:
         raise ValueError(f"what must be one of {WHAT}; got {what!r}")
-    check_output(path)
+    check_output(path, overwrite=overwrite, store=store)
     frame = labels_frame(events, item_index) if what == "labels" else events_frame(events)
     if frame["label"].dropna().map(type).nunique() > 1 and Path(path).suffix.lower() == ".parquet":
         frame["label"] = frame["label"].map(lambda v: None if v is None else json.dumps(v))  # one type per column
-    return write_frame(frame, path)
+    return write_frame(frame, path, overwrite=overwrite, store=store)

@@ -48,7 +48,7 @@ from sklearn.utils import check_random_state
 
 from . import _learners, strategies, training
 from ._learners import take_rows
-from ._validation import check_int, to_plain
+from ._validation import check_int, check_label_value, match_class, to_plain
 from .labelstate import FrozenLabels, LabelState
 from .pool import as_oracle, check_annotator, check_item_ids, check_pool, check_seconds, check_test
 from .stopping import StabilizingPredictions
@@ -657,15 +657,17 @@ class Session:
 
         return agreement(self.store.events())
 
-    def export(self, path, what: str = "labels"):
+    def export(self, path, what: str = "labels", overwrite: bool = False):
         """Write the labels (or with ``what="events"`` the whole log) to a .csv, .json or .parquet file.
 
         Returns the path written. Each label row names the item by its id and
-        its position in this pool (``index``).
+        its position in this pool (``index``). An existing file is replaced only
+        with ``overwrite=True``; the store itself never is.
         """
         from .export import export_events
 
-        return export_events(self.store.events(), path, what=what, item_index=self._index_of)
+        return export_events(self.store.events(), path, what=what, item_index=self._index_of, overwrite=overwrite,
+                             store=self.store)
 
     def release(self) -> None:
         """Give back the items this annotator was shown and has not answered."""
@@ -739,11 +741,10 @@ class Session:
         return indices, [self._check_label(y) for y in labels]
 
     def _check_label(self, y):
-        y = to_plain(y)
         if self.is_classifier:
-            if self.classes is not None and y not in self.classes:
-                raise ValueError(f"label {y!r} is not one of the known classes {self.classes}")
-            return y
+            if self.classes is not None:
+                return match_class(y, self.classes)  # True or 1.0 for class 1 is stored as 1
+            return check_label_value(y)
         try:
             value = float(y)
         except (TypeError, ValueError):

@@ -18,13 +18,25 @@ sequence numbers become visible in order and a reader that asks for events
 ``since`` a number never misses one. SQLite runs in WAL mode with
 ``synchronous=FULL``: once :meth:`SQLStore.append_many` returns, the label is
 on disk and survives a kill -9 of the process or a power cut.
+
+Leases expire by the database's clock (PostgreSQL's ``now()``, SQLite's own
+``julianday('now')``), never by the clock of the process asking, so a
+machine whose clock is off cannot take items another person holds.
+
+A store opened with ``read_only=True`` (as ``export`` does) writes nothing:
+not to the database, and for SQLite not even the ``-wal`` and ``-shm`` files
+next to it, which another user could otherwise leave behind and lock the
+owner out with.
 """
 
 from __future__ import annotations
 
+import getpass
 import json
+import logging
+import re
 import sqlite3
-import time
+import warnings
 from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -50,21 +62,46 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.pool import NullPool
 
+from ._validation import check_label_value
 from .store import (
+    CAMPAIGN_KEYS,
     DEFAULT_LEASE_TIMEOUT,
+    InvalidLabel,
     LabelEvent,
     LeaseBook,
     LeaseRow,
     StoreError,
+    StoreUnavailable,
     answer,
+    check_campaign,
     check_event,
     lease_items,
     register_path_opener,
 )
 
-__all__ = ["SQLStore", "SCHEMA_VERSION"]
+__all__ = ["InvalidEventWarning", "SQLStore", "SCHEMA_VERSION", "mask_url"]
+
+log = logging.getLogger("alwidgets.store")
+
+UNREACHABLE = "the label store is unreachable; your labels so far are safe"
+
+
+class InvalidEventWarning(UserWarning):
+    """A store holds an event whose label is not a label (written by an older alwidgets); it is kept and shown."""
+
+
+def mask_url(url) -> str:
+    """``url`` with any password replaced by ``***``, for printing; a file path comes back as it is."""
+    text_url = str(url)
+    if "://" not in text_url:
+        return text_url
+    try:
+        return make_url(text_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", text_url)
 
 SCHEMA_VERSION = 1
 _PG_LOCK_KEY = 0x616C77  # "alw": the advisory lock that serializes writes to one PostgreSQL store
@@ -122,16 +159,25 @@ class SQLStore:
     create : bool, default=True
         Make the store (file and tables) when it does not exist yet; with
         False a missing store is an error.
+    read_only : bool, default=False
+        Only read (for export): nothing is written to the database or next to it.
 
     Raises
     ------
     StoreError
-        The file is corrupt or another program's database, the folder does not
-        exist, or the server cannot be reached. Nothing is written in that case.
+        The file is corrupt, read-only for this user, or another program's
+        database, the folder does not exist, or the server cannot be reached.
+        Nothing is written in that case.
+    StoreUnavailable
+        Raised by any operation once the database stops answering; its message
+        names no host or user, the details go to the ``alwidgets.store`` log.
     """
 
-    def __init__(self, target, *, create: bool = True):
+    def __init__(self, target, *, create: bool = True, read_only: bool = False):
         self.target = target
+        self.read_only = bool(read_only)
+        self._immutable = False  # read-only SQLite with nobody writing: read the file without locks or side files
+        self._reported: set[int] = set()  # sequence numbers of invalid events already warned about
         if isinstance(target, Path) or not _is_url(target):
             self.path = Path(target).expanduser().resolve()
             self.url = f"sqlite:///{self.path}"
@@ -173,8 +219,16 @@ class SQLStore:
                 raise StoreError(f"store {str(path)!r}: the folder {str(path.parent)!r} does not exist; create it first")
             return
         if path.stat().st_size == 0:
+            if self.read_only:
+                raise StoreError(f"store {str(path)!r} is empty: it holds no labels")
             return
-        probe = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        # Nobody has the file open: read it without locks, which creates no -wal or -shm file as this user.
+        idle = not _side_files(path)
+        self._immutable = self.read_only and idle
+        try:
+            probe = sqlite3.connect(f"{path.as_uri()}?{'immutable=1' if idle else 'mode=ro'}", uri=True)
+        except sqlite3.Error as error:
+            raise StoreError(self._unreadable_message(error)) from None
         try:
             tables = {row[0] for row in probe.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             version = None
@@ -182,12 +236,24 @@ class SQLStore:
                 row = probe.execute("SELECT value FROM alw_meta WHERE key = 'schema_version'").fetchone()
                 version = row[0] if row else None
         except sqlite3.DatabaseError as error:
+            if _is_access_error(error):
+                raise StoreError(self._unreadable_message(error)) from None
             raise StoreError(
                 f"store {str(path)!r} is not a SQLite database or is corrupt ({error}); "
                 "point store= to a new file name, or restore the file from a backup"
             ) from None
         finally:
             probe.close()
+        if not self.read_only:
+            # SQLite opens a file it may not write read-only without a word, and would leave -wal and -shm
+            # files owned by this user that lock the owner out: refuse before it opens anything.
+            for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                try:
+                    if part.exists():
+                        with part.open("r+b"):
+                            pass
+                except OSError:
+                    raise StoreError(self._read_only_message()) from None
         foreign = sorted(t for t in tables if t not in TABLES and not t.startswith("sqlite_"))
         if version is None and (foreign or tables):
             raise StoreError(
@@ -196,19 +262,44 @@ class SQLStore:
             )
         _check_version(version, str(path))
 
+    def _read_uri(self) -> str:
+        """The URI a reader opens: without locks or side files when nobody has the database open."""
+        return f"{self.path.as_uri()}?{'immutable=1' if self._immutable else 'mode=ro'}"
+
+    def _unreadable_message(self, error) -> str:
+        path = self.path
+        return (f"store {str(path)!r} cannot be read by this user ({_user()}): {error}. "
+                f"Check the permissions of the file and of its folder {str(path.parent)!r}, "
+                f"and of {path.name}-wal and {path.name}-shm next to it if they exist")
+
+    def _read_only_message(self) -> str:
+        path = self.path
+        return (f"store {str(path)!r} is read-only for this user ({_user()}): labeling writes to the file and "
+                f"to its folder {str(path.parent)!r}, where SQLite keeps {path.name}-wal and {path.name}-shm. "
+                f"Give this user write access to both, or only read the labels with "
+                f"`python -m alwidgets export {path} labels.csv`")
+
     def _sqlite_engine(self):
-        engine = create_engine(
-            self.url,
-            connect_args={"timeout": _SQLITE_BUSY_SECONDS, "check_same_thread": False},
-        )
+        if self.read_only:
+            engine = create_engine(
+                "sqlite://", poolclass=NullPool,
+                creator=lambda: sqlite3.connect(self._read_uri(), uri=True, timeout=_SQLITE_BUSY_SECONDS,
+                                                check_same_thread=False),
+            )
+        else:
+            engine = create_engine(
+                self.url,
+                connect_args={"timeout": _SQLITE_BUSY_SECONDS, "check_same_thread": False},
+            )
 
         @event.listens_for(engine, "connect")
         def _configure(dbapi_connection, _record):
             # Manage transactions ourselves (the driver's implicit BEGIN is DEFERRED, which can deadlock writers).
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
+            if not self.read_only:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute(f"PRAGMA busy_timeout={int(_SQLITE_BUSY_SECONDS * 1000)}")
             cursor.close()
 
@@ -233,7 +324,8 @@ class SQLStore:
         if "connect_timeout" not in url.query:
             connect_args["connect_timeout"] = _PG_CONNECT_TIMEOUT
         try:
-            return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+            engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+            return engine.execution_options(postgresql_readonly=True) if self.read_only else engine
         except ModuleNotFoundError as error:
             raise StoreError(
                 f"a PostgreSQL store needs the {error.name!r} driver: pip install 'alwidgets[postgres]'"
@@ -248,7 +340,7 @@ class SQLStore:
     def _open(self, create: bool) -> None:
         """Make the tables if needed and check that this is an alwidgets store of a known version."""
         try:
-            with self._write() as conn:
+            with (self._read() if self.read_only else self._write()) as conn:
                 present = set(inspect(conn).get_table_names())
                 ours = present & set(TABLES)
                 if "alw_meta" not in present:
@@ -274,6 +366,8 @@ class SQLStore:
                         raise StoreError(f"store {self._describe()} is missing tables {sorted(set(TABLES) - present)}")
         except OperationalError as error:
             self.engine.dispose()
+            if self.backend == "sqlite" and _is_access_error(error):
+                raise StoreError(self._read_only_message()) from None
             raise StoreError(self._connect_message(error)) from None
         except DatabaseError as error:
             self.engine.dispose()
@@ -298,10 +392,37 @@ class SQLStore:
     @contextmanager
     def _write(self):
         """One serialized write transaction."""
+        if self.read_only:
+            raise StoreError(f"store {self._describe()} was opened read-only (for export): it cannot be written")
         with self.engine.begin() as conn:
             if self.backend == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
             yield conn
+
+    def _now(self, conn) -> float:
+        """The database's clock, in seconds since 1970: leases expire by it, whatever this process's clock says."""
+        if self.backend == "sqlite":
+            query = "SELECT (julianday('now') - 2440587.5) * 86400.0"
+        else:
+            query = "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS double precision)"
+        return float(conn.execute(text(query)).scalar())
+
+    @contextmanager
+    def _guard(self, doing: str, lost: str = ""):
+        """Turn a database that stopped answering into :class:`StoreUnavailable`; log the details for the operator."""
+        try:
+            yield
+        except (OperationalError, InterfaceError) as error:
+            details = f"{doing} on store {self._describe()} failed: {_first_line(error)}"
+            log.error("%s", details)
+            if self.backend == "sqlite" and _is_access_error(error):
+                raise StoreError(self._read_only_message()) from None
+            raise StoreUnavailable(UNREACHABLE + lost, details) from None
+        except DBAPIError as error:
+            details = f"{doing} on store {self._describe()} failed: {_first_line(error)}"
+            log.error("%s", details)
+            raise StoreError(f"the label store failed ({type(error.orig or error).__name__}); "
+                             "the details are in the server's log") from None
 
     @contextmanager
     def _read(self):
@@ -325,9 +446,10 @@ class SQLStore:
         checked = [check_event(e) for e in events]
         rows = [_event_row(e) for e in checked]  # fails on labels JSON cannot hold, before anything is written
         stored = []
-        with self._write() as conn:
+        lost = " (the last label was not saved: give it again once the store is back)"
+        with self._guard("saving labels", lost), self._write() as conn:
             book = _SQLLeaseBook(conn, self.backend)
-            now = time.time()
+            now = self._now(conn)
             for e, row in zip(checked, rows, strict=True):
                 seq = conn.execute(events_table.insert().values(**row)).inserted_primary_key[0]
                 e = LabelEvent(**{**e.as_dict(), "seq": int(seq)})
@@ -336,11 +458,48 @@ class SQLStore:
         return stored
 
     def events(self, since: int = 0) -> list[LabelEvent]:
-        """Every event with a sequence number above ``since``, in order."""
+        """Every event with a sequence number above ``since``, in order.
+
+        An event whose label is not a label (a list written by an older
+        alwidgets) comes back with an :class:`~alwidgets.store.InvalidLabel`
+        and an :class:`InvalidEventWarning`: it is kept and exported, and counts
+        as nobody's vote.
+        """
         query = select(events_table).where(events_table.c.seq > int(since)).order_by(events_table.c.seq)
+        with self._guard("reading labels"):
+            result = self._stable_read(lambda conn: conn.execute(query).all())
+        return [self._row_event(r) for r in result]
+
+    def _stable_read(self, read):
+        """``read(conn)`` in a read transaction; for a read-only SQLite file read without locks, checked unchanged.
+
+        Reading a file nobody has open needs no lock and no side file. If a
+        writer opened it meanwhile (its -wal appears, or the file changes), the
+        read is done again through SQLite's read-only locking.
+        """
+        before = self._file_state() if self._immutable else None
         with self._read() as conn:
-            result = conn.execute(query).all()
-        return [_row_event(r) for r in result]
+            result = read(conn)
+        if self._immutable and self._file_state() != before:
+            self._immutable = False
+            with self._read() as conn:
+                result = read(conn)
+        return result
+
+    def _file_state(self):
+        stat = self.path.stat()
+        return stat.st_ino, stat.st_size, stat.st_mtime_ns, _side_files(self.path)
+
+    def _row_event(self, r) -> LabelEvent:
+        event = _row_event(r)
+        if isinstance(event.label, InvalidLabel) and event.seq not in self._reported:
+            self._reported.add(event.seq)
+            message = (f"store {self._describe()}: event {event.seq} ({event.kind} of item {event.item_id!r} by "
+                       f"{event.annotator!r}) holds {event.label.raw} as its label, which is not a str, int, float "
+                       "or bool; it is kept and exported as written, and counts as nobody's vote")
+            log.warning("%s", message)
+            warnings.warn(message, InvalidEventWarning, stacklevel=3)
+        return event
 
     def lease(self, annotator: str, candidates: Iterable[str], n: int = 1, *, slots: int = 1,
               extra_slots: dict[str, int] | None = None, timeout: float = DEFAULT_LEASE_TIMEOUT,
@@ -352,14 +511,14 @@ class SQLStore:
         leased. With ``release_others`` the annotator's other unanswered leases
         go back to the pool: a person holds what they are shown.
         """
-        with self._write() as conn:
+        with self._guard("leasing items"), self._write() as conn:
             return lease_items(_SQLLeaseBook(conn, self.backend), annotator, candidates, n, slots=slots,
                                extra_slots=extra_slots, timeout=timeout, release_others=release_others,
-                               now=time.time())
+                               now=self._now(conn))
 
     def release(self, annotator: str, item_ids: Iterable[str] | None = None) -> None:
         """Give back ``annotator``'s unanswered leases (all of them when ``item_ids`` is None)."""
-        with self._write() as conn:
+        with self._guard("giving back leases"), self._write() as conn:
             book = _SQLLeaseBook(conn, self.backend)
             if item_ids is None:
                 book.drop_open_except(annotator, set())
@@ -370,14 +529,35 @@ class SQLStore:
     def leases(self) -> list[LeaseRow]:
         """The leases held right now (unanswered, not expired)."""
         t = leases_table
-        query = select(t).where(and_(t.c.done.is_(False), t.c.expires > time.time()))
-        with self._read() as conn:
-            return [_lease_row(r) for r in conn.execute(query).all()]
+
+        def read(conn):
+            now = self._now(conn)
+            return conn.execute(select(t).where(and_(t.c.done.is_(False), t.c.expires > now))).all()
+
+        with self._guard("reading leases"):
+            return [_lease_row(r) for r in self._stable_read(read)]
 
     def info(self) -> dict:
-        """The metadata the store was created with (schema version, creation time)."""
-        with self._read() as conn:
-            return {k: v for k, v in conn.execute(select(meta_table.c.key, meta_table.c.value)).all()}
+        """The store's metadata: schema version, creation time, and the campaign it is bound to."""
+        with self._guard("reading the store's metadata"):
+            rows = self._stable_read(lambda conn: conn.execute(select(meta_table.c.key, meta_table.c.value)).all())
+        return dict(rows)
+
+    def bind_campaign(self, info: dict[str, str], rebind: bool = False) -> None:
+        """Record the campaign this store is for (:func:`alwidgets.store.campaign_info`).
+
+        A store with no campaign yet takes this one. One bound to another
+        campaign (other classes, another pool) is refused with a StoreError
+        that says what to do, unless ``rebind`` records the new one instead.
+        """
+        t = meta_table
+        with self._guard("binding the campaign"), self._write() as conn:
+            recorded = dict(conn.execute(select(t.c.key, t.c.value).where(t.c.key.in_(CAMPAIGN_KEYS))).all())
+            if not rebind:
+                check_campaign(recorded, info, self._describe())
+            if rebind or not recorded.get("campaign.pool"):
+                conn.execute(delete(t).where(t.c.key.in_(CAMPAIGN_KEYS)))
+                conn.execute(t.insert(), [{"key": k, "value": info[k]} for k in CAMPAIGN_KEYS])
 
     def close(self) -> None:
         """Close every connection to the database."""
@@ -437,9 +617,37 @@ def _event_row(e: LabelEvent) -> dict:
 
 
 def _row_event(r) -> LabelEvent:
-    return LabelEvent(item_id=r.item_id, kind=r.kind, label=None if r.label is None else json.loads(r.label),
-                      annotator=r.annotator, strategy=r.strategy, model_version=r.model_version, time=r.time,
-                      seq=r.seq)
+    return LabelEvent(item_id=r.item_id, kind=r.kind, label=_read_label(r.label), annotator=r.annotator,
+                      strategy=r.strategy, model_version=r.model_version, time=r.time, seq=r.seq)
+
+
+def _read_label(raw):
+    """The label a row holds; one that is not a label comes back as an :class:`InvalidLabel`, never an error."""
+    if raw is None:
+        return None
+    try:
+        return check_label_value(json.loads(raw))
+    except (TypeError, ValueError):  # not JSON, or JSON of a list, an object, null, NaN
+        return InvalidLabel(str(raw))
+
+
+def _side_files(path: Path) -> bool:
+    """Whether SQLite's -wal or -shm file sits next to ``path``: someone has the database open (or crashed)."""
+    return Path(f"{path}-wal").exists() or Path(f"{path}-shm").exists()
+
+
+def _is_access_error(error) -> bool:
+    message = str(getattr(error, "orig", None) or error).lower()
+    return "readonly" in message or "read-only" in message or "unable to open" in message
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no name for this uid
+        import os
+
+        return f"uid {os.getuid()}"
 
 
 def _lease_row(r) -> LeaseRow:

@@ -19,6 +19,8 @@ slot stays taken, so an item is never given to more annotators than asked.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import time
 from collections import Counter
@@ -27,13 +29,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._validation import to_plain
+from ._validation import check_label_value
 
 __all__ = [
+    "InvalidLabel",
     "LabelEvent",
     "LeaseRow",
     "MemoryStore",
     "StoreError",
+    "StoreUnavailable",
     "Tally",
     "majority",
     "open_store",
@@ -50,6 +54,33 @@ DEFAULT_LEASE_TIMEOUT = 600.0  # seconds an unanswered item stays with the annot
 
 class StoreError(RuntimeError):
     """A label store cannot be opened or used; the message says why and what would work."""
+
+
+class StoreUnavailable(StoreError):
+    """The store's database stopped answering (a server outage, a lock held too long).
+
+    Its message is safe to show anyone: it names no host, port or user.
+    ``details`` holds what the operator needs (also logged to the
+    ``alwidgets.store`` logger when it happens).
+    """
+
+    def __init__(self, message: str, details: str = ""):
+        super().__init__(message)
+        self.details = details
+
+
+@dataclass(frozen=True)
+class InvalidLabel:
+    """A label found in a store that no label may be (a list, say): written by an older alwidgets.
+
+    Reading keeps such an event, so nothing is lost and it is exported as it
+    was written (``raw``, its JSON text), but it counts as nobody's vote.
+    """
+
+    raw: str
+
+    def __str__(self) -> str:
+        return self.raw
 
 
 @dataclass(frozen=True)
@@ -72,14 +103,67 @@ class LabelEvent:
 
 
 def check_event(event: LabelEvent) -> LabelEvent:
-    """``event`` with a plain label, or a ValueError naming what is wrong with it."""
+    """``event`` with a plain label; a ValueError (or TypeError for the label's type) naming what is wrong.
+
+    Every store calls this before it writes anything, so a label no store can
+    hold, count or export (a list, a dict, None, NaN) never reaches the log.
+    """
     if event.kind not in KINDS:
         raise ValueError(f"event kind must be one of {KINDS}; got {event.kind!r}")
     if not isinstance(event.item_id, str) or not event.item_id:
         raise ValueError(f"event item_id must be a non-empty string; got {event.item_id!r}")
     if not isinstance(event.annotator, str) or not event.annotator:
         raise ValueError(f"event annotator must be a non-empty string; got {event.annotator!r}")
-    return LabelEvent(**{**event.as_dict(), "label": to_plain(event.label)})
+    label = event.label
+    if event.kind == LABEL or label is not None:  # a retraction may name the label it takes back; a skip has none
+        label = check_label_value(label)
+    return LabelEvent(**{**event.as_dict(), "label": label})
+
+
+# ---------------------------------------------------------------------- the campaign a store belongs to
+
+CAMPAIGN_KEYS = ("campaign.name", "campaign.classes", "campaign.pool", "campaign.n_items")
+
+
+def campaign_info(classes, item_ids, name: str = "") -> dict[str, str]:
+    """What a store records about the campaign it holds labels for: its classes and a fingerprint of its pool.
+
+    The fingerprint is a hash of the sorted item ids, so it names the items,
+    not their order.
+    """
+    ids = sorted(str(i) for i in item_ids)
+    pool = hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()[:16]
+    plain = [check_label_value(c) for c in classes] if classes is not None else None
+    return {"campaign.name": name, "campaign.classes": json.dumps(plain), "campaign.pool": pool,
+            "campaign.n_items": str(len(ids))}
+
+
+def check_campaign(recorded: dict[str, str], info: dict[str, str], where: str) -> None:
+    """Raise StoreError if the store at ``where`` was made for another campaign than ``info``.
+
+    ``recorded`` holds the ``campaign.*`` metadata the store has (none: any campaign may take it).
+    """
+    if not recorded.get("campaign.pool"):
+        return
+    theirs = recorded.get("campaign.name") or "another campaign"
+    then = json.loads(recorded.get("campaign.classes") or "null")
+    now = json.loads(info["campaign.classes"])
+    rebind = ("If this is the same campaign and you changed it on purpose, run "
+              "`python -m alwidgets serve CONFIG --rebind-store` once: it records the new classes and pool "
+              "(labels already given are kept; those of items no longer in the pool are ignored).")
+    if then is not None and now is not None and sorted(map(json.dumps, then)) != sorted(map(json.dumps, now)):
+        raise StoreError(
+            f"store {where} holds the labels of {theirs}, with classes {then}, and this campaign's classes are "
+            f"{now}: two campaigns must not share a store. Give this one its own: set [store] url = "
+            f"\"labels/NAME.db\" in its config (without [store], a config NAME.toml uses labels/NAME.db). {rebind}"
+        )
+    if recorded["campaign.pool"] != info["campaign.pool"]:
+        raise StoreError(
+            f"store {where} holds the labels of {theirs}, made for a pool of {recorded.get('campaign.n_items')} "
+            f"items (fingerprint {recorded['campaign.pool']}), and this campaign's pool has "
+            f"{info['campaign.n_items']} items (fingerprint {info['campaign.pool']}): two campaigns must not share "
+            f"a store. Give this one its own: set [store] url = \"labels/NAME.db\" in its config. {rebind}"
+        )
 
 
 # ---------------------------------------------------------------------- votes
@@ -103,13 +187,16 @@ class Tally:
 
     Fed incrementally with :meth:`apply`, so a session can pull only the
     events appended since it last looked. A retraction takes back the latest
-    label of that item by the same annotator.
+    label of that item by the same annotator. A label the store could not read
+    as a label (:class:`InvalidLabel`) is nobody's vote; its event is listed
+    in :attr:`invalid`.
     """
 
     def __init__(self):
         self._stacks: dict[tuple[str, str], list] = {}
         self.votes: dict[str, dict[str, Any]] = {}  # item_id -> {annotator: label}
         self.skips: dict[str, set[str]] = {}  # annotator -> skipped item_ids
+        self.invalid: list[LabelEvent] = []  # label events whose label is not a label
         self.last_seq = 0
 
     def apply(self, events: Iterable[LabelEvent]) -> list[str]:
@@ -125,6 +212,8 @@ class Tally:
             if e.kind == LABEL:
                 self._stacks.setdefault(key, []).append(e.label)
                 self.skips.get(e.annotator, set()).discard(e.item_id)
+                if isinstance(e.label, InvalidLabel):
+                    self.invalid.append(e)
             elif e.kind == RETRACT:
                 stack = self._stacks.get(key)
                 if stack:
@@ -133,7 +222,7 @@ class Tally:
                 self.skips.setdefault(e.annotator, set()).add(e.item_id)
             stack = self._stacks.get(key)
             item_votes = self.votes.setdefault(e.item_id, {})
-            if stack:
+            if stack and not isinstance(stack[-1], InvalidLabel):
                 item_votes[e.annotator] = stack[-1]
             else:
                 item_votes.pop(e.annotator, None)
@@ -316,6 +405,7 @@ class MemoryStore:
         self._events: list[LabelEvent] = []
         self._book = _MemoryLeaseBook()
         self._lock = threading.Lock()
+        self._meta: dict[str, str] = {}
 
     def append(self, event: LabelEvent) -> LabelEvent:
         """Add ``event`` to the log; returns it with its sequence number."""
@@ -361,6 +451,19 @@ class MemoryStore:
         with self._lock:
             return self._book.active(time.time())
 
+    def bind_campaign(self, info: dict[str, str], rebind: bool = False) -> None:
+        """Record the campaign (:func:`campaign_info`) this store is for; StoreError if it holds another's labels."""
+        with self._lock:
+            if not rebind:
+                check_campaign(self._meta, info, "in memory")
+            if rebind or not self._meta.get("campaign.pool"):
+                self._meta.update(info)
+
+    def info(self) -> dict:
+        """The campaign metadata recorded with :meth:`bind_campaign`."""
+        with self._lock:
+            return dict(self._meta)
+
     def close(self) -> None:
         """Nothing to release."""
 
@@ -385,21 +488,22 @@ def is_store(obj) -> bool:
     return all(hasattr(obj, name) for name in ("append_many", "events", "lease", "release"))
 
 
-def open_store(store, *, create: bool = True):
+def open_store(store, *, create: bool = True, read_only: bool = False):
     """A store from what a user passes as ``store=``.
 
     ``None`` -> a new :class:`MemoryStore`; a path (``"labels.db"``,
     ``Path``) or ``"sqlite:///labels.db"`` -> a SQLite file; a
     ``"postgresql://user@host/db"`` URL -> PostgreSQL; a store object passes
     through. With ``create=False`` a store that does not exist yet is an error
-    instead of being made.
+    instead of being made. With ``read_only=True`` (export) nothing is ever
+    written to the database, nor next to a SQLite file.
     """
     if store is None:
         return MemoryStore()
     if is_store(store):
         return store
     if isinstance(store, (str, Path)) and _PATH_OPENER:
-        return _PATH_OPENER[0](store, create=create)
+        return _PATH_OPENER[0](store, create=create and not read_only, read_only=read_only)
     raise ValueError(
         "store must be None (labels in memory), a SQLite file path such as 'labels.db', "
         f"a 'postgresql://user@host/db' URL or a store object; got {store!r}"

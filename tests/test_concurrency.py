@@ -19,8 +19,10 @@ import multiprocessing
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -31,7 +33,7 @@ import pytest
 from ports import free_port
 
 import alwidgets as alw
-from alwidgets.store import open_store
+from alwidgets.store import StoreUnavailable, open_store
 
 N_WORKERS = 8
 LABELS_PER_WORKER = 15
@@ -253,3 +255,136 @@ def test_with_overlap_two_each_item_goes_to_at_most_two_different_annotators(sto
     shown_to = Counter(item for r in reports for item in set(r["shown"]))
     assert max(shown_to.values()) <= 2
     assert any(count == 2 for count in annotators_per_item.values())  # overlap really happened
+
+
+# ---------------------------------------------------------------------- PostgreSQL: its clock, an outage, passwords
+
+
+def test_leases_expire_by_the_postgresql_clock_not_the_clock_of_the_process_asking(postgres, monkeypatch):
+    url = postgres.new_database()
+    behind, on_time = open_store(url), open_store(url)
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() - 3600)  # a kernel on a machine an hour behind
+    held = behind.lease("slow-clock", ["a", "b", "c"], 2, timeout=600)
+    monkeypatch.setattr(time, "time", real_time)
+    assert held == ["a", "b"]
+    assert on_time.lease("on-time", ["a", "b", "c"], 3, timeout=600) == ["c"]
+    behind.close()
+    on_time.close()
+
+
+class Forwarder:
+    """A TCP relay to the test's PostgreSQL server that a test can cut, as a network outage would."""
+
+    def __init__(self, target_port: int, port: int = 0):
+        self.target_port = target_port
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", port))
+        self.listener.listen(32)
+        self.port = self.listener.getsockname()[1]
+        self.sockets: list[socket.socket] = []
+        self.open = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.open:
+                client.close()
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        for s in (source, sink):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self) -> None:
+        self.open = False
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread; close alone would not
+        except OSError:
+            pass
+        self.listener.close()
+        for s in self.sockets:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+
+SECRET = "s3cret-pw"
+
+
+def _csv_campaign(folder: Path, store_url: str) -> Path:
+    rows = "\n".join(f"r{k},{'great fun' if k % 2 else 'dull and slow'} film {k}" for k in range(30))
+    (folder / "reviews.csv").write_text(f"id,review\n{rows}\n")
+    config = folder / "campaign.toml"
+    config.write_text(f'[data]\nsource = "csv"\npath = "reviews.csv"\ntext_column = "review"\nid_column = "id"\n'
+                      f'[labels]\nclasses = ["good", "bad"]\n[store]\nurl = "{store_url}"\n')
+    return config
+
+
+def test_serve_and_export_never_print_the_password_of_a_store_url(postgres, tmp_path, capsys):
+    from alwidgets.cli import main
+
+    url = postgres.new_database().replace("postgresql://postgres@", f"postgresql://postgres:{SECRET}@")
+    config = _csv_campaign(tmp_path, url)
+    capsys.readouterr()
+    assert main(["serve", str(config), "--check"]) == 0
+    assert main(["export", url, str(tmp_path / "out.csv")]) == 0
+    out, err = capsys.readouterr()
+    assert SECRET not in out + err
+    assert "postgresql://postgres:***@127.0.0.1" in out
+    gone = f"postgresql://postgres:{SECRET}@127.0.0.1:{free_port()}/nowhere"  # an unreachable server
+    assert main(["export", gone, str(tmp_path / "other.csv")]) == 2
+    out, err = capsys.readouterr()
+    assert "cannot connect" in err and SECRET not in out + err
+
+
+def test_a_postgresql_outage_shows_visitors_a_safe_message_and_logs_the_details(postgres, tmp_path, caplog):
+    from alwidgets.config import build_campaign, load_config
+    from alwidgets.widgets.dashboard import Dashboard
+
+    name = postgres.new_database().rsplit("/", 1)[1]
+    relay = Forwarder(postgres.port)
+    url = f"postgresql://postgres:{SECRET}@127.0.0.1:{relay.port}/{name}"
+    dashboard = Dashboard(build_campaign(load_config(_csv_campaign(tmp_path, url))), annotator="alice",
+                          poll_seconds=None, environ={}, labeler_options={"keyboard": False, "sync": True})
+    try:
+        first = dashboard.labeler.current
+        dashboard.labeler.label_buttons["good"].click()
+        relay.cut()
+        dashboard.refresh_button.click()
+        shown = dashboard.message.value
+        assert "The label store is unreachable; your labels so far are safe" in shown
+        for private in (SECRET, str(relay.port), "127.0.0.1", "postgres", name):
+            assert private not in shown
+        with pytest.raises(StoreUnavailable) as lost:
+            dashboard.session.record(dashboard.labeler.current, "bad")
+        assert "127.0.0.1" not in str(lost.value) and f"127.0.0.1:{relay.port}" in lost.value.details
+        logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("alwidgets"))
+        assert f"127.0.0.1:{relay.port}" in logged and SECRET not in logged  # the operator gets the details
+        relay = Forwarder(postgres.port, port=relay.port)  # the server is back
+        dashboard.refresh_button.click()
+        assert dashboard.progress()["labeled"] == 1
+        assert [e.item_id for e in dashboard.store.events()] == [dashboard.session.item_ids[first]]
+    finally:
+        relay.cut()
+        dashboard.close()

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,7 @@ from ports import free_port
 
 from alwidgets import config as alw_config
 from alwidgets.config import ConfigError, build_campaign, load_config
+from alwidgets.store import StoreError
 from alwidgets.widgets.dashboard import Dashboard, annotator_from_environment
 
 REPO = Path(__file__).resolve().parents[1]
@@ -289,3 +292,230 @@ def test_the_default_dashboard_keeps_its_store_in_the_working_folder(tmp_path, m
         assert (tmp_path / "labels" / "labels.db").is_file() and dashboard.admin is None
     finally:
         dashboard.close()
+
+
+# ---------------------------------------------------------------------- identity (headless; the browser tests drive the page)
+
+
+def test_a_refused_trusted_name_blocks_labeling_and_a_forged_field_cannot_replace_it(csv_dashboard):
+    dashboard = csv_dashboard(environ={"HTTP_X_FORWARDED_USER": "o'brien"})
+    assert dashboard.labeler is None and dashboard.start_button.disabled and dashboard.name.disabled
+    assert "Labeling is blocked" in dashboard.message.value and "o&#x27;brien" in dashboard.message.value
+    dashboard.name.value = "bob"  # what a browser sends after re-enabling the field, or a forged state message
+    dashboard.start_button.click()  # a forged click on the disabled button
+    assert dashboard.labeler is None and dashboard.session is None
+    assert dashboard.name.value == "o'brien" and dashboard.store.events() == []
+
+
+def test_a_trusted_name_is_the_only_name_labels_are_given_under(csv_dashboard):
+    dashboard = csv_dashboard(environ={"HTTP_X_FORWARDED_USER": "carol"}, annotator="mallory")
+    dashboard.name.value = "bob"
+    dashboard.labeler.label_buttons["good"].click()
+    dashboard.labeler.wait()
+    assert dashboard.name.value == "carol"
+    assert [e.annotator for e in dashboard.store.events()] == ["carol"]
+
+
+@pytest.mark.parametrize("typed, stored", [("ａｌｉｃｅ", "alice"), ("  Ｂｏｂ ", "Bob"), ("ﬁona", "fiona")],
+                         ids=["full-width", "full-width-spaces", "ligature"])
+def test_look_alike_names_are_normalized_before_they_are_checked_and_stored(csv_dashboard, typed, stored):
+    dashboard = csv_dashboard()
+    dashboard.name.value = typed
+    dashboard.start_button.click()
+    assert dashboard.session.annotator == stored and dashboard.name.value == stored
+    dashboard.labeler.label_buttons["bad"].click()
+    dashboard.labeler.wait()
+    assert [e.annotator for e in dashboard.store.events()] == [stored]
+
+
+def test_who_opened_the_page_is_normalized():
+    assert annotator_from_environment({"HTTP_X_FORWARDED_USER": "ａｄａ"}) == ("ada", True)
+
+
+def test_undo_on_a_page_takes_back_only_that_pages_labels(csv_dashboard):
+    first = csv_dashboard(annotator="alice")
+    for _ in range(2):
+        first.labeler.label_buttons["good"].click()
+    first.labeler.wait()
+    second = csv_dashboard(annotator="alice")  # anyone can type alice's name on another page
+    assert "Undo takes back only the labels given on this page" in second.message.value
+    second.labeler.undo()
+    assert "there is no label to take back" in second.labeler.errors[-1]
+    assert [e.kind for e in second.store.events()] == ["label", "label"]
+    first.labeler.undo()  # the page that gave them can
+    assert [e.kind for e in first.store.events()] == ["label", "label", "retract"]
+
+
+def test_the_download_quotes_cells_a_spreadsheet_would_run(tmp_path):
+    pd.DataFrame({"id": ["=HYPERLINK(\"http://x\")", "@SUM(A1)", "r3"],
+                  "review": ["great fun", "dull and slow", "fine"]}).to_csv(tmp_path / "reviews.csv", index=False)
+    campaign = build_campaign(load_config(csv_config(tmp_path)))
+    dashboard = Dashboard(campaign, annotator="+bob", poll_seconds=None, environ={},
+                          labeler_options={"keyboard": False})
+    try:
+        for _ in range(3):
+            dashboard.labeler.label_buttons["good"].click()
+        dashboard.labeler.wait()
+        dashboard.refresh()
+        text = dashboard.export_csv().decode("utf-8")
+    finally:
+        dashboard.close()
+    assert "'=HYPERLINK" in text and "'@SUM(A1)" in text and "'+bob" in text
+    assert not re.search(r"(^|,)[=+@-]", text, flags=re.M)
+
+
+# ---------------------------------------------------------------------- campaigns and their stores
+
+
+def campaign_toml(folder: Path, name: str, classes: list, store: str | None = None) -> Path:
+    store_section = f'[store]\nurl = "{store}"\n' if store else ""
+    return write(folder / f"{name}.toml", f"""
+[data]
+source = "csv"
+path = "reviews.csv"
+text_column = "review"
+[labels]
+classes = {json.dumps(classes)}
+{store_section}""")
+
+
+def serve_check(capsys, *args) -> tuple[int, str, str]:
+    """``python -m alwidgets serve ARGS --check`` in this process: exit code, stdout, stderr."""
+    from alwidgets.cli import main
+
+    capsys.readouterr()
+    code = main(["serve", *map(str, args), "--check"])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_two_campaigns_in_one_folder_get_a_store_each(tmp_path, texts_csv, capsys):
+    campaign_toml(tmp_path, "sentiment", ["pos", "neg"])
+    campaign_toml(tmp_path, "topic", ["movie", "book", "game"])
+    for name in ("sentiment", "topic"):
+        code, out, err = serve_check(capsys, tmp_path / f"{name}.toml")
+        assert code == 0, err
+        assert f"labels/{name}.db" in out
+    assert sorted(p.name for p in (tmp_path / "labels").iterdir()) == ["sentiment.db", "topic.db"]
+
+
+def test_a_store_bound_to_another_campaign_is_refused_with_what_to_do(tmp_path, texts_csv, capsys):
+    campaign_toml(tmp_path, "sentiment", ["pos", "neg"], store="shared.db")
+    campaign_toml(tmp_path, "topic", ["movie", "book", "game"], store="shared.db")
+    assert serve_check(capsys, tmp_path / "sentiment.toml")[0] == 0
+    sentiment = build_campaign(load_config(tmp_path / "sentiment.toml"))
+    session = sentiment.session("alice", store=sentiment.open_store())
+    session.record(0, "pos")
+    session.store.close()
+    code, _, err = serve_check(capsys, tmp_path / "topic.toml")
+    assert code == 2
+    assert "classes ['pos', 'neg']" in err and "[store] url" in err and "--rebind-store" in err
+    topic = build_campaign(load_config(tmp_path / "topic.toml"))
+    with pytest.raises(StoreError, match="two campaigns must not share a store"):
+        topic.open_store()
+    # the same campaign with more rows is another pool: refused too, until rebound on purpose
+    more = pd.read_csv(texts_csv)
+    pd.concat([more, more.assign(id=more["id"] + "b")]).to_csv(texts_csv, index=False)
+    code, _, err = serve_check(capsys, tmp_path / "sentiment.toml")
+    assert code == 2 and "pool of 40 items" in err and "80 items" in err
+    code, _, err = serve_check(capsys, tmp_path / "sentiment.toml", "--rebind-store")
+    assert code == 0, err
+    assert serve_check(capsys, tmp_path / "sentiment.toml")[0] == 0
+
+
+def test_ids_are_read_as_text_and_a_blank_id_is_refused(tmp_path):
+    frame = "id,review\n007,first\n7,second\n1,third\n2,fourth\n,fifth\n4,sixth\n"
+    write(tmp_path / "reviews.csv", frame)
+    config = load_config(csv_config(tmp_path))
+    with pytest.raises(ConfigError, match=r"data\.id_column 'id' of reviews\.csv is blank on 1 line\(s\) \(first: line 6\)"):
+        build_campaign(config)
+    write(tmp_path / "reviews.csv", frame.replace(",fifth", "3,fifth"))
+    assert build_campaign(config).item_ids == ["007", "7", "1", "2", "3", "4"]
+
+
+def _png_that_claims(path: Path, width: int, height: int) -> None:
+    """A tiny PNG file whose header claims width x height pixels (a decompression bomb needs no more to be refused)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+                     + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("side", [40_000, 10_000], ids=["over-twice-the-limit", "over-the-limit"])
+def test_a_decompression_bomb_in_an_image_folder_is_named_and_exits_2(tmp_path, image_folder, capsys, side):
+    _png_that_claims(image_folder / "huge.png", side, side)
+    write(tmp_path / "campaign.toml", f'[data]\nsource = "images"\npath = "{image_folder.name}"\n'
+                                      '[labels]\nclasses = ["noise", "signal"]\n')
+    code, _, err = serve_check(capsys, tmp_path / "campaign.toml")
+    assert code == 2 and "huge.png" in err and "decompression bomb" in err
+    assert "Traceback" not in err and not (tmp_path / "labels").exists()
+
+
+def test_a_csv_that_is_not_utf8_names_the_file_and_the_fix_which_then_works(tmp_path, capsys):
+    (tmp_path / "reviews.csv").write_bytes("id,review\nr1,un café crème\nr2,déjà vu\n".encode("latin-1"))
+    csv_config(tmp_path)
+    code, _, err = serve_check(capsys, tmp_path / "campaign.toml")
+    assert code == 2 and "reviews.csv" in err and 'encoding = "latin-1"' in err and "line 2" in err
+    csv_config(tmp_path, extra="").write_text(
+        (tmp_path / "campaign.toml").read_text().replace('id_column = "id"', 'id_column = "id"\nencoding = "latin-1"'))
+    code, out, err = serve_check(capsys, tmp_path / "campaign.toml")
+    assert code == 0, err
+    assert build_campaign(load_config(tmp_path / "campaign.toml")).texts[0] == "un café crème"
+
+
+@pytest.mark.parametrize("limit, length", [(None, 100_001), (500, 501)], ids=["default-cap", "configured-cap"])
+def test_a_text_longer_than_the_cap_is_refused_with_a_clear_error(tmp_path, capsys, limit, length):
+    write(tmp_path / "reviews.csv", f"id,review\nr1,short\nr2,{'x' * length}\nr3,short too\n")
+    csv_config(tmp_path)
+    if limit is not None:
+        path = tmp_path / "campaign.toml"
+        path.write_text(path.read_text().replace('id_column = "id"', f'id_column = "id"\nmax_text_chars = {limit}'))
+    code, _, err = serve_check(capsys, tmp_path / "campaign.toml")
+    assert code == 2 and "reviews.csv" in err and "line 3" in err
+    assert f"longer than {limit or 100_000:,} characters" in err and "data.max_text_chars" in err
+    write(tmp_path / "reviews.csv", f"id,review\nr1,short\nr2,{'x' * (length - 1)}\nr3,short too\n")
+    assert serve_check(capsys, tmp_path / "campaign.toml")[0] == 0  # up to the cap is fine
+
+
+def test_only_the_columns_used_are_read(tmp_path):
+    # columns nobody labels may be ragged or hold anything: they are never parsed
+    write(tmp_path / "reviews.csv", "id,review,notes\nr1,good film,a\nr2,bad film,b,c,d\nr3,fine film\n")
+    campaign = build_campaign(load_config(csv_config(tmp_path)))
+    assert campaign.item_ids == ["r1", "r2", "r3"] and list(campaign.texts) == ["good film", "bad film", "fine film"]
+
+
+def test_serve_answers_a_clear_page_once_max_kernels_pages_are_open(tmp_path, texts_csv):
+    import urllib.error
+    import urllib.request
+
+    csv_config(tmp_path)
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        server = subprocess.Popen([sys.executable, "-m", "alwidgets", "serve", "campaign.toml", "--port", str(port),
+                                   "--max-kernels", "1"], cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 180
+        page = None
+        while page is None and time.monotonic() < deadline:
+            assert server.poll() is None, log.read_text()
+            try:  # the first visitor gets the page (and its kernel)
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120).read().decode()
+            except urllib.error.HTTPError:
+                raise
+            except OSError:
+                time.sleep(0.5)
+        assert page is not None and "Labeling dashboard" in page, log.read_text()
+        with pytest.raises(urllib.error.HTTPError) as refused:  # the second is told the server is full
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120)
+        assert refused.value.code == 503
+        body = refused.value.read().decode()
+        assert "This labeling server is full: 1 pages are open" in body and "Try again in a few minutes" in body
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

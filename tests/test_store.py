@@ -7,11 +7,14 @@ same tests against a real PostgreSQL server are in test_concurrency.py.
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +25,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import cohen_kappa_score
 
 import alwidgets as alw
+from alwidgets._validation import check_label_value, match_class
 from alwidgets.agreement import agreement, fleiss_kappa
-from alwidgets.store import LabelEvent, MemoryStore, StoreError, Tally, majority, open_store, replay
+from alwidgets.sqlstore import InvalidEventWarning
+from alwidgets.store import InvalidLabel, LabelEvent, MemoryStore, StoreError, Tally, majority, open_store, replay
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -82,6 +87,134 @@ def test_bad_events_are_refused_and_nothing_is_written(store, event, match):
     with pytest.raises(ValueError, match=match):
         store.append_many([LabelEvent("ok", label=1), event])
     assert store.events() == []
+
+
+BAD_LABELS = [([1, 2], TypeError), ({"a": 1}, TypeError), (None, TypeError), ((1,), TypeError),
+              (np.array([1, 2]), TypeError), (float("nan"), ValueError), (b"cat", TypeError)]
+BAD_IDS = ["list", "dict", "none", "tuple", "array", "nan", "bytes"]
+
+
+@pytest.mark.parametrize("label, error", BAD_LABELS, ids=BAD_IDS)
+def test_a_label_that_is_not_a_str_int_float_or_bool_is_refused_before_anything_is_written(digits, tmp_path, label,
+                                                                                           error):
+    X, y = digits
+    path = tmp_path / "labels.db"
+    session = alw.Session(LogisticRegression(max_iter=300), X, store=path)  # no classes: any label type reaches the store
+    session.record(0, 3)
+    with pytest.raises(error, match="label"):
+        session.record(2, label)
+    assert [e.label for e in session.store.events()] == [3]
+    session.store.close()
+    again = alw.Session(LogisticRegression(max_iter=300), X, store=path)  # the store stays usable for everyone
+    assert again.labels == {0: 3}
+    assert len(pd.read_csv(again.export(tmp_path / "labels.csv"))) == 1
+    again.store.close()
+
+
+@pytest.mark.parametrize("label, error", BAD_LABELS, ids=BAD_IDS)
+def test_every_store_refuses_a_bad_label_itself(store, label, error):
+    with pytest.raises(error, match="label"):
+        store.append_many([LabelEvent("ok", label=1), LabelEvent("bad", label=label)])
+    assert store.events() == []
+
+
+@pytest.mark.parametrize(
+    "value, plain",
+    [(np.int64(4), 4), (np.float32(0.5), 0.5), (np.bool_(True), True), (np.str_("cat"), "cat"), (True, True),
+     (7, 7), ("x", "x"), (2.5, 2.5)],
+    ids=["np-int", "np-float", "np-bool", "np-str", "bool", "int", "str", "float"],
+)
+def test_good_label_values_become_plain_python(value, plain):
+    result = check_label_value(value)
+    assert result == plain and type(result) is type(plain)
+
+
+def _write_raw_label(path: Path, item_id: str, raw: str) -> None:
+    """Append a label event as an older alwidgets wrote it, without today's checks."""
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO alw_events (item_id, kind, label, annotator, time, strategy, model_version) "
+                   "VALUES (?, 'label', ?, 'old', ?, 'margin', 0)", (item_id, raw, time.time()))
+    db.close()
+
+
+def test_a_store_that_already_holds_a_bad_label_opens_reports_and_exports_it(digits, tmp_path, capsys):
+    X, y = digits
+    path = tmp_path / "labels.db"
+    first = make_session(digits, path)
+    first.record(0, int(y[0]))
+    _write_raw_label(path, first.item_ids[2], "[1, 2]")
+    first.store.close()
+    with pytest.warns(InvalidEventWarning, match=r"event 2 .*\[1, 2\].*not a str, int, float or bool"):
+        session = make_session(digits, path, annotator="bob")
+    assert session.labels == {0: int(y[0])} and 2 in session.unlabeled  # the bad label is nobody's vote
+    session.record(2, int(y[2]))  # and the item can be labeled properly
+    assert session.labels[2] == int(y[2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InvalidEventWarning)
+        events = pd.read_csv(session.export(tmp_path / "events.csv", what="events"))
+    assert list(events["label"]) == [str(int(y[0])), "[1, 2]", str(int(y[2]))]
+    session.store.close()
+    done = cli(capsys, "export", path, tmp_path / "all.json", "--events")
+    assert done.returncode == 0, done.stderr
+    assert "warning:" in done.stderr and "[1, 2]" in done.stderr
+    assert [e["label"] for e in json.loads((tmp_path / "all.json").read_text())] == [int(y[0]), "[1, 2]", int(y[2])]
+    reopened = open_store(path, read_only=True)
+    tally = Tally()
+    with pytest.warns(InvalidEventWarning):
+        tally.apply(reopened.events())
+    reopened.close()
+    assert [e.label for e in tally.invalid] == [InvalidLabel("[1, 2]")]
+
+
+@pytest.mark.parametrize(
+    "value, classes, expected",
+    [(True, [0, 1], 1), (1.0, [0, 1], 1), (np.int64(1), [0, 1], 1), (np.float64(0.0), [0, 1], 0),
+     (1, [False, True], True), ("cat", ["cat", "dog"], "cat"), (np.str_("dog"), ["cat", "dog"], "dog"),
+     (1, [np.int64(0), np.int64(1)], 1)],
+    ids=["bool-for-int", "float-for-int", "numpy-int", "numpy-float", "int-for-bool", "str", "numpy-str",
+         "numpy-classes"],
+)
+def test_a_label_equal_to_one_declared_class_is_that_class(value, classes, expected):
+    matched = match_class(value, classes)
+    assert matched == expected and type(matched) is type(expected)
+
+
+@pytest.mark.parametrize(
+    "value, classes, match",
+    [(2, [0, 1], "not one of the known classes"), ("1", [0, 1], "not one of the known classes"),
+     (1, ["1", "2"], "not one of the known classes"), (1.5, [1, 2], "not one of the known classes"),
+     (1.0, [True, 1], "ambiguous"), ([1], [0, 1], "cannot be stored")],
+    ids=["other-number", "str-for-int", "int-for-str", "fraction", "ambiguous", "list"],
+)
+def test_a_label_matching_no_class_or_two_is_refused(value, classes, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        match_class(value, classes)
+
+
+def test_labels_outside_the_classes_are_stored_as_the_declared_class(digits, store, tmp_path):
+    session = alw.Session(LogisticRegression(max_iter=300), digits[0], store=store, classes=[0, 1], annotator="ann")
+    session.record([0, 1, 2, 3], [True, 1.0, np.int64(1), np.float32(0.0)])
+    stored = [e.label for e in store.events()]
+    assert stored == [1, 1, 1, 0] and {type(v) for v in stored} == {int}
+    with pytest.raises(ValueError, match=r"not one of the known classes \[0, 1\]"):
+        session.record(4, 2)
+    frame = pd.read_csv(session.export(tmp_path / "labels.csv"), dtype=str)
+    assert sorted(frame["label"]) == ["0", "1", "1", "1"]  # one spelling per class
+
+
+def test_leases_expire_by_the_stores_clock_not_the_clock_of_the_process_asking(tmp_path, monkeypatch):
+    """A kernel whose clock is an hour behind must not make its leases look expired to everybody else."""
+    path = tmp_path / "labels.db"
+    behind, on_time = open_store(path), open_store(path)
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() - 3600)
+    held = behind.lease("slow-clock", ["a", "b", "c"], 2, timeout=600)
+    monkeypatch.setattr(time, "time", real_time)
+    assert held == ["a", "b"]
+    assert on_time.lease("on-time", ["a", "b", "c"], 3, timeout=600) == ["c"]
+    assert sorted(row.item_id for row in on_time.leases()) == ["a", "b", "c"]
+    behind.close()
+    on_time.close()
 
 
 def test_replay_majority_retract_and_skip():
@@ -372,6 +505,16 @@ def run_cli(*args, cwd=None) -> subprocess.CompletedProcess:
                           cwd=cwd or REPO, timeout=300)
 
 
+def cli(capsys, *args) -> subprocess.CompletedProcess:
+    """``python -m alwidgets ARGS`` in this process (its ``main``): the exit code and what it printed."""
+    from alwidgets.cli import main
+
+    capsys.readouterr()
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out, err)
+
+
 def test_cli_export_writes_labels_and_events(digits, tmp_path):
     _, y = digits
     db = tmp_path / "labels.db"
@@ -399,3 +542,166 @@ def test_cli_export_errors_are_clear_and_write_nothing(tmp_path, store_name, out
     assert done.returncode == 2
     assert done.stderr.startswith("error:") and re.search(match, done.stderr)
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+# ---------------------------------------------------------------------- hostile exports
+
+FORMULAS = ["=HYPERLINK(\"http://x\")", "+1+2", "-3+cmd", "@SUM(A1)", "\tTAB", "\rCR"]
+
+
+def _formula_session(tmp_path):
+    """A session whose item ids, labels and annotator all start like spreadsheet formulas."""
+    X = np.arange(2 * len(FORMULAS), dtype=float).reshape(-1, 2)
+    session = alw.Session(LogisticRegression(), X, store=tmp_path / "labels.db", item_ids=FORMULAS,
+                          classes=["=1+1", "-2"], annotator="@mallory")
+    session.record(list(range(len(FORMULAS))), ["=1+1", "-2"] * (len(FORMULAS) // 2))
+    return session
+
+
+def _csv_cells(path: Path) -> set[str]:
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as f:
+        return {cell for row in csv.reader(f) for cell in row}
+
+
+def test_csv_exports_quote_cells_a_spreadsheet_would_run_as_formulas(tmp_path, capsys):
+    session = _formula_session(tmp_path)
+    labels_csv, events_csv = session.export(tmp_path / "labels.csv"), session.export(tmp_path / "events.csv", "events")
+    session.store.close()
+    assert cli(capsys, "export", tmp_path / "labels.db", tmp_path / "cli.csv").returncode == 0
+    for path in (labels_csv, events_csv, tmp_path / "cli.csv"):
+        cells = _csv_cells(path)
+        assert {"'" + f for f in FORMULAS} <= cells | {"'" + f.replace("\r", "\n") for f in FORMULAS}, path.name
+        assert {"'=1+1", "'-2", "'@mallory"} <= cells, path.name
+        assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells), path.name
+    # JSON and Parquet hold the values exactly
+    exported = json.loads(alw.Session(LogisticRegression(), np.zeros((6, 2)) + np.arange(6)[:, None], item_ids=FORMULAS,
+                                      store=tmp_path / "labels.db", classes=["=1+1", "-2"])
+                          .export(tmp_path / "labels.json").read_text())
+    assert sorted(r["item_id"] for r in exported) == sorted(FORMULAS)
+    assert {r["label"] for r in exported} == {"=1+1", "-2"} and {r["annotators"] for r in exported} == {"@mallory"}
+
+
+def _other_users_command(command: list) -> list:
+    """``command`` run so that the store's permissions apply as to a user who does not own it.
+
+    As root (who ignores permissions) it runs without the capabilities that let
+    root read and write any file; otherwise it runs as it is.
+    """
+    if os.geteuid() != 0:
+        return command
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv (util-linux): cannot drop root's file capabilities")
+    caps = "-dac_override,-dac_read_search,-fowner"
+    return ["setpriv", f"--inh-caps={caps}", f"--bounding-set={caps}", *command]
+
+
+def _hand_to_another_user(path: Path, folder_writable: bool = True) -> None:
+    """Make the store file somebody else's (or, when not root, read-only), in a folder everybody may write or not."""
+    if os.geteuid() == 0:
+        os.chown(path, 65534, -1)  # nobody
+        path.chmod(0o644)
+    else:
+        path.chmod(0o444)
+    path.parent.chmod(0o777 if folder_writable else 0o555)
+
+
+def test_an_export_by_another_user_leaves_nothing_behind_that_locks_the_owner_out(digits, tmp_path):
+    _, y = digits
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    session = make_session(digits, folder / "labels.db")
+    session.simulate(y, 5)
+    session.store.close()
+    _hand_to_another_user(folder / "labels.db")
+    before = sorted(p.name for p in folder.iterdir())
+    done = subprocess.run(_other_users_command([sys.executable, "-m", "alwidgets", "export", str(folder / "labels.db"),
+                                                str(tmp_path / "out.csv")]),
+                          capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert len(pd.read_csv(tmp_path / "out.csv")) == 5
+    assert sorted(p.name for p in folder.iterdir()) == before == ["labels.db"]  # no -wal or -shm of the exporter's
+
+
+@pytest.mark.parametrize("folder_writable", [True, False], ids=["shared-folder", "read-only-folder"])
+def test_labeling_a_store_this_user_may_not_write_says_read_only_not_corrupt(digits, tmp_path, folder_writable):
+    _, y = digits
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    session = make_session(digits, folder / "labels.db")
+    session.simulate(y, 3)
+    session.store.close()
+    _hand_to_another_user(folder / "labels.db", folder_writable)
+    code = ("import alwidgets as alw, sys\nfrom sklearn.linear_model import LogisticRegression\n"
+            "d = alw.datasets.load_digits()\n"
+            "alw.Session(LogisticRegression(), d.X[:400], store=sys.argv[1], classes=list(range(10)))\n")
+    done = subprocess.run(_other_users_command([sys.executable, "-c", code, str(folder / "labels.db")]),
+                          capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert done.returncode != 0
+    assert "is read-only for this user" in done.stderr and "alwidgets export" in done.stderr
+    assert "corrupt" not in done.stderr and "backup" not in done.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["labels.db"]
+    folder.chmod(0o755)  # let pytest clean up
+
+
+def test_export_reads_while_a_writer_holds_the_store_and_never_waits_for_it(digits, tmp_path, capsys):
+    _, y = digits
+    path = tmp_path / "labels.db"
+    session = make_session(digits, path)
+    session.simulate(y, 4)
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a labeling kernel in the middle of its write
+    writer.execute("INSERT INTO alw_events (item_id, kind, label, annotator, time, strategy, model_version) "
+                   "VALUES ('x', 'label', '1', 'w', 0, '', 0)")
+    try:
+        start = time.perf_counter()
+        done = cli(capsys, "export", path, tmp_path / "out.json", "--events")
+        assert time.perf_counter() - start < 30  # not the 60 s a writer's lock would make it wait
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads((tmp_path / "out.json").read_text())) == 4  # what was committed, without waiting
+
+
+@pytest.mark.parametrize("out_name", ["store.json", "link-to-store.csv"], ids=["same-name", "symlink"])
+def test_export_never_writes_over_the_store_even_with_force(digits, tmp_path, out_name, capsys):
+    _, y = digits
+    path = tmp_path / "store.json"  # a SQLite store with an unlucky name
+    session = make_session(digits, path)
+    session.simulate(y, 3)
+    session.store.close()
+    (tmp_path / "link-to-store.csv").symlink_to(path)
+    original = path.read_bytes()
+    for extra in ([], ["--force"]):
+        done = cli(capsys, "export", path, tmp_path / out_name, *extra)
+        assert done.returncode == 2 and "is the label store itself" in done.stderr, done.stderr
+    assert path.read_bytes() == original
+
+
+def test_export_replaces_an_existing_file_only_with_force_and_never_follows_a_link(digits, tmp_path, capsys):
+    _, y = digits
+    session = make_session(digits, tmp_path / "labels.db")
+    session.simulate(y, 3)
+    session.store.close()
+    data = tmp_path / "campaign.csv"
+    data.write_text("id,text\n1,the campaign's own data\n")
+    (tmp_path / "out.csv").symlink_to(data)
+    done = cli(capsys, "export", tmp_path / "labels.db", tmp_path / "out.csv")
+    assert done.returncode == 2 and "already exists" in done.stderr and "--force" in done.stderr
+    assert data.read_text() == "id,text\n1,the campaign's own data\n"
+    done = cli(capsys, "export", tmp_path / "labels.db", tmp_path / "out.csv", "--force")
+    assert done.returncode == 0, done.stderr
+    assert data.read_text() == "id,text\n1,the campaign's own data\n"  # the link was replaced, not followed
+    assert not (tmp_path / "out.csv").is_symlink() and len(pd.read_csv(tmp_path / "out.csv")) == 3
+    with pytest.raises(ValueError, match="already exists"):
+        alw.Session(LogisticRegression(), digits[0], store=tmp_path / "labels.db").export(data)
+
+
+def test_export_to_a_folder_is_a_clear_error(digits, tmp_path, capsys):
+    open_store(tmp_path / "labels.db").close()
+    (tmp_path / "out.csv").mkdir()
+    done = cli(capsys, "export", tmp_path / "labels.db", tmp_path / "out.csv", "--force")
+    assert done.returncode == 2 and done.stderr.startswith("error:") and "is a folder" in done.stderr
+    assert "Traceback" not in done.stderr

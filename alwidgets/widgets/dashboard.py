@@ -5,18 +5,29 @@ in the campaign's store; this widget only reads the store and hands each
 person a :class:`~alwidgets.Session` of their own. It is what
 ``notebooks/dashboard.ipynb`` shows and ``python -m alwidgets serve`` serves.
 
-Voila has no login: the name typed here is trusted. Behind JupyterHub the
-hub's user name is used (``JUPYTERHUB_USER``), and behind an authenticating
-reverse proxy the user header Voila passes on (``HTTP_X_FORWARDED_USER``);
-the name field is then locked. See docs/deploying.md.
+Voila has no login: the name typed here is taken at its word. Behind
+JupyterHub the hub's user name is used (``JUPYTERHUB_USER``), and behind an
+authenticating reverse proxy the user header Voila passes on
+(``HTTP_X_FORWARDED_USER``). Such a trusted name is the only one this page
+labels under: the field shows it locked, and whatever the browser later sends
+for the field is ignored; a trusted name the name check refuses blocks
+labeling, with the reason on the page. Names are normalized (Unicode NFKC)
+before they are checked and stored, so look-alike spellings are one name.
+See docs/deploying.md.
+
+The store's problems are shown to visitors without host, port or user
+names; the details go to the server's log (the kernel's standard error,
+which Voila writes to its own log).
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import logging
 import os
 import re
+import sys
 import tempfile
 import threading
 import urllib.parse
@@ -26,41 +37,61 @@ import ipywidgets as widgets
 import numpy as np
 
 from .. import config as alw_config
+from .._validation import normalize_name
 from ..agreement import agreement
-from ..export import labels_frame
-from ..store import Tally, open_store
+from ..export import csv_text, labels_frame
+from ..store import StoreError, StoreUnavailable, Tally
 from . import views as alw_views
 
 __all__ = ["Dashboard", "annotator_from_environment"]
 
 NAME_PATTERN = re.compile(r"^[\w .@+-]{1,64}$")
-# Where a trusted name comes from, strongest first: JupyterHub, then an authenticating proxy's header.
-TRUSTED_NAME_VARIABLES = ("JUPYTERHUB_USER", "HTTP_X_FORWARDED_USER", "HTTP_X_AUTH_REQUEST_USER", "HTTP_REMOTE_USER")
+TRUSTED_NAME_VARIABLES = alw_config.TRUSTED_NAME_VARIABLES
+STORE_TROUBLE = ("The label store is unreachable; your labels so far are safe. "
+                 "Try again in a minute (reload the page); the details are in the server's log.")
+
+log = logging.getLogger("alwidgets.dashboard")
 
 
 def annotator_from_environment(environ=None) -> tuple[str | None, bool]:
-    """``(name, trusted)``: who opened the page, as far as the server knows.
+    """``(name, trusted)``: who opened the page, as far as the server knows (names NFKC-normalized).
 
-    A name set by JupyterHub or an authenticating proxy is trusted (the field is
-    locked); ``?annotator=NAME`` in the page URL only pre-fills the field.
+    A name set by JupyterHub or an authenticating proxy is trusted: it is the
+    only name the page labels under. ``?annotator=NAME`` in the page URL only
+    pre-fills the field.
     """
     environ = os.environ if environ is None else environ
     for variable in TRUSTED_NAME_VARIABLES:
         if environ.get(variable):
-            return environ[variable].strip(), True
+            return normalize_name(environ[variable]), True
     query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
     name = (query.get("annotator") or [None])[0]
-    return (name.strip() if name else None), False
+    return (normalize_name(name) if name else None), False
 
 
 def check_name(name) -> str:
-    """The annotator name, or a ValueError saying what a name may hold."""
-    name = (name or "").strip()
+    """The annotator name in NFKC form (full-width ``ａｌｉｃｅ`` is ``alice``), or a ValueError saying what a name may hold."""
+    name = normalize_name(name)
     if not name:
         raise ValueError("type your name first: every label is saved with the name of who gave it")
     if not NAME_PATTERN.match(name):
         raise ValueError(f"{name!r} cannot be a name here: use up to 64 letters, digits, spaces or . _ @ + -")
     return name
+
+
+def _log_to_server() -> None:
+    """Send alwidgets' warnings to the process's own standard error, which Voila writes to the server's log.
+
+    In a kernel, ``sys.stderr`` goes to the browser page; ``sys.__stderr__`` is the real one.
+    """
+    root = logging.getLogger("alwidgets")
+    if any(getattr(h, "_alw_server_log", False) for h in root.handlers) or sys.__stderr__ is None:
+        return
+    handler = logging.StreamHandler(sys.__stderr__)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("[alwidgets %(asctime)s %(name)s] %(levelname)s: %(message)s"))
+    handler._alw_server_log = True
+    root.addHandler(handler)
 
 
 class Dashboard(widgets.VBox):
@@ -71,8 +102,9 @@ class Dashboard(widgets.VBox):
     campaign : alwidgets.config.Campaign
         The data, model and store (see :func:`alwidgets.config.build_campaign`).
     annotator : str, optional
-        Start labeling at once under this name (default: ask on the page, or
-        take a trusted name from the environment).
+        Start labeling at once under this name (default: ask on the page).
+        A trusted name from the environment (JupyterHub, a login proxy) wins
+        over it and over the name field.
     poll_seconds : float or None, default=3
         How often the campaign progress is read from the store, to show other
         people's labels; None only refreshes on this page's own labels.
@@ -83,9 +115,10 @@ class Dashboard(widgets.VBox):
     def __init__(self, campaign, *, annotator: str | None = None, poll_seconds: float | None = 3.0,
                  labeler_options: dict | None = None, environ=None):
         super().__init__()
+        _log_to_server()
         self.campaign = campaign
         self.config = campaign.config
-        self.store = open_store(self.config.store_target())  # one connection pool per kernel, shared with the session
+        self.store = None
         self.session = None
         self.labeler = None
         self.labeler_options = dict(labeler_options or {})
@@ -102,10 +135,13 @@ class Dashboard(widgets.VBox):
         cfg = self.config
         self.title = widgets.HTML(f"<h2 style='margin:0.2em 0'>{html.escape(cfg.title)}</h2>")
         env_name, trusted = annotator_from_environment(environ)
-        self.name = widgets.Text(value=annotator or env_name or "", description="Your name",
-                                 placeholder="e.g. alice", disabled=trusted,
+        self.trusted_name = env_name if trusted else None  # the only name this page labels under, when set
+        self.name = widgets.Text(value=env_name if trusted else (annotator or env_name or ""),
+                                 description="Your name", placeholder="e.g. alice", disabled=trusted,
                                  style={"description_width": "initial"})
         self.name.add_class("alw-annotator")
+        if trusted:  # the browser may re-enable the field and send another value: show the trusted one again
+            self.name.observe(self._keep_trusted_name, names="value")
         self.start_button = widgets.Button(description="Start labeling", button_style="primary", icon="play")
         self.start_button.add_class("alw-start")
         self.start_button.on_click(lambda _b: self.start())
@@ -124,7 +160,7 @@ class Dashboard(widgets.VBox):
         self.download = widgets.HTML()
         self.download.add_class("alw-download")
         self.refresh_button = widgets.Button(description="Refresh", icon="refresh", layout=widgets.Layout(width="auto"))
-        self.refresh_button.on_click(lambda _b: self.refresh())
+        self.refresh_button.on_click(lambda _b: self._refresh_safely())
         campaign_box = widgets.VBox([
             widgets.HBox([self.bar, self.refresh_button], layout=widgets.Layout(align_items="center")),
             self.campaign_line, self.download,
@@ -139,8 +175,24 @@ class Dashboard(widgets.VBox):
             children.append(self.admin)
         self.children = children
 
+        try:
+            self.store = campaign.open_store()  # one connection pool per kernel, shared with the session
+        except StoreError as error:
+            self._store_failed(error, "opening the store")
+            self.start_button.disabled = True
+            return
         self.refresh()
-        if annotator is not None or trusted:
+        if trusted:
+            try:
+                check_name(self.trusted_name)
+            except ValueError as error:
+                self.start_button.disabled = True
+                self._say(f"You are signed in as {self.trusted_name!r}, and that name cannot be used here "
+                          f"({error}). Labeling is blocked: ask the administrator for a sign-in name of up to 64 "
+                          "letters, digits, spaces or . _ @ + -", error=True)
+            else:
+                self.start()
+        elif annotator is not None:
             self.start()
         # progress is read off the click path: a label wakes this thread, and it also looks every poll_seconds
         self._poller = threading.Thread(target=self._poll, args=(poll_seconds,), daemon=True,
@@ -176,10 +228,19 @@ class Dashboard(widgets.VBox):
 
         if self.labeler is not None:
             return self.labeler
+        if self.store is None:
+            self._say(STORE_TROUBLE, error=True)
+            return None
+        if self.trusted_name is not None:
+            name = self.trusted_name  # never the field's value, never another name
         try:
             name = check_name(self.name.value if name is None else name)
         except ValueError as error:
-            self._say(str(error), error=True)
+            if self.trusted_name is not None:
+                self.start_button.disabled = True
+                self._say(f"Labeling is blocked: your sign-in name cannot be used here ({error})", error=True)
+            else:
+                self._say(str(error), error=True)
             return None
         self.name.value = name
         self.name.disabled = True
@@ -191,8 +252,13 @@ class Dashboard(widgets.VBox):
             options = {"classes": campaign.classes, "view": self._view()}
             options.update(self.labeler_options)
             self.labeler = Labeler(self.session, **options)
+        except StoreError as error:
+            self.name.disabled = self.trusted_name is not None
+            self.start_button.disabled = False
+            self._store_failed(error, f"starting a session for {name!r}")
+            return None
         except Exception as error:
-            self.name.disabled = False
+            self.name.disabled = self.trusted_name is not None
             self.start_button.disabled = False
             self._say(f"Could not start: {error}", error=True)
             raise
@@ -200,7 +266,8 @@ class Dashboard(widgets.VBox):
         self.labeler_box.children = (self.labeler,)
         mine = len(self.session.my_labels)
         self._say(f"Labeling as <b>{html.escape(name)}</b>"
-                  + (f" — welcome back, {mine} of your labels are kept." if mine else "."))
+                  + (f" — welcome back, {mine} of your labels are kept. Undo takes back only the labels "
+                     "given on this page." if mine else "."))
         self.refresh()
         return self.labeler
 
@@ -216,6 +283,8 @@ class Dashboard(widgets.VBox):
 
     def refresh(self) -> dict:
         """Read new events from the store and redraw the campaign progress, the export link and the admin view."""
+        if self.store is None:
+            return {}
         with self._lock:
             new = self.store.events(since=self._tally.last_seq)
             self._tally.apply(new)
@@ -251,7 +320,7 @@ class Dashboard(widgets.VBox):
     def export_csv(self) -> bytes:
         """The labels so far as CSV bytes (what the download link holds)."""
         frame = labels_frame(self._events, self._item_index)
-        return frame.to_csv(index=False).encode("utf-8")
+        return csv_text(frame).encode("utf-8")  # cells a spreadsheet would run as formulas are quoted
 
     def _download_html(self) -> str:
         data = base64.b64encode(self.export_csv()).decode("ascii")
@@ -265,10 +334,27 @@ class Dashboard(widgets.VBox):
             self._wake.clear()
             if self._stop.is_set():
                 return
-            try:
-                self.refresh()
-            except Exception as error:  # a lost database connection must not kill the page; say it
-                self._say(f"Could not read the store: {error}", error=True)
+            self._refresh_safely()
+
+    def _refresh_safely(self) -> None:
+        """:meth:`refresh` for the Refresh button and the poller: a failure is said on the page, never raised."""
+        try:
+            self.refresh()
+        except StoreError as error:  # a lost database connection must not kill the page; say it, safely
+            self._store_failed(error, "reading the campaign's progress")
+        except Exception as error:
+            log.error("the dashboard could not refresh the campaign's progress", exc_info=error)
+            self._say("Could not refresh the campaign's progress; the details are in the server's log.", error=True)
+
+    def _keep_trusted_name(self, change) -> None:
+        if change["new"] != self.trusted_name:
+            self.name.value = self.trusted_name
+
+    def _store_failed(self, error: StoreError, doing: str) -> None:
+        """Tell the visitor, without host, port or user names; log the details for the operator."""
+        details = error.details if isinstance(error, StoreUnavailable) and error.details else str(error)
+        log.error("the dashboard failed %s: %s", doing, details)
+        self._say(STORE_TROUBLE, error=True)
 
     def _say(self, text: str, error: bool = False) -> None:
         if error:
@@ -283,8 +369,12 @@ class Dashboard(widgets.VBox):
         if self.labeler is not None:
             self.labeler.close()
         if self.session is not None:
-            self.session.release()
-        self.store.close()
+            try:
+                self.session.release()
+            except StoreError as error:
+                self._store_failed(error, "giving back the leases on closing")
+        if self.store is not None:
+            self.store.close()
         super().close()
 
 

@@ -5,6 +5,12 @@ command a user runs), on a small MNIST campaign with its SQLite store in a
 temporary folder. Each person types a name and labels; they must be shown
 different items at the same time, every click must land in the store, and
 reloading the page must keep the progress.
+
+The server is started with ``JUPYTERHUB_USER=hubadmin`` in its environment,
+as when ``serve`` runs inside someone's JupyterHub session: no visitor may
+label as hubadmin. The identity tests then try what a careless or hostile
+visitor would: a trusted name the check refuses, a re-enabled name field, a
+look-alike name, and undo from another page under the same name.
 """
 
 from __future__ import annotations
@@ -60,7 +66,8 @@ def dashboard_server(jupyter_env: dict, tmp_path_factory: pytest.TempPathFactory
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "alwidgets", "serve", "campaign.toml", "--port", str(port)],
-            cwd=folder, env=jupyter_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=folder, env={**jupyter_env, "JUPYTERHUB_USER": "hubadmin"}, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + START_TIMEOUT_S
@@ -187,4 +194,81 @@ def test_a_name_set_by_an_authenticating_proxy_is_used_and_locked(new_context, d
     label_first_class(page)
     store = open_store(dashboard_server["store"], create=False)
     assert [e.annotator for e in store.events() if e.kind == "label"][-1] == "carol"
+    store.close()
+
+
+# ---------------------------------------------------------------------- identity
+
+
+def open_dashboard(new_context, url: str, headers: dict | None = None) -> Page:
+    """A fresh browser context on the dashboard (with ``headers`` on every request), once the page is up."""
+    context = new_context(viewport={"width": 1300, "height": 1000}, extra_http_headers=headers or {})
+    context.set_default_timeout(60_000)
+    context.route("**/*", _allow_only_local)
+    page = context.new_page()
+    page.goto(url, wait_until="commit", timeout=FIRST_RENDER_TIMEOUT_MS)
+    page.locator(".alw-dashboard .alw-annotator input, .voila-error").first.wait_for(timeout=FIRST_RENDER_TIMEOUT_MS)
+    assert not page.locator(".voila-error").count(), page.locator(".voila-error").first.inner_text()
+    return page
+
+
+def annotators_in_store(dashboard_server) -> list[str]:
+    store = open_store(dashboard_server["store"], create=False, read_only=True)
+    try:
+        return [e.annotator for e in store.events()]
+    finally:
+        store.close()
+
+
+def test_the_servers_own_jupyterhub_user_is_not_handed_to_visitors(new_context, dashboard_server):
+    page = open_dashboard(new_context, dashboard_server["url"])
+    name = page.locator(".alw-annotator input")
+    assert name.input_value() == "" and name.is_enabled()  # the visitor types their own name
+    assert page.locator("button.alw-start").is_enabled() and not page.locator(".alw-labeler").count()
+    assert "hubadmin" not in page.locator(".alw-dashboard").inner_text()
+    assert "hubadmin" not in annotators_in_store(dashboard_server)
+
+
+def test_a_refused_proxy_name_blocks_labeling_even_with_the_field_re_enabled(new_context, dashboard_server):
+    page = open_dashboard(new_context, dashboard_server["url"], {"X-Forwarded-User": "o'brien"})
+    message = page.locator(".alw-message")
+    message.filter(has_text="Labeling is blocked").wait_for()
+    assert "o'brien" in message.inner_text()
+    assert page.locator("button.alw-start").is_disabled() and page.locator(".alw-annotator input").is_disabled()
+    # what anyone can do in the browser's developer tools: re-enable both, type another name, press Start
+    page.evaluate("""() => {
+        document.querySelector('.alw-annotator input').disabled = false;
+        document.querySelector('button.alw-start').disabled = false;
+    }""")
+    page.locator(".alw-annotator input").fill("bob")
+    page.locator("button.alw-start").click()
+    message.filter(has_text="your sign-in name cannot be used here").wait_for()  # the kernel heard the click
+    page.wait_for_function("() => document.querySelector('.alw-annotator input').value === \"o'brien\"")
+    assert not page.locator(".alw-labeler").count()
+    assert "bob" not in annotators_in_store(dashboard_server)
+
+
+def test_a_look_alike_name_is_stored_in_one_spelling(person, dashboard_server):
+    page = person("ｄａｖｅ")  # full-width letters
+    page.locator(".alw-message").filter(has_text="Labeling as dave").wait_for()
+    assert page.locator(".alw-annotator input").input_value() == "dave"
+    label_first_class(page)
+    assert annotators_in_store(dashboard_server)[-1] == "dave"
+
+
+def test_undo_on_another_page_under_the_same_name_takes_back_nothing(person, dashboard_server):
+    first = person("erin")
+    given = [label_first_class(first), label_first_class(first)]
+    second = person("erin")  # anyone can type erin's name on another page
+    second.locator(".alw-message").filter(has_text="Undo takes back only the labels given on this page").wait_for()
+    second.locator(".alw-labeler button.alw-undo").click()
+    second.locator(".alw-labeler").filter(has_text="there is no label to take back").wait_for()
+    store = open_store(dashboard_server["store"], create=False, read_only=True)
+    erins = [e for e in store.events() if e.annotator == "erin"]
+    store.close()
+    assert [e.kind for e in erins] == ["label", "label"]
+    first.locator(".alw-labeler button.alw-undo").click()  # the page that gave them can take the last one back
+    first.wait_for_function(f"() => ({JS_ITEM})() === {given[-1]}")
+    store = open_store(dashboard_server["store"], create=False, read_only=True)
+    assert [e.kind for e in store.events() if e.annotator == "erin"] == ["label", "label", "retract"]
     store.close()
