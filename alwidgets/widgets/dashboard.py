@@ -42,6 +42,7 @@ from ..agreement import agreement
 from ..export import csv_text, labels_frame
 from ..store import StoreError, StoreUnavailable, Tally
 from . import views as alw_views
+from ._guard import describe, guarded
 
 __all__ = ["Dashboard", "annotator_from_environment"]
 
@@ -222,6 +223,7 @@ class Dashboard(widgets.VBox):
 
     # ------------------------------------------------------------------ labeling
 
+    @guarded("start labeling")
     def start(self, name: str | None = None):
         """Start labeling under ``name`` (default: the name field): builds the Session and the Labeler."""
         from .labeler import Labeler
@@ -257,11 +259,10 @@ class Dashboard(widgets.VBox):
             self.start_button.disabled = False
             self._store_failed(error, f"starting a session for {name!r}")
             return None
-        except Exception as error:
+        except Exception:
             self.name.disabled = self.trusted_name is not None
             self.start_button.disabled = False
-            self._say(f"Could not start: {error}", error=True)
-            raise
+            raise  # the guard says it on the page
         self.labeler.progress.observe(lambda _change: self._wake.set(), names="value")
         self.labeler_box.children = (self.labeler,)
         mine = len(self.session.my_labels)
@@ -355,6 +356,13 @@ class Dashboard(widgets.VBox):
         details = error.details if isinstance(error, StoreUnavailable) and error.details else str(error)
         log.error("the dashboard failed %s: %s", doing, details)
         self._say(STORE_TROUBLE, error=True)
+
+    def _report_error(self, action: str, error: BaseException) -> None:
+        """What :func:`guarded` calls: a store problem safely, anything else in words."""
+        if isinstance(error, StoreError):
+            self._store_failed(error, action)
+        else:
+            self._say(describe(action, error), error=True)
 
     def _say(self, text: str, error: bool = False) -> None:
         if error:
