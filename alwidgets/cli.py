@@ -24,6 +24,9 @@ from pathlib import Path
 __all__ = ["main", "dashboard_notebook"]
 
 DEFAULT_PORT = 8866
+# A Jupyter data folder holding voila/templates/alwidgets: the page the notebooks name in their metadata.
+VOILA_TEMPLATES_ROOT = Path(__file__).resolve().parent / "share" / "jupyter"
+VOILA_TEMPLATE = "alwidgets"
 
 
 def dashboard_notebook() -> Path:
@@ -126,12 +129,15 @@ def _serve(args) -> int:
         return 0
 
     notebook = dashboard_notebook()
+    # alwidgets' Voila page template (Voila's lab page without CDN stylesheets), found wherever alwidgets lives.
+    env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(VOILA_TEMPLATES_ROOT), env.get("JUPYTER_PATH")]))
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '') else args.host}:{args.port}/"
     command = [
         sys.executable, "-m", "voila", str(notebook), "--no-browser",
         f"--port={args.port}", f"--Voila.ip={args.host}", "--Voila.port_retries=0",
         # a user name set by an authenticating proxy reaches the kernel as HTTP_X_FORWARDED_USER
         "--VoilaConfiguration.http_header_envs=X-Forwarded-User",
+        f"--VoilaConfiguration.template={VOILA_TEMPLATE}",
     ]  # fmt: skip
     if args.cull_after:
         # Each visitor gets a kernel (about 0.5 GB on MNIST); one whose page was closed stays until culled.

@@ -3,8 +3,10 @@
 One Chromium runs for the whole session (pytest-playwright's session-scoped
 ``browser``), each notebook gets one Voila server for the whole session, and
 every test gets a fresh browser context whose page may only talk to localhost.
-Voila's page links a stylesheet on a CDN; without network that request would
-stall the page load, so every non-local request is aborted.
+Every non-local request is aborted (without network it would stall the page
+load) and fails the test: alwidgets' pages must work offline and tell no third
+party who opened them (Voila's own page template links Font Awesome from a
+CDN; the notebooks use alwidgets' template, which does not).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, Route, expect
 from ports import free_port
+
+from alwidgets.cli import VOILA_TEMPLATES_ROOT
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = REPO / "notebooks"
@@ -76,19 +80,22 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_FLAGS}
 
 
-def _allow_only_local(route: Route) -> None:
-    if LOCAL_URL.match(route.request.url):
-        route.continue_()
-    else:
-        route.abort()
-
-
 class PageGuard:
-    """Watches pages for uncaught JavaScript errors; ``check()`` fails the test on any, or on a ``.voila-error``."""
+    """Watches pages; ``check()`` fails the test on an uncaught JavaScript error, a ``.voila-error``,
+    or a request to a host other than localhost (which ``route`` aborts and records)."""
 
     def __init__(self) -> None:
         self.pages: list[Page] = []
         self.errors: list[str] = []
+        self.external_requests: list[str] = []
+
+    def route(self, route: Route) -> None:
+        """A context's route handler: let local requests through, abort and record the others."""
+        if LOCAL_URL.match(route.request.url):
+            route.continue_()
+        else:
+            self.external_requests.append(route.request.url)
+            route.abort()
 
     def watch(self, page: Page) -> Page:
         self.pages.append(page)
@@ -104,6 +111,8 @@ class PageGuard:
                     complaints.append(f"Voila showed an error page at {page.url}:\n" + "\n".join(voila_errors))
         if self.errors:
             complaints.append("Uncaught errors in the page:\n" + "\n".join(self.errors))
+        if self.external_requests:
+            complaints.append("The page asked for something outside this machine:\n" + "\n".join(self.external_requests))
         if complaints:
             pytest.fail("\n\n".join(complaints), pytrace=False)
 
@@ -129,7 +138,7 @@ def new_local_context(
         browser_context = new_context(**{"viewport": {"width": 1400, "height": 1000}, **kwargs})
         browser_context.set_default_timeout(DEFAULT_TIMEOUT_MS)
         browser_context.set_default_navigation_timeout(FIRST_RENDER_TIMEOUT_MS)
-        browser_context.route("**/*", _allow_only_local)
+        browser_context.route("**/*", page_guard.route)
         browser_context.on("page", page_guard.watch)
         return browser_context
 
@@ -213,7 +222,8 @@ def jupyter_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
     The ``python3`` kernelspec put first on JUPYTER_PATH runs this very
     interpreter, so a kernelspec elsewhere on the machine cannot take over.
-    Config and runtime dirs are private so no user setting leaks in.
+    Config and runtime dirs are private so no user setting leaks in. alwidgets'
+    Voila page template, which the notebooks name, is found in the source tree.
     """
     jupyter_home = tmp_path_factory.mktemp("jupyter")
     spec_dir = jupyter_home / "data" / "kernels" / "python3"
@@ -227,7 +237,9 @@ def jupyter_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key != "MPLBACKEND"}
     env.update(
         ALW_QUICK=os.environ.get("ALW_QUICK", "1"),
-        JUPYTER_PATH=os.pathsep.join(filter(None, [str(jupyter_home / "data"), os.environ.get("JUPYTER_PATH")])),
+        JUPYTER_PATH=os.pathsep.join(
+            filter(None, [str(jupyter_home / "data"), str(VOILA_TEMPLATES_ROOT), os.environ.get("JUPYTER_PATH")])
+        ),
         JUPYTER_CONFIG_DIR=str(jupyter_home / "config"),
         JUPYTER_RUNTIME_DIR=str(jupyter_home / "runtime"),
         JUPYTER_PLATFORM_DIRS="1",
