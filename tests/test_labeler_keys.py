@@ -39,23 +39,34 @@ def browser_sends(labeler, content) -> None:
     listener._handle_msg({"content": {"data": {"method": "custom", "content": content}}, "buffers": []})
 
 
-def test_enter_in_the_value_box_records_the_typed_value(labelers):
+def replies(labeler, monkeypatch) -> list:
+    """The messages the key listener sends back to the browser."""
+    sent = []
+    monkeypatch.setattr(labeler.key_listener, "send", sent.append)
+    return sent
+
+
+def test_enter_in_the_value_box_records_the_typed_value(labelers, monkeypatch):
     labeler = regression_labeler(labelers)
+    sent = replies(labeler, monkeypatch)
     shown = labeler.current
-    # The box has not synced "0.75" yet (a busy kernel buffers its updates): the text comes with Enter.
-    assert labeler.value.value == ""
+    # The box has not synced "0.75" yet (a busy kernel holds its updates back): the text comes with Enter.
+    labeler.value.value = "0."
     browser_sends(labeler, {"key": "Enter", "text": " 0,75 "})
     assert labeler.session.labels == {shown: 0.75}
     assert labeler.value.value == "" and labeler.current != shown
+    assert sent == [{"empty_field": True}], "the browser is told to empty the box"
 
 
 @pytest.mark.parametrize("typed", ["", "abc", "nan"])
-def test_enter_with_no_number_records_nothing_and_says_why(typed, labelers):
+def test_enter_with_no_number_records_nothing_and_says_why(typed, labelers, monkeypatch):
     labeler = regression_labeler(labelers)
+    sent = replies(labeler, monkeypatch)
     shown = labeler.current
     browser_sends(labeler, {"key": "Enter", "text": typed})
     assert labeler.session.labels == {} and labeler.current == shown
     assert repr(typed) in html.unescape(labeler.status.value)
+    assert sent == [], "the typed text stays in the box, to be corrected"
 
 
 def test_enter_in_the_box_is_not_a_classifier_shortcut(labelers):

@@ -136,6 +136,7 @@ function render({ model, el }) {
   };
 
   let observer = null;
+  let submitted = null;  // the value box whose text was sent with Enter
   const setArmed = (armed) => {
     if (view.armed === armed) return;
     view.armed = armed;
@@ -167,6 +168,7 @@ function render({ model, el }) {
         && root().contains(target)) {
       event.preventDefault();
       event.stopPropagation();
+      submitted = target;
       model.send({ key: "Enter", text: target.value });
       return;
     }
@@ -187,11 +189,22 @@ function render({ model, el }) {
     model.send({ key });
   };
 
+  // Python accepted the submitted value: empty the box (its widget, synced only on a committed
+  // change, may never have sent the text, so Python emptying it changed nothing here).
+  const onMessage = (message) => {
+    if (!message || !message.empty_field || !submitted || !submitted.isConnected) return;
+    submitted.value = "";
+    submitted.dispatchEvent(new Event("input", { bubbles: true }));
+    submitted = null;
+  };
+  model.on("msg:custom", onMessage);
+
   window.addEventListener("keydown", onKeydown, true);
   document.addEventListener("pointerdown", onPointerDown, true);
   document.addEventListener("focusin", onFocusIn, true);
   return () => {
     setArmed(false);
+    model.off("msg:custom", onMessage);
     if (observer) observer.disconnect();
     VIEWS.delete(view);
     window.removeEventListener("keydown", onKeydown, true);
@@ -247,7 +260,7 @@ class KeyListener(anywidget.AnyWidget):
         The keys to listen for; every other key is left to the page.
     on_submit : callable, optional
         Called with the text of the Labeler's value box (``.alw-value``) when
-        Enter is pressed in it.
+        Enter is pressed in it; when it returns True the box is emptied.
     scope : {"auto", "page", "focus"}, default="auto"
         ``"page"``: keys anywhere on the page; ``"focus"``: only while armed by a
         click on the Labeler; ``"auto"``: ``"page"`` in Voila with one Labeler,
@@ -279,8 +292,8 @@ class KeyListener(anywidget.AnyWidget):
         key = content.get("key")
         if key == "Enter" and "text" in content:
             text = content["text"]
-            if self._on_submit is not None and isinstance(text, str):
-                self._on_submit(text)
+            if self._on_submit is not None and isinstance(text, str) and self._on_submit(text):
+                self.send({"empty_field": True})  # the box's widget may never have synced the text
             return
         if isinstance(key, str) and key in self.shortcuts:
             self._on_key(key)
