@@ -386,13 +386,16 @@ FRONTENDS = {
         "module": "jupyterlab",
         "app": "LabApp",
         "notebook_path": "lab/tree",
+        # Lab restores the tabs of its last session; ?reset opens the notebook alone, as in a fresh profile.
+        "query": "?reset",
         "options": [
             "--LabApp.news_url=None",
             "--LabApp.extension_manager=readonly",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         ],
     },
-    "notebook7": {"module": "notebook", "app": "JupyterNotebookApp", "notebook_path": "notebooks", "options": []},
+    "notebook7": {"module": "notebook", "app": "JupyterNotebookApp", "notebook_path": "notebooks", "query": "",
+                  "options": []},
 }
 
 
@@ -446,7 +449,7 @@ def _frontend_servers(jupyter_env: dict[str, str], tmp_path_factory: pytest.Temp
         server.stop()
 
 
-def _opener(server: Server, notebook_path: str) -> Callable[[str], str]:
+def _opener(server: Server, frontend: dict) -> Callable[[str], str]:
     """``open_url("01_images.ipynb")`` copies the notebook into the server's root and returns its URL.
 
     The root is a temporary folder, so the notebooks/ folder is never touched;
@@ -458,7 +461,7 @@ def _opener(server: Server, notebook_path: str) -> Callable[[str], str]:
         if not source.is_file():
             pytest.fail(f"no notebook {source} to open", pytrace=False)
         shutil.copy(source, server.root / source.name)
-        return f"{server.url}/{notebook_path}/{source.name}"
+        return f"{server.url}/{frontend['notebook_path']}/{source.name}{frontend['query']}"
 
     return open_url
 
@@ -468,7 +471,7 @@ def jupyterlab(_frontend_servers: Callable[[str], Server], request: pytest.Fixtu
     """Factory: ``jupyterlab("01_images.ipynb")`` copies the notebook into Lab's root, returns its URL."""
     server = _frontend_servers("jupyterlab")
     _note_server_used(request, server)
-    return _opener(server, FRONTENDS["jupyterlab"]["notebook_path"])
+    return _opener(server, FRONTENDS["jupyterlab"])
 
 
 @pytest.fixture(params=sorted(FRONTENDS))
@@ -476,7 +479,7 @@ def notebook_frontend(_frontend_servers: Callable[[str], Server], request: pytes
     """Like ``jupyterlab``, once in JupyterLab 4 and once in Notebook 7 (``request.param`` names which)."""
     server = _frontend_servers(request.param)
     _note_server_used(request, server)
-    return _opener(server, FRONTENDS[request.param]["notebook_path"])
+    return _opener(server, FRONTENDS[request.param])
 
 
 @pytest.fixture
