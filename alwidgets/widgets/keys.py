@@ -83,7 +83,7 @@ function normalize(key) {
 
 // Voila's page configuration names its app URL "voila/"; JupyterLab's is "/lab", Notebook 7's
 // "/tree" or "/notebooks"; VS Code's output pages have none. See the module docstring.
-function pageIsVoila() {
+function readPageIsVoila() {
   const node = document.getElementById("jupyter-config-data");
   if (!node) return false;
   try {
@@ -92,6 +92,11 @@ function pageIsVoila() {
   } catch (error) {
     return false;
   }
+}
+let voilaPage = null;  // what the page is does not change: read it once
+function pageIsVoila() {
+  if (voilaPage === null) voilaPage = readPageIsVoila();
+  return voilaPage;
 }
 
 function keyRange(keys) {
