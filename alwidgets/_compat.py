@@ -9,6 +9,9 @@ modAL's last release breaks in three places on the current stack:
    ``teach()`` raises ``TypeError``.
 3. ``modAL.utils.data.data_vstack`` stacks DataFrames with ``DataFrame.append``,
    removed in pandas 2, so ``teach()`` with DataFrames raises ``AttributeError``.
+   The replacement accepts every type the original did (arrays, lists of
+   rows, sparse matrices, DataFrames with Series as rows, torch tensors) and
+   also stacks a learner's tensor or DataFrame with the array rows of a pool.
 
 It also runs a query strategy twice when the strategy returns bare indices
 (``BaseLearner.query`` retries inside a bare ``except:``), and its
@@ -24,6 +27,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -54,32 +58,100 @@ def check_X_y(X, y, *args, **kwargs):
     return _sklearn_check_X_y(X, y, *args, **kwargs)
 
 
+def _torch_for(value):
+    """The ``torch`` module when ``value`` is a torch tensor, else None.
+
+    A tensor can only exist once torch was imported, so this looks torch up
+    among the loaded modules instead of importing it: alwidgets never pays
+    torch's import time and memory for people who do not use it.
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.is_tensor(value):
+        return torch
+    return None
+
+
+def _frame_rows(block, like: pd.DataFrame) -> pd.DataFrame:
+    """``block`` as rows of a DataFrame with ``like``'s columns.
+
+    A Series is one row (modAL's ``add_row`` hands a row of ``iterrows``),
+    as ``DataFrame.append`` took it; arrays and lists of rows get ``like``'s
+    column names.
+    """
+    if isinstance(block, pd.DataFrame):
+        return block
+    if isinstance(block, pd.Series):
+        return block.to_frame().T.infer_objects()
+    values = np.asarray(block)
+    if values.ndim == 1:
+        values = values.reshape(1, -1)
+    return pd.DataFrame(values, columns=like.columns)
+
+
+def _tensor_rows(torch, block, like):
+    """``block`` as a tensor of ``like``'s dtype and device; a single row gains its row axis."""
+    tensor = block if torch.is_tensor(block) else torch.as_tensor(np.asarray(block), dtype=like.dtype)
+    tensor = tensor.to(device=like.device)
+    if tensor.dim() == like.dim() - 1:
+        tensor = tensor.unsqueeze(0)
+    return tensor
+
+
+def _unsupported(function: str, first) -> TypeError:
+    return TypeError(
+        f"{function} cannot stack {type(first).__name__} data: modAL data must be a numpy array, a list of "
+        "rows, a scipy sparse matrix, a pandas DataFrame or a torch tensor"
+    )
+
+
 def data_vstack(blocks: Sequence):
-    """Stack rows of sparse matrices, DataFrames/Series, arrays or lists (pandas 2 safe)."""
+    """Stack rows like modAL's ``data_vstack``, on pandas 2 and with torch tensors.
+
+    The first block decides the result's type, as in modAL: any sparse block
+    gives a sparse matrix; a DataFrame gives a DataFrame (a Series, array or
+    list among the blocks is taken as rows with its columns); a Series gives
+    a Series; an array an array; a list of rows a list of rows; a torch
+    tensor a tensor (other blocks converted to its dtype).
+    """
+    blocks = list(blocks)
+    if not blocks:
+        raise ValueError("data_vstack needs at least one block to stack")
     if any(sp.issparse(b) for b in blocks):
         return sp.vstack(blocks)
     first = blocks[0]
-    if isinstance(first, (pd.DataFrame, pd.Series)):
-        return pd.concat(list(blocks))
+    if isinstance(first, pd.DataFrame):
+        return pd.concat([_frame_rows(b, first) for b in blocks])
+    if isinstance(first, pd.Series):
+        return pd.concat([b if isinstance(b, pd.Series) else pd.Series(np.ravel(b)) for b in blocks])
     if isinstance(first, np.ndarray):
         return np.concatenate(blocks)
     if isinstance(first, list):
         return np.concatenate(blocks).tolist()
-    raise TypeError(f"{type(first).__name__} data cannot be stacked")
+    torch = _torch_for(first)
+    if torch is not None:
+        return torch.cat([_tensor_rows(torch, b, first) for b in blocks])
+    raise _unsupported("data_vstack", first)
 
 
 def data_hstack(blocks: Sequence):
-    """Stack columns of sparse matrices, DataFrames, arrays or lists."""
+    """Stack columns like modAL's ``data_hstack``, which also forgot to return DataFrames and to raise."""
+    blocks = list(blocks)
+    if not blocks:
+        raise ValueError("data_hstack needs at least one block to stack")
     if any(sp.issparse(b) for b in blocks):
         return sp.hstack(blocks)
     first = blocks[0]
     if isinstance(first, pd.DataFrame):
-        return pd.concat(list(blocks), axis=1)
+        return pd.concat(blocks, axis=1)
     if isinstance(first, np.ndarray):
         return np.hstack(blocks)
     if isinstance(first, list):
         return np.hstack(blocks).tolist()
-    raise TypeError(f"{type(first).__name__} data cannot be stacked")
+    torch = _torch_for(first)
+    if torch is not None:
+        return torch.cat([b if torch.is_tensor(b) else torch.as_tensor(np.asarray(b), dtype=first.dtype) for b in blocks],
+                         dim=1)
+    raise _unsupported("data_hstack", first)
 
 
 def _query_once(self, X_pool, *query_args, return_metrics: bool = False, **query_kwargs):

@@ -31,6 +31,9 @@ __all__ = ["main", "dashboard_notebook", "default_max_kernels"]
 
 DEFAULT_PORT = 8866
 KERNEL_BYTES = 500 * 2**20  # a dashboard kernel on the bundled MNIST at its peak (docs/deploying.md)
+# A Jupyter data folder holding voila/templates/alwidgets: the page the notebooks name in their metadata.
+VOILA_TEMPLATES_ROOT = Path(__file__).resolve().parent / "share" / "jupyter"
+VOILA_TEMPLATE = "alwidgets"
 
 
 def dashboard_notebook() -> Path:
@@ -166,6 +169,8 @@ def _serve(args) -> int:
         return 0
 
     notebook = dashboard_notebook()
+    # alwidgets' Voila page template (Voila's lab page without CDN stylesheets), found wherever alwidgets lives.
+    env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(VOILA_TEMPLATES_ROOT), env.get("JUPYTER_PATH")]))
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '') else args.host}:{args.port}/"
     command = [
         sys.executable, "-m", "voila", str(notebook), "--no-browser",
@@ -175,6 +180,7 @@ def _serve(args) -> int:
         # at most max_kernels pages at once: beyond that a visitor is told the server is full
         "--VoilaConfiguration.multi_kernel_manager_class=alwidgets._serving.CappedKernelManager",
         f"--CappedKernelManager.max_kernels={max_kernels}",
+        f"--VoilaConfiguration.template={VOILA_TEMPLATE}",
     ]  # fmt: skip
     if args.cull_after:
         # Each visitor gets a kernel (about 0.5 GB on MNIST); one whose page was closed stays until culled.

@@ -90,7 +90,9 @@ class Labeler(widgets.VBox):
     sync : bool, default=False
         Refit, re-rank and redraw inside the click (the person waits).
     keyboard : bool, default=True
-        Listen for shortcut keys on the whole page.
+        Listen for shortcut keys, and for Enter in the y value box: page-wide
+        in Voila, in a notebook while a click on the Labeler has armed it
+        (see :mod:`alwidgets.widgets.keys`).
     """
 
     def __init__(
@@ -140,7 +142,8 @@ class Labeler(widgets.VBox):
         children = [self.instance, self.controls, self.progress, self.status, plot_box]
         self.key_listener = None
         if keyboard:
-            self.key_listener = KeyListener(self.handle_key, self._listened_keys())
+            on_submit = self._submit_value if self.value is not None else None  # Enter in the y value box
+            self.key_listener = KeyListener(self.handle_key, self._listened_keys(), on_submit=on_submit)
             children.append(self.key_listener)
         self.children = children
         self.add_class("alw-labeler")
@@ -218,7 +221,9 @@ class Labeler(widgets.VBox):
                 self.label_buttons[label] = button
             rows.append(widgets.HBox(list(self.label_buttons.values()), layout=widgets.Layout(flex_flow="row wrap")))
         elif self.batch_size == 1:
-            self.value = widgets.Text(placeholder="y value, e.g. 0.5", layout=widgets.Layout(width="12em"))
+            # Synced when committed (Submit, Enter), not per keystroke: no half-typed "0." can reach Python.
+            self.value = widgets.Text(placeholder="y value, e.g. 0.5", continuous_update=False,
+                                      layout=widgets.Layout(width="12em"))
             self.value.add_class("alw-value")
             self.submit_button = widgets.Button(description="Submit", button_style="primary")
             self.submit_button.add_class("alw-submit")
@@ -467,14 +472,19 @@ class Labeler(widgets.VBox):
         self._show_idle()
 
     @guarded("submit")
-    def _submit_value(self) -> None:
-        text = self.value.value
+    def _submit_value(self, text: str | None = None) -> bool:
+        """Record the y value in the box (Submit), or ``text``, typed in the box when Enter was pressed.
+
+        Returns whether it was a number (the key listener then empties the box in the browser).
+        """
+        text = self.value.value if text is None else text
         number = _parse_number(text)
         if number is None:
             self._report(f"{text!r} is not a number: type the y value of the marked point, e.g. 0.5")
-            return
+            return False
         self.value.value = ""
         self.label(number)
+        return True
 
     def _next_items(self, refresh: bool = False) -> list[int]:
         n = self.batch_size
