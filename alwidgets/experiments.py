@@ -55,6 +55,8 @@ __all__ = [
     "score_at",
     "ratio_at",
     "aubc",
+    "run_jobs",
+    "cpu_seconds",
 ]
 
 MODELS = ("refit", "online")
@@ -316,3 +318,34 @@ def aubc(n_labels, scores, start: float | None = None, stop: float | None = None
     x = np.concatenate([[start], n[inside], [stop]])
     y = np.interp(x, n, s)
     return float(np.sum((y[1:] + y[:-1]) * np.diff(x)) / 2.0 / (stop - start))
+
+
+# ---------------------------------------------------------------------- running many
+
+
+def run_jobs(function, jobs, n_processes: int = 1):
+    """Yield ``function(job)`` for every job as it finishes: in this process, or in forked workers.
+
+    Forked workers inherit the parent's memory, so data prepared before the
+    call is not copied per job. Results come in the order they finish.
+    """
+    n_processes = check_int(n_processes, "n_processes")
+    if n_processes == 1:
+        for job in jobs:
+            yield function(job)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(n_processes, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = [pool.submit(function, job) for job in jobs]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished child processes, in seconds."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime

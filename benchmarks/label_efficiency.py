@@ -524,32 +524,9 @@ def plot(curves: pd.DataFrame, summary: pd.DataFrame, all_scenarios: list[Scenar
 _SCENARIOS: dict[str, Scenario] = {}  # prepared before any worker starts; forked workers inherit them
 
 
-def _cpu_seconds() -> float:
-    import resource
-
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
 def _run_job(job: tuple[str, str, int]) -> list[dict]:
     scenario, strategy, seed = job
     return run(_SCENARIOS[scenario], strategy, seed)
-
-
-def _execute(jobs: list[tuple[str, str, int]], n_processes: int):
-    """Yield each run's curve as it finishes: in this process, or in forked workers (one core each)."""
-    if n_processes == 1:
-        for job in jobs:
-            yield _run_job(job)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    with ProcessPoolExecutor(n_processes, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = [pool.submit(_run_job, job) for job in jobs]
-        for future in as_completed(futures):
-            yield future.result()
-
 
 
 def main(argv=None) -> int:
@@ -615,7 +592,7 @@ def main(argv=None) -> int:
             full = ", ".join(f"{k} {v:.3f}" for k, v in scenario.data["full"].items())
             print(f"  {scenario.name}: pool {len(scenario.data['y_pool'])}, test {len(scenario.data['y_test'])}, "
                   f"whole-pool model {full} ({time.perf_counter() - t:.1f} s)", flush=True)
-        for k, curve in enumerate(_execute(jobs, args.jobs), 1):
+        for k, curve in enumerate(experiments.run_jobs(_run_job, jobs, args.jobs), 1):
             rows += curve
             first, last = curve[0], curve[-1]
             elapsed = time.perf_counter() - began
@@ -629,7 +606,7 @@ def main(argv=None) -> int:
         curves["f1"] = np.nan
     curves = curves[["scenario", "strategy", "seed", "n_labels", "accuracy", "f1", "seconds"]]
     run_info = {"command": command, "seeds": n_seeds, "jobs": args.jobs,
-                "minutes": (time.perf_counter() - began) / 60, "cpu_minutes": _cpu_seconds() / 60}
+                "minutes": (time.perf_counter() - began) / 60, "cpu_minutes": experiments.cpu_seconds() / 60}
     if args.merge and (args.out / "label_efficiency.csv").exists():
         curves, run_info = merge(args.out, curves, run_info)
         chosen = [s for s in scenarios(args.quick) if s.name in set(curves.scenario)]

@@ -198,21 +198,6 @@ def run(job: tuple[str, Config, int]) -> pd.DataFrame:
     return curve
 
 
-def execute(jobs, n_processes: int):
-    """Yield each run's curve as it finishes: here, or in forked workers (one core each)."""
-    if n_processes == 1:
-        for job in jobs:
-            yield run(job)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    with ProcessPoolExecutor(n_processes, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = [pool.submit(run, job) for job in jobs]
-        for future in as_completed(futures):
-            yield future.result()
-
-
 def twin_of(config: Config, configs: list[Config], n_classes: int) -> Config | None:
     """On two classes min-max and least-confident rank alike: the least-confident config to reuse, if run."""
     if n_classes != 2 or config.protocol.strategy != "min_max_margin":
@@ -465,35 +450,26 @@ def plot(curves: pd.DataFrame, summary: pd.DataFrame, configs: list[Config], inf
 # ---------------------------------------------------------------------- main
 
 
-def _cpu_seconds() -> float:
-    import resource
-
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+def parse_count(value: str, option: str, word: str, minimum: int) -> int | None:
+    """``word`` means None; anything else must be a whole number of at least ``minimum``."""
+    if value == word:
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{option} must be {word!r} or a number; got {value!r}") from None
+    if n < minimum:
+        raise argparse.ArgumentTypeError(f"{option} must be at least {minimum}; got {n}")
+    return n
 
 
 def parse_scale(value: str) -> int | None:
-    if value == "largest":
-        return None
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--scale must be 'largest' or a number of images; got {value!r}") from None
-    if n < 200:
-        raise argparse.ArgumentTypeError(f"--scale must be at least 200 images; got {n}")
-    return None if n >= 5000 else n
+    n = parse_count(value, "--scale", "largest", 200)
+    return None if n is None or n >= 5000 else n
 
 
 def parse_candidates(value: str) -> int | None:
-    if value == "all":
-        return None
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--candidates must be 'all' or a number; got {value!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"--candidates must be at least 1; got {n}")
-    return n
+    return parse_count(value, "--candidates", "all", 1)
 
 
 def main(argv=None) -> int:
@@ -564,7 +540,7 @@ def main(argv=None) -> int:
     jobs.sort(key=lambda j: (j[1].protocol.model != "refit", j[1].scale is not None))  # slow refit runs first
     print(f"{len(jobs)} runs, {args.jobs} at a time", flush=True)
     parts = []
-    for k, curve in enumerate(execute(jobs, args.jobs), 1):
+    for k, curve in enumerate(experiments.run_jobs(run, jobs, args.jobs), 1):
         parts.append(curve)
         first, last = curve.iloc[0], curve.iloc[-1]
         elapsed = time.perf_counter() - began
@@ -585,7 +561,7 @@ def main(argv=None) -> int:
     n_pool = len(d0["y_pool"])
     info = {"command": command, "seeds": seeds, "jobs": args.jobs, "smooth": args.smooth, "tasks": args.tasks,
             "pool": n_pool, "test": len(d0["y_test"]), "article_budget": int(round(ARTICLE_BUDGET_FRACTION * n_pool)),
-            "minutes": (time.perf_counter() - began) / 60, "cpu_minutes": _cpu_seconds() / 60, "data": LARGEST_MNIST,
+            "minutes": (time.perf_counter() - began) / 60, "cpu_minutes": experiments.cpu_seconds() / 60, "data": LARGEST_MNIST,
             "same_runs": same, "scale": main_scale, "target": chosen.get("target", "random")}
     ratio_rows = ratios(curves, configs, args.smooth)
     summary = summarize(ratio_rows)

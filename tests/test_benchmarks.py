@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from benchmark_scripts import load_script
 
 import alwidgets as alw
 from alwidgets import min_max  # noqa: F401  (the benchmark imports it too: "min_max_margin" is among the strategies)
@@ -20,11 +20,7 @@ COLUMNS = ["scenario", "strategy", "seed", "n_labels", "accuracy", "f1", "second
 
 
 def load_benchmark():
-    spec = importlib.util.spec_from_file_location("label_efficiency", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
+    return load_script("label_efficiency")
 
 
 @pytest.fixture(scope="module")

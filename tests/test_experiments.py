@@ -199,3 +199,23 @@ def test_aubc_is_the_mean_height_of_the_curve_over_its_window(scores, window, ex
 def test_aubc_refuses_a_window_outside_the_curve():
     with pytest.raises(ValueError, match="must lie inside"):
         experiments.aubc([10, 20], [0.5, 0.6], 5, 20)
+
+
+def square(x):
+    return x * x
+
+
+@pytest.mark.parametrize("n_processes", [1, 2])
+def test_run_jobs_yields_every_result(n_processes):
+    assert sorted(experiments.run_jobs(square, range(6), n_processes)) == [0, 1, 4, 9, 16, 25]
+
+
+def test_run_jobs_refuses_no_process():
+    with pytest.raises(ValueError, match="n_processes must be at least 1"):
+        list(experiments.run_jobs(square, [1], 0))
+
+
+def test_cpu_seconds_grows_with_work():
+    before = experiments.cpu_seconds()
+    sum(i * i for i in range(300_000))
+    assert experiments.cpu_seconds() > before

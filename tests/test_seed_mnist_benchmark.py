@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from benchmark_scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "seed_mnist.py"
@@ -17,11 +17,7 @@ LINK = "https://becominghuman.ai/accelerate-machine-learning-with-active-learnin
 
 
 def load_benchmark():
-    spec = importlib.util.spec_from_file_location("seed_mnist", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
+    return load_script("seed_mnist")
 
 
 def run_script(*args, timeout=900):
