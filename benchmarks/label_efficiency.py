@@ -111,7 +111,7 @@ def breast_cancer(quick: bool) -> Scenario:
     pool = 341  # 569 - 40% test
     return Scenario("breast_cancer", "breast cancer (Wdbc), Lu et al.'s protocol", load_breast_cancer, ("accuracy",),
                     budget=60 if quick else pool, slow_budget=40 if quick else pool, batch=1, initial=20,
-                    test_size=0.4, resplit=True, random_budget=60 if quick else pool, n_seeds=None if quick else 10,
+                    test_size=0.4, resplit=True, random_budget=60 if quick else pool,
                     strategies=["random", "least_confident", "min_max_margin"] if quick else None)
 
 
@@ -566,6 +566,10 @@ def main(argv=None) -> int:
         if unknown:
             parser.error(f"unknown strategy(ies) {sorted(unknown)}; choose from {every}")
 
+    earlier = set()  # (scenario, seed) whose random run a merge can keep
+    if args.merge and (args.out / "label_efficiency.csv").exists():
+        old = pd.read_csv(args.out / "label_efficiency.csv")
+        earlier = set(map(tuple, old[old.strategy == "random"][["scenario", "seed"]].drop_duplicates().values))
     jobs = []
     for scenario in reversed(chosen):  # the big pools first, so that parallel workers finish together
         names = scenario.strategies or every
@@ -574,6 +578,8 @@ def main(argv=None) -> int:
         seeds = scenario.n_seeds or n_seeds
         for name in names:
             for seed in range(min(seeds, n_slow_seeds) if name in SLOW else seeds):
+                if name == "random" and args.strategies and (scenario.name, seed) in earlier:
+                    continue  # merging other strategies: random's run is already there, and the same
                 jobs.append((scenario.name, name, seed))
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -621,7 +627,7 @@ def main(argv=None) -> int:
 def merge(out: Path, curves: pd.DataFrame, run_info: dict) -> tuple[pd.DataFrame, dict]:
     """The earlier CSV in ``out`` with these runs in place of its runs of the same scenario and strategy."""
     earlier = pd.read_csv(out / "label_efficiency.csv")
-    replaced = earlier.set_index(["scenario", "strategy"]).index.isin(
+    replaced = earlier.set_index(["scenario", "strategy"]).index.isin(  # every seed of a strategy run again
         curves.set_index(["scenario", "strategy"]).index.unique())
     merged = pd.concat([earlier[~replaced], curves], ignore_index=True)
     info = json.loads((out / "label_efficiency.json").read_text())
