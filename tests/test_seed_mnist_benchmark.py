@@ -50,7 +50,7 @@ def test_every_run_goes_in_mini_batches_of_ten_to_its_budget(quick_run):
     assert curves.accuracy.between(0, 1).all()
     for (task, config, seed), run in curves.groupby(["task", "config", "seed"]):
         n = run.n_labels.to_numpy()
-        assert np.all(np.diff(n) == 10), (task, config, seed)
+        assert np.all(np.diff(n)[:-1] == 10) and 0 < np.diff(n)[-1] <= 10, (task, config, seed)  # the pool's rest
         pool = 375 if "500" in config else 750  # --quick: 1,000 images (and 500 for the scale row), 25% held out
         if "refit" in config or config == "today":
             assert n[-1] == 300  # refit runs stop at 40% of the pool
