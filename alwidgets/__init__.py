@@ -8,7 +8,7 @@ from . import _compat
 
 _compat.apply()
 
-from . import datasets, plots, strategies  # noqa: E402
+from . import datasets, plots, sqlstore, strategies  # noqa: E402,F401  (sqlstore: the SQLite/PostgreSQL back end)
 from ._learners import make_committee  # noqa: E402
 from .baseline import RandomBaseline  # noqa: E402
 from .comparison import Comparison  # noqa: E402

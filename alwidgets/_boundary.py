@@ -19,11 +19,11 @@ from ._figures import (
     UNCERTAINTY_GID,
     _check_query,
     _display_rows,
-    _model_lock,
     _note,
     _prepare,
     _query_handle,
     class_color,
+    model_view,
 )
 from ._learners import take_rows
 from ._projection import PoolView, Projection, pool_xy
@@ -34,37 +34,35 @@ __all__ = ["class_order", "plot_decision_boundary"]
 
 
 
-def class_order(session) -> list:
+def class_order(session, view=None) -> list:
     """The classes of a session in the order of their colours (``class_color(position, len(order))``).
 
     The session's declared classes first, then any the model or the labels
     add, so a class keeps its colour from one redraw to the next.
     """
+    snapshot, taught, _, base_y = view if view is not None else model_view(session)
     classes = [to_plain(c) for c in session.classes] if session.classes is not None else []
-    if session.is_fitted:
-        learned = _learners.proba_classes(session.learner)
+    if snapshot.fitted:
+        learned = _learners.proba_classes(snapshot.learner)
         classes += [c for c in map(to_plain, learned if learned is not None else []) if c not in classes]
-    base_y = getattr(session, "_base_y", None)
-    seen = list(session.labels.values()) + ([] if base_y is None else list(np.asarray(base_y).ravel()))
+    seen = list(taught.values()) + ([] if base_y is None else list(np.asarray(base_y).ravel()))
     classes += sorted({to_plain(c) for c in seen} - set(classes), key=str)
     return classes
 
 
-def _predict_classes(session, X, classes: list) -> tuple[np.ndarray, np.ndarray | None]:
+def _predict_classes(learner, X, classes: list) -> tuple[np.ndarray, np.ndarray | None]:
     """Position in ``classes`` of each predicted class, and 1 - max probability (None without probabilities)."""
-    learner = session.learner
     position = {c: k for k, c in enumerate(classes)}
-    with _model_lock(session):
-        try:
-            proba = np.asarray(learner.predict_proba(X), dtype=float)
-        except (AttributeError, NotImplementedError):
-            proba = None
-        if proba is not None:
-            columns = _learners.proba_classes(learner)
-            columns = list(columns) if columns is not None else classes[: proba.shape[1]]
-            column_position = np.array([position.get(to_plain(c), 0) for c in columns], dtype=int)
-            return column_position[np.argmax(proba, axis=1)], 1.0 - proba.max(axis=1)
-        predicted = np.asarray(learner.predict(X))
+    try:
+        proba = np.asarray(learner.predict_proba(X), dtype=float)
+    except (AttributeError, NotImplementedError):
+        proba = None
+    if proba is not None:
+        columns = _learners.proba_classes(learner)
+        columns = list(columns) if columns is not None else classes[: proba.shape[1]]
+        column_position = np.array([position.get(to_plain(c), 0) for c in columns], dtype=int)
+        return column_position[np.argmax(proba, axis=1)], 1.0 - proba.max(axis=1)
+    predicted = np.asarray(learner.predict(X))
     values, inverse = np.unique(predicted, return_inverse=True)
     value_position = np.array([position.get(to_plain(v), 0) for v in values], dtype=int)
     return value_position[inverse.ravel()], None
@@ -88,7 +86,7 @@ def _fill(view: PoolView, projection: Projection, P: np.ndarray, shown: np.ndarr
     return view.fill[2], view.fill[3]
 
 
-def _boundary_on_grid(session, view, projection, P, shown, xx, yy, classes, neighbors: int):
+def _boundary_on_grid(session, learner, view, projection, P, shown, xx, yy, classes, neighbors: int):
     """The predicted class position, the uncertainty and the blank cells of every grid cell.
 
     2-D data: the model predicts on the grid itself. More features: a grid
@@ -103,10 +101,10 @@ def _boundary_on_grid(session, view, projection, P, shown, xx, yy, classes, neig
             import pandas as pd
 
             X_cells = pd.DataFrame(cells, columns=session.X_pool.columns)
-        index, uncertainty = _predict_classes(session, X_cells, classes)
+        index, uncertainty = _predict_classes(learner, X_cells, classes)
         return index, uncertainty, np.zeros(len(cells), dtype=bool)
     tree, radius = _fill(view, projection, P, shown)
-    item_index, item_uncertainty = _predict_classes(session, take_rows(session.X_pool, shown), classes)
+    item_index, item_uncertainty = _predict_classes(learner, take_rows(session.X_pool, shown), classes)
     k = min(neighbors, len(shown))
     distance, nearest = tree.query(cells, k=k)
     distance, nearest = distance.reshape(len(cells), k), nearest.reshape(len(cells), k)
@@ -216,7 +214,9 @@ def plot_decision_boundary(
     projection, P, view = pool_xy(session, projection)
     queries = _check_query(query, len(P))
     ax = _prepare(ax, "decision_boundary")
-    classes = class_order(session)
+    model = model_view(session)
+    snapshot, taught = model[0], model[1]
+    classes = class_order(session, model)
     colors = [class_color(k, max(len(classes), 2)) for k in range(max(len(classes), 2))]
     xx, yy, extent = _grid(P, resolution)
     ax.set_xlim(extent[0], extent[1])  # fixed limits first: no autoscaling as each artist is added
@@ -224,18 +224,18 @@ def plot_decision_boundary(
     ax.locator_params(nbins=5)  # fewer tick labels: text is most of the cost of drawing
     shown = _display_rows(len(P), max_points)
 
-    fitted = session.is_fitted
+    fitted = snapshot.fitted
     if fitted:
-        index, uncertainty, blank = _boundary_on_grid(session, view, projection, P, shown, xx, yy, classes, neighbors)
+        index, uncertainty, blank = _boundary_on_grid(session, snapshot.learner, view, projection, P, shown, xx, yy, classes, neighbors)
         _draw_regions(ax, xx, yy, index, uncertainty, blank, colors, extent, smooth=projection.kind == "identity")
 
-    labeled = np.array(sorted(session.labels), dtype=int)
+    labeled = np.array(sorted(taught), dtype=int)
     unlabeled = np.setdiff1d(shown, labeled)
     ax.scatter(P[unlabeled, 0], P[unlabeled, 1], s=8, color=_POOL_COLOR, alpha=0.85, linewidths=0,
                label="unlabeled", zorder=2)
     handles = [Line2D([], [], linestyle="none", marker="o", markersize=3.5, color=_POOL_COLOR, label="unlabeled")]
     for k, c in enumerate(classes):
-        rows = [i for i in labeled if session.labels[i] == c]
+        rows = [i for i in labeled if taught[i] == c]
         if rows:
             ax.scatter(P[rows, 0], P[rows, 1], s=34, color=colors[k], edgecolors="black", linewidths=0.7,
                        label=f"label {c}", zorder=4)
@@ -251,7 +251,7 @@ def plot_decision_boundary(
     ax.set_xlabel(projection.axis_labels[0])
     ax.set_ylabel(projection.axis_labels[1])
     where = "" if projection.kind == "identity" else f" (PCA of {projection.n_features} features)"
-    ax.set_title(f"Decision boundary{where} · {session.n_labeled} labels", fontsize=10)
+    ax.set_title(f"Decision boundary{where} · {snapshot.n_labels} labels", fontsize=10)
     if fitted:
         handles.append(Patch(facecolor="#909090", edgecolor="none", label="uncertain (darker)"))
     else:

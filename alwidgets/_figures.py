@@ -6,7 +6,6 @@ Nothing here uses pyplot's global state or any widget: a figure is a plain
 
 from __future__ import annotations
 
-import contextlib
 import io
 import zlib
 
@@ -17,6 +16,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+
+from . import _learners
+from ._learners import take_rows
 
 BASELINE_LABEL = "random (same budget)"
 QUERY_LABEL = "next query"
@@ -153,9 +155,20 @@ def class_color(position: int, n_classes: int) -> tuple:
     return cmap(position % cmap.N)
 
 
-def _model_lock(session):
-    """The session's model lock, so that a plot never predicts with a half-rebuilt model."""
-    return getattr(session, "model_lock", None) or contextlib.nullcontext()
+def model_view(session):
+    """``(snapshot, labels, base_X, base_y)`` of one model version, read once so a plot is self-consistent.
+
+    ``labels`` are the ``{pool index: label}`` the model was taught and
+    ``base_X, base_y`` the training data it came with (or None): the plot
+    shows exactly what the model it draws knew, whatever was clicked since.
+    """
+    snapshot = session.snapshot
+    labels = snapshot.label_dict()
+    X, y = _learners.training_data(snapshot.learner)
+    n_base = 0 if y is None else len(y) - len(labels)
+    if n_base <= 0:
+        return snapshot, labels, None, None
+    return snapshot, labels, take_rows(X, np.arange(n_base)), np.asarray(y)[:n_base]
 
 
 def _note(ax: Axes, text: str) -> None:

@@ -9,6 +9,8 @@ and none of them can forget a label. These helpers read and rebuild that data.
 from __future__ import annotations
 
 import contextlib
+import copy
+import threading
 
 import numpy as np
 from modAL.models import ActiveLearner, Committee, CommitteeRegressor
@@ -32,22 +34,63 @@ _compat.apply()
 __all__ = ["make_committee", "BootstrapClassifier", "BootstrapRegressor"]
 
 
-_THREADPOOLS: ThreadpoolController | None = None
+class _BlasLimit:
+    """A process-wide BLAS thread limit shared by every context that asks for one.
+
+    BLAS thread counts are process-wide, so two contexts that each set a limit
+    and restore "what was there before" (the race's step and a pick, two
+    Labelers' workers) unwind out of order and can leave the process at one
+    thread for good. Here the first context in sets the limit, the last one
+    out restores the original, and the ones in between only count.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._limiter = None
+        self._controller: ThreadpoolController | None = None
+
+    def enter(self, n_threads: int) -> None:
+        with self._lock:
+            if self._depth == 0:
+                if self._controller is None:
+                    self._controller = ThreadpoolController()
+                self._limiter = self._controller.limit(limits=n_threads, user_api="blas")
+            self._depth += 1
+
+    def exit(self) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0 and self._limiter is not None:
+                self._limiter.restore_original_limits()
+                self._limiter = None
+
+    @property
+    def depth(self) -> int:
+        """How many contexts hold the limit right now."""
+        return self._depth
 
 
+_BLAS_LIMIT = _BlasLimit()
+
+
+@contextlib.contextmanager
 def blas_threads(n_threads: int | None):
     """A context that limits BLAS to ``n_threads`` threads (None: leave it alone).
 
     Active learning fits small models over and over. A multi-threaded BLAS
     spin-waits between such tiny calls: on a 2-core machine the engine's test
     file ran in 29 s with OpenBLAS's default threads and in 6 s with one.
+    Contexts may overlap, on any threads: see :class:`_BlasLimit`.
     """
-    global _THREADPOOLS
     if n_threads is None:
-        return contextlib.nullcontext()
-    if _THREADPOOLS is None:
-        _THREADPOOLS = ThreadpoolController()
-    return _THREADPOOLS.limit(limits=n_threads, user_api="blas")
+        yield
+        return
+    _BLAS_LIMIT.enter(n_threads)
+    try:
+        yield
+    finally:
+        _BLAS_LIMIT.exit()
 
 
 def take_rows(X, idx):
@@ -121,18 +164,49 @@ def _estimator_fitted(estimator) -> bool:
     return True
 
 
-def reset(learner, X, y) -> None:
-    """Make the learner know exactly ``(X, y)`` and refit it; with no data, forget the fit.
+def fresh(learner, X, y, fit: bool = True):
+    """A new learner of the same kind as ``learner`` that knows exactly ``(X, y)``; ``learner`` is untouched.
 
-    This is how a label is taken back: modAL can only add training data.
+    Each estimator is a fresh ``sklearn.base.clone``, fitted on ``(X, y)`` when
+    ``fit`` (and ``X`` is not None). The model a plot or a click may be reading
+    is never refitted in place: a refit makes a new one, which is then swapped in.
     """
-    for member in members(learner):
-        member.estimator = clone(member.estimator)
-        member.X_training, member.y_training = X, y
-        if X is not None:
-            member._fit_to_known()
-    if isinstance(learner, Committee):
-        learner._set_classes()
+    if isinstance(learner, BaseCommittee):
+        new = copy.copy(learner)
+        new.learner_list = [fresh(member, X, y, fit) for member in learner.learner_list]
+        if isinstance(new, Committee):
+            new._set_classes()
+        return new
+    new = copy.copy(learner)
+    new.estimator = clone(learner.estimator)
+    new.X_training, new.y_training = X, y
+    if fit and X is not None:
+        new._fit_to_known()
+        if hasattr(new, "_set_max"):  # a BayesianOptimizer keeps the best point it has seen
+            new.X_max, new.y_max = None, -np.inf
+            new._set_max(X, y)
+    return new
+
+
+def partially_fitted(learner, X_new, y_new, X_all, y_all, classes=None):
+    """A copy of a fitted ``learner`` taught only ``(X_new, y_new)`` with ``partial_fit``; ``learner`` is untouched.
+
+    The copy knows ``(X_all, y_all)`` as its training data, for plots and for
+    strategies that look at what is labeled. ``classes`` is passed to the
+    estimator's first ``partial_fit`` (scikit-learn needs every class then).
+    """
+    new = copy.copy(learner)
+    new.estimator = copy.deepcopy(learner.estimator)
+    if classes is not None and not _estimator_fitted(new.estimator):
+        new.estimator.partial_fit(X_new, y_new, classes=classes)
+    else:
+        new.estimator.partial_fit(X_new, y_new)
+    new.X_training, new.y_training = X_all, y_all
+    return new
+
+
+def supports_partial_fit(learner) -> bool:
+    return not isinstance(learner, BaseCommittee) and hasattr(learner.estimator, "partial_fit")
 
 
 def proba_classes(learner):

@@ -15,12 +15,11 @@ import numpy as np
 from modAL.models import ActiveLearner
 from modAL.models.base import BaseCommittee, BaseLearner
 from sklearn.base import clone
-from sklearn.metrics import accuracy_score, get_scorer, r2_score
+from sklearn.metrics import get_scorer
 from sklearn.utils import check_random_state
 
-from . import _compat, _learners
-from ._learners import take_rows
-from ._validation import n_rows, to_plain
+from . import _learners, training
+from ._validation import n_rows
 
 __all__ = ["RandomBaseline"]
 
@@ -129,29 +128,14 @@ class RandomBaseline:
             raise ValueError(f"{name} holds {n}, but a budget must be between 0 and the pool size {self.n_pool}")
         return int(n)
 
-    def _training_set(self, n: int):
-        idx = self.order[:n]
-        X_parts, y_parts = [], []
-        if self._base_X is not None:
-            X_parts.append(self._base_X)
-            y_parts.append(np.asarray(self._base_y).ravel())
-        if n:
-            X_parts.append(take_rows(self.X_pool, idx))
-            y_parts.append(self.y_pool[idx].ravel())
-        if not X_parts:
-            return None, None
-        X = _compat.data_vstack(X_parts) if len(X_parts) > 1 else X_parts[0]
-        return X, np.concatenate(y_parts)
-
     def _score_at(self, n: int) -> float | None:
-        X, y = self._training_set(n)
-        if X is None:
+        idx = self.order[:n]
+        X, y = training.training_set(self._base_X, self._base_y, self.X_pool, idx, self.y_pool[idx].ravel())
+        if not training.can_fit(y, self.is_classifier):
             return None
-        if self.is_classifier and len({to_plain(v) for v in y}) < 2:
-            return None
-        _learners.reset(self._learner, X, y)
+        learner, _ = training.train(self._learner, X, y, self.is_classifier)
         self.n_fits += 1
-        return _score(self._learner, self.X_test, self.y_test, self.is_classifier, self.scoring)
+        return training.score(learner, self.X_test, self.y_test, self.is_classifier, self.scoring)
 
 
 def _n_rows(X) -> int:
@@ -173,14 +157,3 @@ def _shadow(model):
             f"got {type(model).__name__}"
         )
     return ActiveLearner(estimator=clone(model))
-
-
-def _score(learner, X_test, y_test, is_classifier: bool, scoring) -> float:
-    """The same held-out score as ``Session.score``."""
-    if scoring is None:
-        y_pred = learner.predict(X_test)
-        if is_classifier:
-            return float(accuracy_score(y_test, y_pred))
-        return float(r2_score(np.asarray(y_test).ravel(), np.asarray(y_pred).ravel()))
-    scorer = get_scorer(scoring) if isinstance(scoring, str) else scoring
-    return float(scorer(learner, X_test, y_test))

@@ -34,8 +34,9 @@ from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.utils import check_random_state
 
 from . import strategies as _strategies
+from . import training
 from ._learners import blas_threads as limit_blas_threads
-from ._learners import make_committee
+from ._learners import make_committee, wrap
 from ._validation import check_int
 from .session import Session
 
@@ -70,19 +71,28 @@ class LabelsSaved:
     ratio: float | None
     lower_bound: bool = False
 
-    def describe(self) -> str:
-        """One line for a person: 'margin: 40 labels vs 95 for random (2.4x fewer)'."""
+    def cells(self) -> tuple[str, str, str]:
+        """``(labels needed, random's labels, verdict)`` as words: one table row, or one line of :meth:`describe`."""
         if self.needed is None:
-            return f"{self.strategy}: has not reached {self.target:.3f} yet"
+            return "not yet", "", ""
         if self.ratio is None:
-            return f"{self.strategy}: {self.needed} labels to reach {self.target:.3f}; random has not reached it"
+            return str(self.needed), "random not there yet", ""
         at_least = "at least " if self.lower_bound else ""
         reference = f"more than {self.needed + self.saved}" if self.lower_bound else str(self.reference_needed)
         if self.saved < 0:
             verdict = f"{self.needed / self.reference_needed:.1f}x more, {-self.saved} more labels"
         else:
             verdict = f"{at_least}{self.ratio:.1f}x fewer, {at_least}{self.saved} saved"
-        return f"{self.strategy}: {self.needed} labels vs {reference} for random ({verdict})"
+        return str(self.needed), reference, verdict
+
+    def describe(self) -> str:
+        """One line for a person: 'margin: 40 labels vs 95 for random (2.4x fewer, 55 saved)'."""
+        needed, reference, verdict = self.cells()
+        if self.needed is None:
+            return f"{self.strategy}: has not reached {self.target:.3f} yet"
+        if self.ratio is None:
+            return f"{self.strategy}: {needed} labels to reach {self.target:.3f}; random has not reached it"
+        return f"{self.strategy}: {needed} labels vs {reference} for random ({verdict})"
 
 
 def labels_to_reach(history: Sequence[dict], target: float) -> int | None:
@@ -264,6 +274,11 @@ class Comparison:
             )
         if not (is_classifier(model) or is_regressor(model)):
             raise TypeError(f"model must be a scikit-learn classifier or regressor; got {type(model).__name__}")
+        self._settings = dict(
+            model=model, X=X, y=y, strategies=strategies, X_test=X_test, y_test=y_test, n_initial=n_initial,
+            random_state=random_state, budget=budget, batch_size=batch_size, oracle_noise=oracle_noise,
+            n_members=n_members, scoring=scoring, blas_threads=blas_threads,
+        )
         self.model = model
         self.is_classifier = bool(is_classifier(model))
         self.X = _check_X(X)
@@ -352,6 +367,21 @@ class Comparison:
         """The lanes, in display order: the strategies, then "you" once added."""
         return list(self.sessions)
 
+    def restart(self, **changes) -> Comparison:
+        """A new race from the same settings and seed (so the same initial labels), with ``changes`` applied.
+
+        What a Reset button does: ``race = race.restart(budget=80, oracle_noise=0.1)``.
+        """
+        unknown = sorted(set(changes) - set(self._settings))
+        if unknown:
+            raise TypeError(f"restart() got unknown settings {unknown}; it takes {sorted(self._settings)}")
+        return Comparison(**{**self._settings, **changes})
+
+    @property
+    def score_name(self) -> str:
+        """What the learning curves measure, for titles and tables."""
+        return training.score_name(self.scoring, self.is_classifier)
+
     # ------------------------------------------------------------------ the oracle
 
     def answer(self, idx: int):
@@ -429,8 +459,7 @@ class Comparison:
         n = min(self._batch_size, self.remaining(name))
         if name == YOU or n <= 0:
             return []
-        with self._lock, limit_blas_threads(self.blas_threads):
-            return self.sessions[name].query(n)
+        return self.sessions[name].peek(n)  # the latest ranking, read without waiting for a step
 
     @property
     def curves(self) -> dict[str, list[dict]]:
@@ -510,11 +539,14 @@ class Comparison:
     def _new_session(self, name: str, strategy: str) -> Session:
         seed = _lane_seed(self._base_seed, name)
         spec = _strategies.get(strategy)
-        if spec.needs_committee:
+        if "committee" in spec.requires:
             learner = make_committee(self.model, n_members=self.n_members, random_state=seed)
         else:
             learner = clone(self.model)
-        session = Session(
+        problem = spec.problem(wrap(learner))
+        if problem:
+            raise ValueError(f"strategy {strategy!r} cannot race with this model: {problem}")
+        return Session(
             learner,
             self.X,
             strategy=strategy,
@@ -527,10 +559,6 @@ class Comparison:
             item_ids=[str(i) for i in range(self.n_pool)],
             blas_threads=self.blas_threads,
         )
-        problem = spec.problem(session.learner)
-        if problem:
-            raise ValueError(f"strategy {strategy!r} cannot race with this model: {problem}")
-        return session
 
     def _check_n_initial(self, n_initial) -> int:
         if n_initial is None:

@@ -353,7 +353,7 @@ def build_campaign(config: Config) -> Campaign:
             raise ConfigError(f"{config.origin}: data.id_column {config.id_column!r} has repeated ids; "
                               "each row needs its own")
     if ids is None:
-        from .session import content_ids
+        from .pool import content_ids
 
         ids = content_ids(data.X[:n])
     return Campaign(config=config, X_pool=data.X[:n], item_ids=ids, classes=list(config.classes),

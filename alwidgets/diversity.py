@@ -26,8 +26,8 @@ from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.utils import check_random_state
 
 from . import _learners
+from ._registry import features, register, top_n
 from ._validation import n_rows
-from .strategies import ANY, features, register, top_n
 
 __all__ = ["cluster_diversity", "representative"]
 
@@ -35,49 +35,43 @@ N_REFERENCE = 1000  # pool rows that stand for "the whole pool" in density estim
 MINIBATCH_ABOVE = 20_000  # pools larger than this are clustered with MiniBatchKMeans
 
 
-@register("cluster_diversity", batch=True)
-def cluster_diversity(learner, X, n_instances=1, random_state=None):
+def margin_scores(learner, X, random_state=None) -> np.ndarray:
+    """Prefers the most uncertain item (smallest margin) of each k-means cluster of the pool."""
+    return 1.0 - classifier_margin(learner, X)
+
+
+def cluster_diversity(scores, n, *, learner, X, random_state=None) -> np.ndarray:
     """Prefers the most uncertain item (smallest margin) of each k-means cluster of the pool.
 
-    The pool is split into ``n_instances`` clusters in the model's feature
-    space, so each item of a batch comes from a different region. Picks are
-    ordered by uncertainty; scores are ``1 - margin`` for every row. If k-means
-    finds fewer distinct clusters (duplicate rows), the batch is topped up with
-    the most uncertain items left.
+    The pool is split into ``n`` clusters in the model's feature space, so
+    each item of a batch comes from a different region. Picks are ordered by
+    uncertainty; scores are ``1 - margin`` for every row. If k-means finds
+    fewer distinct clusters (duplicate rows), the batch is topped up with the
+    most uncertain items left.
     """
-    scores = 1.0 - classifier_margin(learner, X)
-    if n_instances == 1:
-        return top_n(scores, 1), scores
+    if n == 1:
+        return top_n(scores, 1)
     Z = features(learner, X)
     rng = check_random_state(random_state)
     kind = MiniBatchKMeans if Z.shape[0] > MINIBATCH_ABOVE else KMeans
-    clusters = kind(n_clusters=n_instances, n_init=1, random_state=rng.randint(2**31 - 1)).fit_predict(Z)
+    clusters = kind(n_clusters=n, n_init=1, random_state=rng.randint(2**31 - 1)).fit_predict(Z)
     chosen = []
     for cluster in np.unique(clusters):
         members = np.flatnonzero(clusters == cluster)
         chosen.append(int(members[np.argmax(scores[members])]))
-    if len(chosen) < n_instances:
+    if len(chosen) < n:
         rest = [int(i) for i in top_n(scores, len(scores)) if i not in set(chosen)]
-        chosen += rest[: n_instances - len(chosen)]
+        chosen += rest[: n - len(chosen)]
     chosen = np.array(chosen, dtype=int)
-    return chosen[np.argsort(-scores[chosen], kind="stable")], scores
+    return chosen[np.argsort(-scores[chosen], kind="stable")]
 
 
 def _kernel(distances: np.ndarray, bandwidth: float) -> np.ndarray:
     return np.exp(-0.5 * (distances / bandwidth) ** 2)
 
 
-@register("representative", task=ANY, batch=True)
-def representative(learner, X, n_instances=1, random_state=None, n_reference: int = N_REFERENCE):
-    """Prefers items most similar to the whole pool and least similar to what is labeled (or already picked).
-
-    Similarity is a Gaussian kernel on feature-space distance, with the median
-    distance to the reference rows as its width. Score = density (mean
-    similarity to up to ``n_reference`` pool rows, scaled so the densest row
-    has 1) minus the similarity to the nearest labeled item. Each pick then
-    counts as labeled, so a batch spreads out. Works for classifiers and
-    regressors alike.
-    """
+def _representative_state(learner, X, random_state, n_reference: int = N_REFERENCE):
+    """Features, density (densest row = 1), kernel width and similarity to the nearest labeled item."""
     rng = check_random_state(random_state)
     Z = features(learner, X)
     n = Z.shape[0]
@@ -92,15 +86,35 @@ def representative(learner, X, n_instances=1, random_state=None, n_reference: in
     nearest_labeled = np.zeros(n)
     if X_known is not None and n_rows(X_known) > 0:
         nearest_labeled = _kernel(euclidean_distances(Z, features(learner, X_known)), bandwidth).max(axis=1)
-    scores = density - nearest_labeled
-    first_scores = scores.copy()
+    return Z, density, bandwidth, nearest_labeled
+
+
+def representative_scores(learner, X, random_state=None) -> np.ndarray:
+    """Prefers items most similar to the whole pool and least similar to what is labeled."""
+    _, density, _, nearest_labeled = _representative_state(learner, X, random_state)
+    return density - nearest_labeled
+
+
+def representative(scores, n, *, learner, X, random_state=None) -> np.ndarray:
+    """Prefers items most similar to the whole pool and least similar to what is labeled (or already picked).
+
+    Similarity is a Gaussian kernel on feature-space distance, with the median
+    distance to the reference rows as its width. Score = density (mean
+    similarity to up to 1,000 pool rows, scaled so the densest row has 1)
+    minus the similarity to the nearest labeled item. Each pick then counts as
+    labeled, so a batch spreads out. Works for classifiers and regressors alike.
+    """
+    Z, density, bandwidth, nearest_labeled = _representative_state(learner, X, random_state)
     chosen: list[int] = []
-    for _ in range(n_instances):
-        current = scores.copy()
+    for _ in range(n):
+        current = density - nearest_labeled
         current[chosen] = -np.inf
         pick = int(np.argmax(current))
         chosen.append(pick)
         nearest_labeled = np.maximum(nearest_labeled, _kernel(euclidean_distances(Z, Z[pick : pick + 1]).ravel(),
                                                               bandwidth))
-        scores = density - nearest_labeled
-    return np.array(chosen, dtype=int), first_scores
+    return np.array(chosen, dtype=int)
+
+
+register("cluster_diversity", margin_scores, select=cluster_diversity, requires=("classifier", "proba"))
+register("representative", representative_scores, select=representative)

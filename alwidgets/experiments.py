@@ -137,9 +137,8 @@ def make_model(kind: str, random_state=None):
 class _Lane:
     """One learner on one pool: ``query(n)`` and ``teach(idx, labels)``, like :class:`alwidgets.Session`.
 
-    The Session is to get ``candidates=`` and ``online=`` options; until then
-    this small loop implements both, and :func:`_new_lane` is the one place to
-    switch to the Session.
+    A light loop with a warm-started refit model; :class:`_SessionLane` runs
+    the same protocol on the Session's ``candidates=`` and ``online=`` options.
     """
 
     def __init__(self, X_pool, protocol: Protocol, classes, random_state):
@@ -193,17 +192,59 @@ class _Lane:
         return self.model.predict(X)
 
 
-def _new_lane(X_pool, protocol: Protocol, classes, random_state) -> _Lane:
-    return _Lane(X_pool, protocol, classes, random_state)
+class _SessionLane:
+    """The same lane on :class:`alwidgets.Session`, with its ``candidates=`` and ``online=`` options.
+
+    Slower than :class:`_Lane` for the refit model: the Session fits a fresh
+    clone on every label after each mini-batch, where the lane warm-starts.
+    """
+
+    def __init__(self, X_pool, protocol: Protocol, classes, random_state):
+        from .session import Session
+
+        rng = check_random_state(random_state)
+        self.session = Session(make_model(protocol.model, rng), X_pool, strategy=protocol.strategy,
+                               random_state=rng, classes=list(classes), candidates=protocol.candidates,
+                               online=protocol.model == "online", item_ids=[str(i) for i in range(len(X_pool))])
+
+    @property
+    def n_labeled(self) -> int:
+        return self.session.n_labeled
+
+    @property
+    def fitted(self) -> bool:
+        return self.session.is_fitted
+
+    def query(self, n: int) -> list[int]:
+        return self.session.query(n)
+
+    def teach(self, idx, labels) -> None:
+        self.session.teach(list(idx), list(labels))
+
+    def predict(self, X):
+        return self.session.learner.predict(X)
+
+
+ENGINES = {"own": _Lane, "session": _SessionLane}
+
+
+def _new_lane(X_pool, protocol: Protocol, classes, random_state, engine: str = "own"):
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {tuple(ENGINES)}; got {engine!r}")
+    return ENGINES[engine](X_pool, protocol, classes, random_state)
 
 
 def learning_curve(X_pool, y_pool, X_test, y_test, protocol: Protocol, *, budget: int | None = None,
-                   random_state=None, positive=None) -> pd.DataFrame:
+                   random_state=None, positive=None, engine: str = "own") -> pd.DataFrame:
     """Held-out scores after every mini-batch of one run of ``protocol``.
 
     The first mini-batch is drawn at random (the model knows nothing yet); so
     are the next ones while a refit model has seen one class only. Then the
     strategy chooses. The run stops after ``budget`` labels (default: the whole pool).
+
+    ``engine="session"`` runs the loop on :class:`alwidgets.Session` (its
+    ``candidates=`` and ``online=`` options) instead of the lighter built-in
+    loop; both follow the same protocol, with different random draws.
 
     Returns a DataFrame with ``n_labels``, ``accuracy`` and, when ``positive``
     is given, ``f1`` (the F1 score of that class).
@@ -213,7 +254,7 @@ def learning_curve(X_pool, y_pool, X_test, y_test, protocol: Protocol, *, budget
         raise ValueError(f"X_pool has {len(X_pool)} rows but y_pool has {len(y_pool)} labels")
     budget = len(y_pool) if budget is None else min(check_int(budget, "budget"), len(y_pool))
     classes = np.unique(np.concatenate([y_pool, y_test]))
-    lane = _new_lane(X_pool, protocol, classes, random_state)
+    lane = _new_lane(X_pool, protocol, classes, random_state, engine)
     rows = []
     while lane.n_labeled < budget:
         picks = lane.query(min(protocol.batch, budget - lane.n_labeled))

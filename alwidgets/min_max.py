@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .strategies import register, top_n
+from .strategies import register
 
 __all__ = ["min_max_confidence", "min_max_uncertainty", "min_max_margin"]
 
@@ -61,8 +61,9 @@ def min_max_uncertainty(classifier, X, **predict_proba_kwargs) -> np.ndarray:
     return 1.0 - min_max_confidence(classifier, X, **predict_proba_kwargs)
 
 
-@register("min_max_margin")
-def min_max_margin(learner, X, n_instances=1, random_state=None):
+def min_max_margin(learner, X, random_state=None) -> np.ndarray:
     """Prefers items whose most and least likely classes are closest in probability (the MNIST article's choice)."""
-    scores = min_max_uncertainty(learner, X)
-    return top_n(scores, n_instances), scores
+    return min_max_uncertainty(learner, X)
+
+
+register("min_max_margin", min_max_margin, requires=("classifier", "proba"))

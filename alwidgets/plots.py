@@ -35,10 +35,10 @@ from ._figures import (
     UNCERTAINTY_GID,
     _check_query,
     _display_rows,
-    _model_lock,
     _prepare,
     class_color,
     figure_to_png,
+    model_view,
     new_axes,
     pixel_to_data,
     strategy_color,
@@ -248,19 +248,18 @@ def plot_regression(
             raise ValueError(f"X_grid must have one feature, like X_pool; got {grid.shape[1]}")
         grid = np.sort(grid[:, 0])
 
-    labeled = sorted(session.labels)
-    y_lab = np.array([float(session.labels[i]) for i in labeled])
+    snapshot, taught, base_X, base_y = model_view(session)
+    labeled = sorted(taught)
+    y_lab = np.array([float(taught[i]) for i in labeled])
     unlabeled = np.setdiff1d(_display_rows(len(x_pool), max_points), labeled)
-    base_X, base_y = getattr(session, "_base_X", None), getattr(session, "_base_y", None)
     if base_X is not None and base_y is not None:
         x_base, y_base = numeric_rows(base_X)[:, 0], np.asarray(base_y, dtype=float).ravel()
     else:
         x_base = y_base = np.array([])
     mean = std = None
-    fitted = session.is_fitted
+    fitted = snapshot.fitted
     if fitted:
-        with _model_lock(session):
-            mean, std = _predict_mean_std(session.learner, grid.reshape(-1, 1))
+        mean, std = _predict_mean_std(snapshot.learner, grid.reshape(-1, 1))
     curve = np.asarray(y_true(grid.reshape(-1, 1)), dtype=float).ravel() if callable(y_true) else None
     y_values = [v for v in (y_lab, y_base, curve, truth) if v is not None and len(v)]
 
@@ -303,9 +302,9 @@ def plot_regression(
     ax.set_ylabel("y")
     if fitted:
         what = "mean ± std" if std is not None else "mean (no std from this model)"
-        ax.set_title(f"Model {what} · {session.n_labeled} labels", fontsize=11)
+        ax.set_title(f"Model {what} · {snapshot.n_labels} labels", fontsize=11)
     else:
-        ax.set_title(f"Regression · {session.n_labeled} labels", fontsize=11)
+        ax.set_title(f"Regression · {snapshot.n_labels} labels", fontsize=11)
         ax.text(0.5, 0.5, "no model yet: label a point to fit one", transform=ax.transAxes, ha="center",
                 va="center", fontsize=9, color="#333333", zorder=10,
                 bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "#bbbbbb", "alpha": 0.9})

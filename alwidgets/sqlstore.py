@@ -61,6 +61,7 @@ from .store import (
     answer,
     check_event,
     lease_items,
+    register_path_opener,
 )
 
 __all__ = ["SQLStore", "SCHEMA_VERSION"]
@@ -462,3 +463,6 @@ def _check_version(version, where: str) -> None:
 def _first_line(error) -> str:
     orig = getattr(error, "orig", None) or error
     return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+
+
+register_path_opener(SQLStore)

@@ -368,6 +368,18 @@ class MemoryStore:
         return f"MemoryStore({len(self._events)} events)"
 
 
+_PATH_OPENER: list = []  # the back end for paths and URLs: alwidgets.sqlstore puts itself here when imported
+
+
+def register_path_opener(opener) -> None:
+    """Make ``opener(path_or_url, create=...)`` the store :func:`open_store` uses for paths and URLs.
+
+    The SQL back end registers itself (``alwidgets`` imports it), so this
+    module never imports it back.
+    """
+    _PATH_OPENER[:] = [opener]
+
+
 def is_store(obj) -> bool:
     """Whether ``obj`` offers what a Session needs from a store."""
     return all(hasattr(obj, name) for name in ("append_many", "events", "lease", "release"))
@@ -386,10 +398,8 @@ def open_store(store, *, create: bool = True):
         return MemoryStore()
     if is_store(store):
         return store
-    if isinstance(store, (str, Path)):
-        from .sqlstore import SQLStore
-
-        return SQLStore(store, create=create)
+    if isinstance(store, (str, Path)) and _PATH_OPENER:
+        return _PATH_OPENER[0](store, create=create)
     raise ValueError(
         "store must be None (labels in memory), a SQLite file path such as 'labels.db', "
         f"a 'postgresql://user@host/db' URL or a store object; got {store!r}"

@@ -27,13 +27,15 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from . import strategies
+from . import _learners, strategies
 from ._learners import take_rows
-from .session import Session, _oracle
+from .pool import as_oracle
+from .session import Session
 
 __all__ = ["Stream"]
 
-MEASURES = ("least_confident", "margin", "entropy", "std")
+MEASURES = {"least_confident": "least_confident", "margin": "margin", "entropy": "entropy", "std": "max_std"}
+"""Each stream measure and the registered strategy whose measure it is."""
 
 
 class Stream:
@@ -100,20 +102,15 @@ class Stream:
 
     def uncertainty(self, idx: int) -> float:
         """How unsure the session's model is about pool item ``idx`` (inf before it can be fitted)."""
-        if not self.session.is_fitted:
+        snapshot = self.session.snapshot
+        if not snapshot.fitted:
             return float("inf")
         x = take_rows(self.session.X_pool, [int(idx)])
-        learner = self.session.learner
-        if self.measure == "std":
-            return float(strategies.max_std(learner, x)[1][0])
-        proba = np.asarray(learner.predict_proba(x), dtype=float)[0]
-        if self.measure == "least_confident":
-            return float(1.0 - proba.max())
-        if self.measure == "margin":
-            top = np.sort(proba)[::-1]
-            return float(1.0 - (top[0] - (top[1] if len(top) > 1 else 0.0)))
-        p = proba[proba > 0]
-        return float(-(p * np.log(p)).sum() / np.log(len(proba))) if len(proba) > 1 else 0.0
+        score = float(strategies.get(MEASURES[self.measure]).scores(snapshot.learner, x)[0])
+        if self.measure == "entropy":  # scaled to [0, 1] so one threshold means the same for any class count
+            n_classes = len(_learners.proba_classes(snapshot.learner))
+            return score / np.log(n_classes) if n_classes > 1 else 0.0
+        return score
 
     def _within_budget(self) -> bool:
         if self.budget is None:
@@ -134,7 +131,7 @@ class Stream:
                 except StopIteration:
                     self.exhausted = True
                     return None
-            idx = session._check_index(idx, allow_labeled=True)
+            idx = session.check_index(idx, allow_labeled=True)
             if idx not in session.labels and idx not in session.skipped:
                 break
         self.n_seen += 1
@@ -178,7 +175,7 @@ class Stream:
         """
         if isinstance(n_items, bool) or not isinstance(n_items, (int, np.integer)) or n_items < 0:
             raise ValueError(f"n_items must be a whole number of items, at least 0; got {n_items!r}")
-        answer = _oracle(oracle, self.session.n_pool)
+        answer = as_oracle(oracle, self.session.n_pool)
         seen = asked = 0
         while seen < n_items and (arrival := self._arrive()) is not None:
             seen += 1
@@ -223,12 +220,7 @@ def _check_measure(measure: str, session: Session) -> str:
         return "least_confident" if session.is_classifier else "std"
     if measure not in MEASURES:
         raise ValueError(f"measure must be 'auto' or one of {', '.join(MEASURES)}; got {measure!r}")
-    if measure == "std" and session.is_classifier:
-        raise ValueError("measure 'std' is for regressors; use 'least_confident', 'margin' or 'entropy'")
-    if measure != "std" and not session.is_classifier:
-        raise ValueError(f"measure {measure!r} needs class probabilities, but the model is a regressor; use 'std'")
-    if measure == "std":
-        problem = strategies.get("max_std").problem(session.learner)
-        if problem:
-            raise ValueError(problem.replace("strategy 'max_std'", "measure 'std'"))
+    problem = strategies.get(MEASURES[measure]).problem(session.learner)
+    if problem:
+        raise ValueError(problem.replace(f"strategy {MEASURES[measure]!r}", f"measure {measure!r}"))
     return measure

@@ -72,10 +72,11 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
-from . import _learners, strategies
+from . import _learners
 from ._learners import take_rows
+from ._registry import register, top_n
 from ._validation import n_rows
-from .strategies import register, top_n
+from .diversity import representative, representative_scores
 
 __all__ = [
     "hidden_features",
@@ -280,16 +281,24 @@ def _error_heads(learner, X, random_state, n_folds: int) -> list[_ErrorHead] | s
     return heads
 
 
-def _fallback(learner, X, n_instances, name, reason):
-    logger.info("%s falls back to least_confident: %s", name, reason)
-    return strategies.least_confident(learner, X, n_instances)
+def _least_confident(learner, X) -> np.ndarray:
+    """The fallback measure: one minus the top class probability."""
+    return 1.0 - np.asarray(learner.predict_proba(X)).max(axis=1)
+
+
+def _error_scores(learner, X, random_state, name: str, n_folds: int = N_FOLDS):
+    """``(scores, heads)``: the heads' mean P(incorrect), or least-confident scores and no heads."""
+    heads = _error_heads(learner, X, random_state, n_folds)
+    if isinstance(heads, str):
+        logger.info("%s falls back to least_confident: %s", name, heads)
+        return _least_confident(learner, X), []
+    return np.mean([head.p_incorrect() for head in heads], axis=0), heads
 
 
 # ----------------------------------------------------------------- strategies
 
 
-@register("transfer_uncertainty")
-def transfer_uncertainty(learner, X, n_instances=1, random_state=None, n_folds: int = N_FOLDS):
+def transfer_uncertainty(learner, X, random_state=None, n_folds: int = N_FOLDS) -> np.ndarray:
     """Prefers items a head trained on the model's hidden layer predicts it will get wrong.
 
     Each of ``n_folds`` folds of the labeled items is predicted by a copy of the
@@ -298,11 +307,7 @@ def transfer_uncertainty(learner, X, n_instances=1, random_state=None, n_folds: 
     "incorrect" over the fold heads. Falls back to ``least_confident`` when no
     fold has both kinds of items (see the module docstring).
     """
-    heads = _error_heads(learner, X, random_state, n_folds)
-    if isinstance(heads, str):
-        return _fallback(learner, X, n_instances, "transfer_uncertainty", heads)
-    scores = np.mean([head.p_incorrect() for head in heads], axis=0)
-    return top_n(scores, n_instances), scores
+    return _error_scores(learner, X, random_state, "transfer_uncertainty", n_folds)[0]
 
 
 def _rounds(n_instances: int, n_rounds: int) -> list[int]:
@@ -317,23 +322,20 @@ def _take_best(scores: np.ndarray, chosen: list[int], k: int) -> list[int]:
     return [int(i) for i in top_n(scores, k)]
 
 
-@register("atlas", batch=True)
-def atlas(learner, X, n_instances=1, random_state=None, n_folds: int = N_FOLDS, n_rounds: int = N_ROUNDS):
+def atlas(scores, n, *, learner, X, random_state=None, n_folds: int = N_FOLDS, n_rounds: int = N_ROUNDS):
     """Prefers likely errors, assuming each pick will be right once labeled (ATLAS): diverse error batches.
 
     Like ``transfer_uncertainty``; the batch is then filled in up to
     ``n_rounds`` rounds (default 10, so one pick per round for batches up to
     10): after each round its picks join every head's training data as
-    "correct" and the heads are retrained. Scores are those before any pick.
-    Falls back to ``least_confident`` like ``transfer_uncertainty``.
+    "correct" and the heads are retrained. Falls back to ``least_confident``
+    (the top scores) like ``transfer_uncertainty``.
     """
-    heads = _error_heads(learner, X, random_state, n_folds)
-    if isinstance(heads, str):
-        return _fallback(learner, X, n_instances, "atlas", heads)
-    first_scores = np.mean([head.p_incorrect() for head in heads], axis=0)
-    scores = first_scores
+    scores, heads = _error_scores(learner, X, random_state, "atlas", n_folds)
+    if not heads:
+        return top_n(scores, n)
     chosen: list[int] = []
-    sizes = _rounds(n_instances, n_rounds)
+    sizes = _rounds(n, n_rounds)
     for round_number, size in enumerate(sizes):
         picks = _take_best(scores, chosen, size)
         chosen += picks
@@ -341,37 +343,24 @@ def atlas(learner, X, n_instances=1, random_state=None, n_folds: int = N_FOLDS, 
             for head in heads:
                 head.assume_correct(picks)
             scores = np.mean([head.p_incorrect() for head in heads], axis=0)
-    return np.array(chosen, dtype=int), first_scores
+    return np.array(chosen, dtype=int)
 
 
-@register("transfer_representative", batch=True)
-def transfer_representative(learner, X, n_instances=1, random_state=None,
-                            n_reference: int = N_APPLICATION_REFERENCE, n_rounds: int = N_ROUNDS):
-    """Prefers items a head tells apart from the labeled ones, relabeling each pick "training" (adaptive).
-
-    The head sees every layer of the model (:func:`hidden_features` with
-    ``layers="all"``). It trains on the labeled items ("training") and up to
-    ``n_reference`` unlabeled rows drawn at random ("application"), so its cost
-    stays bounded on large pools. The batch is filled in up to ``n_rounds``
-    rounds (default 10); each round's picks become "training" before the head
-    is retrained. Scores are P("application") before any pick.
-    """
+def _application_rounds(learner, X, n: int, random_state, n_reference: int, n_rounds: int):
+    """``(chosen, first scores)`` of adaptive representative sampling; None when nothing is labeled."""
     X_known, _ = _learners.training_data(learner)
     if X_known is None or n_rows(X_known) == 0:
-        from .diversity import representative
-
-        logger.info("transfer_representative falls back to representative: nothing is labeled yet")
-        return representative(learner, X, n_instances, random_state=random_state)
+        return None
     rng = check_random_state(random_state)
     H_known, H_pool = _standardize(hidden_features(learner, X_known, "all"), hidden_features(learner, X, "all"))
-    n = H_pool.shape[0]
-    reference = rng.choice(n, size=min(n, n_reference), replace=False)
-    is_application = np.ones(n, dtype=bool)  # pool rows still assumed unlabeled
+    n_pool = H_pool.shape[0]
+    reference = rng.choice(n_pool, size=min(n_pool, n_reference), replace=False)
+    is_application = np.ones(n_pool, dtype=bool)  # pool rows still assumed unlabeled
     head = LogisticRegression(C=HEAD_C, class_weight="balanced", max_iter=500, warm_start=True,
                               random_state=rng.randint(2**31 - 1))
     chosen: list[int] = []
     first_scores = None
-    for size in _rounds(n_instances, n_rounds):
+    for size in _rounds(n, n_rounds):
         rows = np.union1d(reference, chosen).astype(int)
         X_head = np.vstack([H_known, H_pool[rows]])
         y_head = np.concatenate([np.zeros(len(H_known), dtype=int), is_application[rows].astype(int)])
@@ -383,3 +372,36 @@ def transfer_representative(learner, X, n_instances=1, random_state=None,
         chosen += picks
         is_application[picks] = False
     return np.array(chosen, dtype=int), first_scores
+
+
+def transfer_representative_scores(learner, X, random_state=None,
+                                   n_reference: int = N_APPLICATION_REFERENCE) -> np.ndarray:
+    """Prefers items a head tells apart from the labeled ones (P("application") before any pick)."""
+    result = _application_rounds(learner, X, 1, random_state, n_reference, 1)
+    if result is None:
+        logger.info("transfer_representative falls back to representative: nothing is labeled yet")
+        return representative_scores(learner, X, random_state)
+    return result[1]
+
+
+def transfer_representative(scores, n, *, learner, X, random_state=None,
+                            n_reference: int = N_APPLICATION_REFERENCE, n_rounds: int = N_ROUNDS):
+    """Prefers items a head tells apart from the labeled ones, relabeling each pick "training" (adaptive).
+
+    The head sees every layer of the model (:func:`hidden_features` with
+    ``layers="all"``). It trains on the labeled items ("training") and up to
+    ``n_reference`` unlabeled rows drawn at random ("application"), so its cost
+    stays bounded on large pools. The batch is filled in up to ``n_rounds``
+    rounds (default 10); each round's picks become "training" before the head
+    is retrained.
+    """
+    result = _application_rounds(learner, X, n, random_state, n_reference, n_rounds)
+    if result is None:
+        return representative(scores, n, learner=learner, X=X, random_state=random_state)
+    return result[0]
+
+
+register("transfer_uncertainty", transfer_uncertainty, requires=("classifier", "proba"))
+register("atlas", transfer_uncertainty, select=atlas, requires=("classifier", "proba"))
+register("transfer_representative", transfer_representative_scores, select=transfer_representative,
+         requires=("classifier", "proba"))

@@ -122,7 +122,6 @@ def scenarios(quick: bool) -> list[Scenario]:
             Scenario("mnist_3_vs_not_3", "MNIST 3 vs not 3 (10% threes)", alw.datasets.load_mnist_skewed,
                      ("accuracy", "f1"), budget=30, slow_budget=30, positive=1, pool_size=1200,
                      strategies=["random", "least_confident", "transfer_uncertainty"]),
-            breast_cancer(quick),
         ]
     return [
         Scenario("digits", "digits (8x8)", alw.datasets.load_digits, ("accuracy",), budget=150, slow_budget=100,
@@ -131,8 +130,12 @@ def scenarios(quick: bool) -> list[Scenario]:
                  slow_budget=100, batch=20, long_strategies=UNCERTAINTY),
         Scenario("mnist_3_vs_not_3", "MNIST 3 vs not 3 (10% threes)", alw.datasets.load_mnist_skewed,
                  ("accuracy", "f1"), budget=400, slow_budget=100, positive=1, batch=20, random_budget=1600),
-        breast_cancer(quick),
     ]
+
+
+def all_scenarios(quick: bool) -> list[Scenario]:
+    """The scenarios above and Lu et al.'s breast-cancer protocol (the MNIST-era scenarios alone: :func:`scenarios`)."""
+    return [*scenarios(quick), breast_cancer(quick)]
 
 
 def classification_strategies() -> list[str]:
@@ -142,7 +145,7 @@ def classification_strategies() -> list[str]:
     names = []
     for name in alw.strategies.available():
         strategy = alw.strategies.get(name)
-        if strategy.task == "regression":
+        if "regressor" in strategy.requires:
             continue
         if strategy.problem(probe_single) is None or strategy.problem(probe_committee) is None:
             names.append(name)
@@ -215,7 +218,7 @@ def run(scenario: Scenario, strategy: str, seed: int) -> list[dict]:
     """One learning curve: ``Session.simulate`` with ``strategy`` from a few seed labels."""
     d = data_for(scenario, seed)
     rng = np.random.RandomState(seed)
-    needs_committee = alw.strategies.get(strategy).needs_committee
+    needs_committee = "committee" in alw.strategies.get(strategy).requires
     learner = alw.make_committee(model(), n_members=COMMITTEE_MEMBERS, random_state=seed) if needs_committee \
         else model()
     session = alw.Session(learner, d["X_pool"], strategy=strategy, X_test=d["X_test"], y_test=d["y_test"],
@@ -453,9 +456,9 @@ def line_style(name: str) -> str:
     if name == "random":
         return "-"
     strategy = alw.strategies.get(name)
-    if strategy.needs_committee:
+    if "committee" in strategy.requires:
         return "--"
-    if strategy.function.__module__ == "alwidgets.transfer":
+    if strategy.measure.__module__ == "alwidgets.transfer":
         return "-."
     if name in ("least_confident", "margin", "entropy"):
         return "-"
@@ -554,7 +557,7 @@ def main(argv=None) -> int:
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
 
-    chosen = scenarios(args.quick)
+    chosen = all_scenarios(args.quick)
     if args.scenarios:
         unknown = set(args.scenarios) - {s.name for s in chosen}
         if unknown:
@@ -615,7 +618,7 @@ def main(argv=None) -> int:
                 "minutes": (time.perf_counter() - began) / 60, "cpu_minutes": experiments.cpu_seconds() / 60}
     if args.merge and (args.out / "label_efficiency.csv").exists():
         curves, run_info = merge(args.out, curves, run_info)
-        chosen = [s for s in scenarios(args.quick) if s.name in set(curves.scenario)]
+        chosen = [s for s in all_scenarios(args.quick) if s.name in set(curves.scenario)]
         for scenario in chosen:
             prepare(scenario, int(curves[curves.scenario == scenario.name].seed.max()) + 1)
     curves.to_csv(args.out / "label_efficiency.csv", index=False)
@@ -657,7 +660,7 @@ def report_only(quick: bool, out: Path) -> int:
     """Re-draw the table and figure from an earlier run's CSV in ``out``, without running anything."""
     curves = pd.read_csv(out / "label_efficiency.csv")
     run_info = json.loads((out / "label_efficiency.json").read_text())
-    chosen = [s for s in scenarios(quick) if s.name in set(curves.scenario)]
+    chosen = [s for s in all_scenarios(quick) if s.name in set(curves.scenario)]
     for scenario in chosen:
         prepare(scenario, int(curves[curves.scenario == scenario.name].seed.max()) + 1)
     report(curves, chosen, out, run_info)

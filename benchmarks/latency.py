@@ -17,8 +17,20 @@ redraw inside the click handler, the baseline. ``worker, rapid`` clicks again
 at once, without waiting for the model, as a fast labeler would: the click
 then competes with a running refit for the interpreter.
 
-    .venv/bin/python benchmarks/latency.py                 # 1k, 10k, 100k; 30 clicks
-    .venv/bin/python benchmarks/latency.py --sizes 1000 --clicks 10
+Two more measurements follow:
+
+- **slow model**: a model whose fit takes 1.5 s (LogisticRegression with the
+  fit padded by a 1.5 s sleep, so the fit time does not depend on the load
+  of a shared machine). While its fits run on the worker, the benchmark
+  presses Label, Undo, Skip and switches the strategy, and reports how long
+  each callback took (p50/p95) and how long until the plots showed the model
+  that knows the last label.
+- **ranking with candidates**: the time of one re-ranking of the pool with
+  margin sampling, over the whole pool and over ``Session(candidates=1000)``,
+  at 100k and 1M items.
+
+    .venv/bin/python benchmarks/latency.py                 # 1k, 10k, 100k; 30 clicks; slow model; ranking
+    .venv/bin/python benchmarks/latency.py --sizes 1000 --clicks 10 --slow-rounds 3 --rank-sizes 100000
 
 Writes benchmarks/results/latency.csv and benchmarks/results/latency.md.
 """
@@ -110,11 +122,85 @@ def measure(data, mode: str, n_clicks: int) -> dict:
     }
 
 
+SLOW_FIT_SECONDS = 1.5
+
+
+class SlowFit(LogisticRegression):
+    """LogisticRegression whose fit takes 1.5 s longer: a random forest on a bigger pool, a GP, a small network."""
+
+    def fit(self, X, y, **kwargs):
+        time.sleep(SLOW_FIT_SECONDS)
+        return super().fit(X, y, **kwargs)
+
+
+def measure_slow(n_rounds: int, n_pool: int = 2_000) -> dict:
+    """Callback times of label, undo, skip and a strategy switch while slow fits run on the worker."""
+    X_pool, y_pool, X_test, y_test = make_data(n_pool)
+    session = alw.Session(SlowFit(max_iter=300), X_pool, "margin", X_test=X_test, y_test=y_test, random_state=0)
+    session.teach(list(range(12)), list(y_pool[:12]))
+    labeler = alw.Labeler(session, view="table", plots=["learning_curve"], keyboard=False)
+    labeler.wait(60)
+    times: dict[str, list[float]] = {"label": [], "undo": [], "skip": [], "strategy switch": []}
+    fresh_plot: list[float] = []
+    during_fit = 0
+    strategies = ["entropy", "least_confident", "margin"]
+
+    def timed(name, action):
+        nonlocal during_fit
+        start = time.perf_counter()
+        action()
+        times[name].append(time.perf_counter() - start)
+        during_fit += labeler.updating
+
+    for k in range(n_rounds):
+        timed("label", lambda: click_true_label(labeler, y_pool))
+        timed("label", lambda: click_true_label(labeler, y_pool))
+        timed("undo", labeler.undo_button.click)
+        timed("skip", labeler.skip_button.click)
+        timed("strategy switch", lambda k=k: setattr(labeler.strategy, "value", strategies[k % len(strategies)]))
+        start = time.perf_counter()
+        timed("label", lambda: click_true_label(labeler, y_pool))
+        before = labeler._plots[0]["image"].value
+        labeler.wait(120)
+        if labeler._plots[0]["image"].value == before:
+            raise RuntimeError("the plot did not change after the model caught up")
+        fresh_plot.append(time.perf_counter() - start)
+    if labeler.errors:
+        raise RuntimeError(f"the labeler reported errors: {labeler.errors}")
+    if session.snapshot.label_dict() != session.labels:
+        raise RuntimeError("the model does not know exactly the recorded labels")
+    labeler.close()
+    ms = lambda values, q: float(np.percentile(np.asarray(values) * 1000, q))  # noqa: E731
+    out = {name: (ms(v, 50), ms(v, 95), len(v)) for name, v in times.items()}
+    out["plots show the new model"] = (ms(fresh_plot, 50), ms(fresh_plot, 95), len(fresh_plot))
+    out["_during_fit"] = during_fit
+    out["_callbacks"] = sum(len(v) for v in times.values())
+    return out
+
+
+def measure_ranking(n_pool: int, candidates: int | None, repeats: int = 3) -> float:
+    """Median seconds of one re-ranking of the pool (margin) with a fitted model."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(n_pool, N_FEATURES)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+    session = alw.Session(LogisticRegression(max_iter=300), X, "margin", random_state=0, candidates=candidates,
+                          item_ids=np.arange(n_pool).astype(str))
+    session.teach(list(range(50)), list(y[:50]))
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        session.update(rerank=True)
+        seconds.append(time.perf_counter() - start)
+    return float(np.median(seconds))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--clicks", type=int, default=30)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--slow-rounds", type=int, default=8, help="rounds of label/undo/skip/switch (0: none)")
+    parser.add_argument("--rank-sizes", type=int, nargs="*", default=[100_000, 1_000_000])
     args = parser.parse_args(argv)
 
     rows = []
@@ -128,18 +214,32 @@ def main(argv=None) -> int:
                   f"plots updated p50 {result['plots_p50_ms']:7.1f} ms  p95 {result['plots_p95_ms']:7.1f} ms",
                   flush=True)
 
+    slow = None
+    if args.slow_rounds:
+        print(f"slow model ({SLOW_FIT_SECONDS} s fits), {args.slow_rounds} rounds", flush=True)
+        slow = measure_slow(args.slow_rounds)
+        for name, value in slow.items():
+            if not name.startswith("_"):
+                print(f"  {name:<26} p50 {value[0]:8.1f} ms  p95 {value[1]:8.1f} ms  ({value[2]} times)", flush=True)
+    ranking = []
+    for n_pool in args.rank_sizes:
+        for candidates in (None, 1000):
+            seconds = measure_ranking(n_pool, candidates)
+            ranking.append({"pool_size": n_pool, "candidates": candidates, "seconds": seconds})
+            print(f"ranking {n_pool:>9,} items, candidates={candidates}: {1000 * seconds:8.1f} ms", flush=True)
+
     args.out.mkdir(parents=True, exist_ok=True)
     with open(args.out / "latency.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         for row in rows:
             writer.writerow({k: (f"{v:.2f}" if isinstance(v, float) else v) for k, v in row.items()})
-    (args.out / "latency.md").write_text(markdown(rows, argv if argv is not None else sys.argv[1:]))
+    (args.out / "latency.md").write_text(markdown(rows, argv if argv is not None else sys.argv[1:], slow, ranking))
     print(f"wrote {args.out / 'latency.csv'} and {args.out / 'latency.md'}")
     return 0
 
 
-def markdown(rows: list[dict], argv: list[str]) -> str:
+def markdown(rows: list[dict], argv: list[str], slow: dict | None = None, ranking: list[dict] = ()) -> str:
     naive = {r["pool_size"]: r for r in rows if r["mode"] == "naive"}
     lines = [
         "# Label-click latency",
@@ -160,6 +260,32 @@ def markdown(rows: list[dict], argv: list[str]) -> str:
             f"| {r['pool_size']:,} | {r['mode']} | {r['next_p50_ms']:.1f} | {r['next_p95_ms']:.1f} | "
             f"{r['plots_p50_ms']:.1f} | {r['plots_p95_ms']:.1f} | {speedup} |"
         )
+    if slow:
+        lines += [
+            "",
+            f"## While a {SLOW_FIT_SECONDS} s fit runs",
+            "",
+            f"A model whose fit takes {SLOW_FIT_SECONDS} s (LogisticRegression padded with a sleep), pool of 2,000. "
+            f"{slow['_during_fit']} of the {slow['_callbacks']} callbacks ran while a fit was in flight.",
+            "",
+            "| callback | p50 (ms) | p95 (ms) | times |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        lines += [f"| {name} | {v[0]:.1f} | {v[1]:.1f} | {v[2]} |" for name, v in slow.items()
+                  if not name.startswith("_")]
+    if ranking:
+        lines += [
+            "",
+            "## Ranking the pool, whole or a candidate subsample",
+            "",
+            "One re-ranking with margin sampling (median of 3), LogisticRegression, 50 features.",
+            "",
+            "| pool | ranked | ms |",
+            "| ---: | --- | ---: |",
+        ]
+        for r in ranking:
+            ranked = "whole pool" if r["candidates"] is None else f"{r['candidates']:,} candidates"
+            lines.append(f"| {r['pool_size']:,} | {ranked} | {1000 * r['seconds']:.1f} |")
     lines += [
         "",
         "`worker`: the Labeler as shipped (the click records the label and shows the next item from the latest "

@@ -181,6 +181,7 @@ def budget_for(protocol: Protocol, n_pool: int) -> int:
 
 
 _DATA: dict[tuple[str, int | None], dict] = {}  # prepared before workers fork; they inherit it
+_ENGINE = {"name": "own"}  # the loop: alwidgets.experiments' own, or the Session's options (--engine)
 
 
 def run(job: tuple[str, Config, int]) -> pd.DataFrame:
@@ -190,7 +191,7 @@ def run(job: tuple[str, Config, int]) -> pd.DataFrame:
     with threadpool_limits(1):
         curve = experiments.learning_curve(d["X_pool"], d["y_pool"], d["X_test"], d["y_test"], config.protocol,
                                            budget=budget_for(config.protocol, len(d["y_pool"])),
-                                           random_state=seed, positive=task.positive)
+                                           random_state=seed, positive=task.positive, engine=_ENGINE["name"])
     curve.insert(0, "seed", seed)
     curve.insert(0, "config", config.name)
     curve.insert(0, "task", task_name)
@@ -480,6 +481,9 @@ def main(argv=None) -> int:
     parser.add_argument("--tasks", nargs="*", choices=list(TASKS), default=list(TASKS))
     parser.add_argument("--smooth", type=int, default=5, help="mini-batches in the trailing mean (default 5)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the results")
+    parser.add_argument("--engine", choices=list(experiments.ENGINES), default="own",
+                        help="own: the experiments module's loop, whose refit model is warm-started (default); "
+                             "session: alwidgets.Session with candidates= and online= (slower refits)")
     switches = parser.add_argument_group("one protocol of your choice against random (any switch selects this mode; "
                                          "unset switches take the article's value)")
     switches.add_argument("--model", choices=["online", "refit"], default=argparse.SUPPRESS)
@@ -499,6 +503,7 @@ def main(argv=None) -> int:
     if args.smooth < 1:
         parser.error("--smooth must be at least 1")
 
+    _ENGINE["name"] = args.engine
     base_scale = 1000 if args.quick else None
     if chosen:
         protocol = Protocol(chosen.get("model", ARTICLE.model), chosen.get("candidates", ARTICLE.candidates),

@@ -164,7 +164,7 @@ def test_a_committee_is_cloned_member_by_member(digits):
     assert isinstance(baseline._learner, Committee)
     by_hand = Committee([ActiveLearner(estimator=clone(m.estimator)) for m in committee.learner_list])
     idx = baseline.indices(60)
-    _learners.reset(by_hand, pool.X[idx], pool.y[idx])
+    by_hand = _learners.fresh(by_hand, pool.X[idx], pool.y[idx])
     assert point["score"] == pytest.approx(np.mean(by_hand.predict(test.X) == test.y))
     assert all(m.X_training is None for m in committee.learner_list)
 

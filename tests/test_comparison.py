@@ -402,6 +402,79 @@ def test_play_runs_off_the_click_path_and_pause_stops_within_one_step(moons):
     assert "paused" in widget.status.value and not widget.play_button.disabled
 
 
+def test_every_step_press_counts_and_the_queue_is_shown(moons):
+    widget = comparison_widget(moons, ("random", "margin", "entropy"), budget=40)
+    for _ in range(5):
+        widget.step_button.click()  # faster than a step: presses queue up
+    assert not widget.step_button.disabled
+    assert widget.queued >= 1 and "queued" in widget.status.value
+    assert widget.wait(120)
+    assert widget.race.n_steps == 5 and widget.queued == 0
+    assert "paused" in widget.status.value
+
+
+def test_two_widgets_with_the_same_seed_and_presses_give_the_same_race(blobs):
+    curves = []
+    for _ in range(2):
+        widget = comparison_widget(blobs, ("random", "margin"), budget=20)
+        for _ in range(4):
+            widget.step_button.click()
+        assert widget.wait(120)
+        curves.append(widget.race.curves)
+    assert [[(h["n_labels"], h["score"]) for h in c["margin"]] for c in curves][0] == \
+        [[(h["n_labels"], h["score"]) for h in c["margin"]] for c in curves][1]
+    assert len(curves[0]["margin"]) == 1 + 4  # the initial fit and one per press
+
+
+def test_pause_shows_at_once(moons):
+    widget = comparison_widget(moons, budget=150)
+    widget.play_button.click()
+    wait_for(lambda: widget.race.n_steps >= 1)
+    widget.pause_button.click()
+    # before the step in progress has finished: the buttons and the status already say so
+    assert widget.pause_button.disabled and not widget.play_button.disabled
+    assert "playing" not in widget.status.value
+    assert widget.wait(30)
+
+
+def test_a_failed_run_is_reported_once_and_a_good_run_clears_it(moons, monkeypatch):
+    widget = comparison_widget(moons, budget=20)
+    original = widget.race.step
+
+    def broken():
+        raise RuntimeError("the model exploded")
+
+    monkeypatch.setattr(widget.race, "step", broken)
+    with pytest.raises(RuntimeError, match="exploded"):
+        widget.run(1, timeout=30)
+    assert "exploded" in widget.status.value and not widget.running
+    monkeypatch.setattr(widget.race, "step", original)
+    widget.run(2, timeout=60)  # does not re-raise the old error
+    assert "exploded" not in widget.status.value and "paused" in widget.status.value
+    assert widget.race.n_steps == 2
+
+
+def test_reset_restarts_the_race_from_the_same_start(moons):
+    widget = comparison_widget(moons, budget=10)
+    widget.run(3)
+    first_race = widget.race
+    widget.noise_slider.value = 0.1
+    widget.reset_button.click()
+    assert widget.race is not first_race and widget.race.n_steps == 0
+    assert widget.race.initial == first_race.initial and widget.race.oracle_noise == 0.1
+    assert widget.race.sessions["margin"].n_labeled == first_race.n_initial
+
+
+def test_the_widget_wraps_a_race_it_is_given(moons):
+    race = alw.Comparison(LogisticRegression(), moons.X, moons.y, ["random", "margin"], budget=5, random_state=0)
+    widget = alw.StrategyComparison(race, speed=20.0)
+    assert widget.race is race
+    widget.run(2)
+    assert race.n_steps == 2
+    with pytest.raises(TypeError, match="not both"):
+        alw.StrategyComparison(race, budget=5)
+
+
 def test_play_stops_when_the_budget_is_spent(moons):
     widget = comparison_widget(moons, budget=3)
 

@@ -219,3 +219,33 @@ def test_cpu_seconds_grows_with_work():
     before = experiments.cpu_seconds()
     sum(i * i for i in range(300_000))
     assert experiments.cpu_seconds() > before
+
+
+def test_the_session_engine_gives_the_built_in_loops_curve(digits):
+    # online model, candidate subsample, a deterministic strategy: the same draws, the same model, the same curve
+    X, y, X_test, y_test = digits
+    protocol = ARTICLE.with_(candidates=150)
+    own = experiments.learning_curve(X, y, X_test, y_test, protocol, budget=80, random_state=1)
+    session = experiments.learning_curve(X, y, X_test, y_test, protocol, budget=80, random_state=1, engine="session")
+    pd.testing.assert_frame_equal(own, session)
+
+
+def test_the_session_engine_refits_like_the_built_in_loop(digits):
+    X, y, X_test, y_test = digits
+    protocol = TODAY.with_(strategy="min_max_margin")
+    own = experiments.learning_curve(X, y, X_test, y_test, protocol, budget=60, random_state=1)
+    session = experiments.learning_curve(X, y, X_test, y_test, protocol, budget=60, random_state=1, engine="session")
+    assert session.n_labels.tolist() == own.n_labels.tolist()
+    assert np.abs(session.accuracy - own.accuracy).max() < 0.05  # warm start against a fresh fit: close, not equal
+
+
+def test_the_session_engine_passes_candidates_and_online_to_the_session(digits):
+    X, y, _, _ = digits
+    lane = experiments._new_lane(X, ARTICLE.with_(candidates=150), np.unique(y), 0, engine="session")
+    assert lane.session.candidates == 150 and lane.session.online
+    for _ in range(3):
+        picks = lane.query(10)
+        lane.teach(picks, y[picks])
+    assert lane.n_labeled == 30 and lane.fitted
+    with pytest.raises(ValueError, match="engine must be one of"):
+        experiments._new_lane(X, TODAY, np.unique(y), 0, engine="tensorflow")

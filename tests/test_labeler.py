@@ -225,7 +225,7 @@ def test_undo_after_the_model_learned_makes_it_forget(cleanup):
     cleanup(labeler)
     labeler.simulate(6)
     labeler.wait()
-    last = session._order[-1]
+    last = list(session.my_labels)[-1]
     labeler.undo_button.click()
     labeler.wait()
     assert last not in session.labels and labeler.current == last
@@ -338,7 +338,7 @@ def test_batch_undo_takes_back_the_whole_batch(cleanup):
     cleanup(labeler)
     labeler.simulate(3)
     labeler.simulate(3)
-    second_batch = sorted(i for i in session.labels if i not in session._order[:3])
+    second_batch = sorted(i for i in session.labels if i not in list(session.my_labels)[:3])
     labeler.undo_button.click()
     assert session.n_labeled == 3
     assert sorted(labeler.shown) == second_batch
@@ -368,7 +368,7 @@ def test_worker_keeps_every_label_in_order_under_fast_clicks(cleanup):
     assert len(set(given)) == 25, "each click showed a new item at once"
     labeler.wait()
     assert list(session.labels) == given
-    assert session._order == given
+    assert list(session.my_labels) == given
     assert len(session.learner.X_training) == 25
     counts = [h["n_labels"] for h in session.history]
     versions = [h["model_version"] for h in session.history]
@@ -390,7 +390,7 @@ def test_sync_mode_updates_everything_inside_the_click(cleanup):
     give_true_label(labeler, y_true)
     after = [p["image"].value for p in labeler._plots]  # no wait(): the click did it all
     assert all(a != b for a, b in zip(before, after, strict=True))
-    assert session.history[-1]["n_labels"] == 7 and not session._pending
+    assert session.history[-1]["n_labels"] == 7 and session.is_current
 
 
 class FailsAfterTwoLabels(LogisticRegression):

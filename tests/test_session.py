@@ -13,6 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
 
 import alwidgets as alw
+from alwidgets.store import MemoryStore
 
 
 @pytest.fixture(scope="module")
@@ -157,13 +158,15 @@ def test_users_own_active_learner_with_initial_data(digits):
     pool, test = digits
     learner = ActiveLearner(LogisticRegression(max_iter=500), X_training=pool.X[:10], y_training=pool.y[:10])
     session = alw.Session(learner, pool.X[10:], X_test=test.X, y_test=test.y, random_state=0)
-    assert session.learner is learner
+    assert session.learner is learner  # already fitted on its own data: used as it is until the first label
     assert session.is_fitted
     idx = session.query(1)[0]
     session.teach(idx, pool.y[10 + idx])
-    assert len(learner.X_training) == 11
+    assert len(session.learner.X_training) == 11
+    assert len(learner.X_training) == 10  # a fresh clone learned it: the user's learner is never changed
     session.undo()
-    assert len(learner.X_training) == 10  # the user's own data is kept
+    assert len(session.learner.X_training) == 10  # the user's own data is kept
+    np.testing.assert_array_equal(session.learner.X_training, pool.X[:10])
 
 
 @pytest.mark.parametrize("strategy", ["vote_entropy", "consensus_entropy", "max_disagreement"])
@@ -172,10 +175,10 @@ def test_committee_session(digits, strategy):
     pool, test = digits
     session = alw.Session(committee, pool.X, strategy=strategy, X_test=test.X, y_test=test.y, random_state=0)
     session.simulate(pool.y, 15)
-    assert all(len(m.X_training) == 15 for m in committee.learner_list)
+    assert all(len(m.X_training) == 15 for m in session.learner.learner_list)
     assert session.history[-1]["score"] > 0.3
     # bagged members disagree somewhere, so the strategy's scores are not all equal
-    ranking = session.rank(1)
+    ranking = session.snapshot.ranking
     finite = ranking.scores[~np.isnan(ranking.scores)]
     assert finite.max() > finite.min()
 
@@ -186,7 +189,9 @@ def test_users_own_committee_is_used_as_given(digits):
     committee = Committee(learner_list=members)
     session = alw.Session(committee, pool.X, strategy="vote_entropy", random_state=0)
     session.simulate(pool.y, 8)
-    assert session.learner is committee and session.is_fitted
+    assert isinstance(session.learner, Committee) and session.is_fitted
+    assert [m.estimator.C for m in session.learner.learner_list] == [0.1, 1.0, 10.0]
+    assert all(m.X_training is None for m in committee.learner_list)  # the user's committee is never changed
 
 
 def test_dataframe_pool(digits):
@@ -218,7 +223,7 @@ def test_why_reports_score_and_top_two_classes(digits):
     idx = session.query(1)[0]
     why = session.why(idx)
     assert why["strategy"] == "margin"
-    assert why["score"] == pytest.approx(np.nanmax(session._ranking.scores))
+    assert why["score"] == pytest.approx(np.nanmax(session.snapshot.ranking.scores))
     (c1, p1), (c2, p2) = why["top_classes"]
     assert p1 >= p2 and 1 - p1 + p2 == pytest.approx(why["score"])
 
@@ -292,6 +297,19 @@ def test_strategy_model_mismatch_is_refused_before_anything_changes(digits, mode
     with pytest.raises(ValueError, match=match):
         session.strategy = strategy
     assert session.strategy == "random"
+    store = MemoryStore()
+    with pytest.raises(ValueError, match=match):  # the constructor checks what the setter checks
+        alw.Session(model, pool.X, strategy=strategy, store=store)
+    assert store.events() == []
+
+
+@pytest.mark.parametrize(
+    "model, expected",
+    [(LogisticRegression(), "margin"), (GaussianProcessRegressor(), "max_std"), (SVC(), "random")],
+    ids=["classifier", "regressor-with-std", "no-proba"],
+)
+def test_the_default_strategy_suits_the_model(digits, model, expected):
+    assert alw.Session(model, digits[0].X[:50]).strategy == expected
 
 
 @pytest.mark.parametrize(
@@ -338,3 +356,85 @@ def test_store_holds_append_only_events_with_stable_ids(digits):
     assert session.store.events()[0].item_id == session.item_ids[3]
     # ids come from content: the same rows give the same ids in a new session
     assert make_classifier_session(digits).item_ids == session.item_ids
+
+
+# ---------------------------------------------------------------------- candidates and online learning
+
+
+@pytest.mark.parametrize("strategy", ["margin", "random", "entropy"])
+def test_candidates_are_a_reproducible_subsample_of_the_open_pool(digits, strategy):
+    pool, _ = digits
+
+    def run(seed):
+        session = alw.Session(LogisticRegression(max_iter=300), pool.X, strategy=strategy, random_state=seed,
+                              candidates=50)
+        session.simulate(pool.y, 20, batch_size=5)
+        ranking = session.snapshot.ranking
+        return list(session.labels), ranking
+
+    first, ranking = run(0)
+    again, _ = run(0)
+    other, _ = run(1)
+    assert first == again and first != other
+    assert np.isfinite(ranking.scores).sum() == 50  # only the candidates were scored
+    assert len(ranking.order) == 50 and not set(ranking.order.tolist()) & set(first)
+
+
+def test_candidates_must_be_a_positive_count(digits):
+    with pytest.raises(ValueError, match="candidates"):
+        alw.Session(LogisticRegression(), digits[0].X, candidates=0)
+
+
+def online_session(digits, **kwargs):
+    from sklearn.linear_model import SGDClassifier
+
+    pool, test = digits
+    model = SGDClassifier(loss="log_loss", random_state=0)
+    return alw.Session(model, pool.X, X_test=test.X, y_test=test.y, random_state=0, online=True,
+                       classes=list(range(10)), **kwargs)
+
+
+def test_an_online_learner_is_taught_only_each_new_batch(digits, monkeypatch):
+    from sklearn.linear_model import SGDClassifier
+
+    batches = []
+    original = SGDClassifier.partial_fit
+
+    def recording(self, X, y, classes=None, **kwargs):
+        batches.append(list(np.asarray(y)))
+        return original(self, X, y, classes=classes, **kwargs)
+
+    monkeypatch.setattr(SGDClassifier, "partial_fit", recording)
+    session = online_session(digits)
+    pool, _ = digits
+    session.simulate(pool.y, 30, batch_size=10)
+    assert [len(b) for b in batches] == [10, 10, 10]  # each label seen once, when it arrived
+    assert sum(batches, []) == list(session.snapshot.labels.values)
+    assert session.snapshot.increments == (10, 10, 10)
+    X_known, y_known = session.training_data()
+    assert list(y_known) == list(session.labels.values()) and len(X_known) == 30
+    assert session.history[-1]["score"] > 0.3  # three times chance after one pass over 30 labels
+
+
+def test_undo_on_an_online_learner_rebuilds_it_from_the_label_log(digits):
+    session = online_session(digits)
+    pool, _ = digits
+    session.simulate(pool.y, 20, batch_size=10)
+    last, label = session.undo()
+    assert last not in session.labels and session.snapshot.label_dict() == session.labels
+    assert session.snapshot.increments == (10, 9)  # replayed in the batches it was first taught in
+    rebuilt = online_session(digits)
+    labels = session.snapshot.labels
+    rebuilt.teach(list(labels.indices[:10]), list(labels.values[:10]))
+    rebuilt.teach(list(labels.indices[10:]), list(labels.values[10:]))
+    np.testing.assert_allclose(rebuilt.learner.estimator.coef_, session.learner.estimator.coef_)
+
+
+def test_online_needs_partial_fit_and_the_classes(digits):
+    pool, _ = digits
+    with pytest.raises(ValueError, match="partial_fit"):
+        alw.Session(LogisticRegression(), pool.X, online=True, classes=list(range(10)))
+    from sklearn.linear_model import SGDClassifier
+
+    with pytest.raises(ValueError, match="classes"):
+        alw.Session(SGDClassifier(loss="log_loss"), pool.X, online=True)

@@ -110,7 +110,7 @@ def test_labels_are_derived_from_events_and_undo_appends_a_retraction(digits, st
     session = make_session(digits, store)
     for i in session.query(3):
         session.teach(i, y[i])
-    last = session._order[-1]
+    last = list(session.my_labels)[-1]
     taken = session.undo()
     kinds = [e.kind for e in store.events()]
     assert kinds == ["label", "label", "label", "retract"]  # nothing deleted

@@ -28,12 +28,12 @@ def _fitted(learner, X, y, n=N_LABELED, random_state=0):
 def learner_for(name, data):
     """A fitted learner of the kind the strategy needs."""
     strategy = strategies.get(name)
-    if strategy.task == strategies.REGRESSION:
+    if "regressor" in strategy.requires:
         kernel = RBF(1.0) + WhiteKernel(0.1)
         sin = alw.datasets.load_sin(n_samples=120)
         learner = ActiveLearner(GaussianProcessRegressor(kernel=kernel, random_state=0))
         return _fitted(learner, sin.X, sin.y, n=10), sin.X
-    if strategy.needs_committee:
+    if "committee" in strategy.requires:
         learner = alw.make_committee(LogisticRegression(max_iter=300), n_members=3, random_state=0)
     else:
         learner = ActiveLearner(LogisticRegression(max_iter=300))
@@ -105,7 +105,7 @@ def test_available_for_a_learner_lists_only_what_runs(digits):
     regressor, _ = learner_for("max_std", digits)
     names = strategies.available(regressor)
     assert {"random", "max_std"} <= set(names)
-    assert all(strategies.get(n).task in (strategies.ANY, strategies.REGRESSION) for n in names)
+    assert all("classifier" not in strategies.get(n).requires for n in names)
 
 
 def test_unknown_name_lists_the_available_ones():
@@ -126,14 +126,34 @@ def test_expected_error_reduction_scores_only_a_subsample(digits):
 
 
 def test_register_adds_a_custom_strategy(digits):
-    @strategies.register("first_rows_test", task=strategies.ANY)
-    def first_rows(learner, X, n_instances=1, random_state=None):
+    def first_rows(learner, X, random_state=None):
         """Prefers the first rows (a test strategy)."""
-        scores = -np.arange(len(X), dtype=float)
-        return strategies.top_n(scores, n_instances), scores
+        return -np.arange(len(X), dtype=float)
 
+    strategies.register("first_rows_test", first_rows)
     try:
         learner, X = learner_for("margin", digits)
         np.testing.assert_array_equal(strategies.get("first_rows_test")(learner, X, 3)[0], [0, 1, 2])
+        assert "first_rows_test" in strategies.available(learner)
     finally:
-        strategies._REGISTRY.pop("first_rows_test")
+        strategies.unregister("first_rows_test")
+
+
+@pytest.mark.parametrize("name", strategies.available())
+def test_the_measure_alone_gives_the_scores_of_a_query(name, digits):
+    # Stream sampling and "why this one?" use the measure without the selector: it must be the same scores.
+    strategy = strategies.get(name)
+    learner, X = learner_for(name, digits)
+    _, scores = strategy(learner, X, n_instances=3, random_state=0)
+    np.testing.assert_array_equal(strategy.scores(learner, X, random_state=0), scores)
+
+
+def test_requirements_are_checked_in_order_and_named():
+    with pytest.raises(ValueError, match="unknown requirements"):
+        strategies.register("bad_requirement_test", lambda learner, X, random_state=None: X, requires=("gpu",))
+    assert "bad_requirement_test" not in strategies.available()
+    committee_regressor = alw.make_committee(GaussianProcessRegressor(), n_members=2, random_state=0)
+    # vote_entropy requires a committee first, then a classifier: a committee of regressors fails the second
+    assert "is for classifiers" in strategies.get("vote_entropy").problem(committee_regressor)
+    single = ActiveLearner(LogisticRegression())
+    assert "committee" in strategies.get("vote_entropy").problem(single)

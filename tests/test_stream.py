@@ -182,7 +182,7 @@ def test_needs_a_session():
 def test_a_classifier_measure_on_a_regressor_is_refused():
     sin = alw.datasets.load_sin(n_samples=20, random_state=0)
     session = alw.Session(GaussianProcessRegressor(), sin.X)
-    with pytest.raises(ValueError, match="needs class probabilities"):
+    with pytest.raises(ValueError, match="measure 'margin' is for classifiers"):
         alw.Stream(session, measure="margin")
 
 

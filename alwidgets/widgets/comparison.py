@@ -22,14 +22,15 @@ import html
 import math
 import threading
 import time
-from collections.abc import Sequence
 
 import ipywidgets as widgets
 import numpy as np
 
 from .. import plots
 from ..comparison import REFERENCE, YOU, Comparison
+from ._guard import describe, guarded
 from .clickable import ClickableImage
+from .worker import Worker
 
 __all__ = ["StrategyComparison"]
 
@@ -45,26 +46,16 @@ CLICK_RADIUS = 12.0  # PNG pixels: a click this close to a drawn point picks it
 class StrategyComparison(widgets.VBox):
     """Strategies racing on the same pool with a simulated oracle, side by side.
 
+    The view over a :class:`~alwidgets.Comparison`: pass a race, or pass what
+    ``Comparison`` takes (``model, X, y, strategies=..., budget=...``) and the
+    widget builds the race itself.
+
     Parameters
     ----------
-    model : scikit-learn estimator
-        Cloned for every strategy (a committee for committee strategies).
-    X, y : array-like
-        The pool and its true labels (the simulated oracle answers from ``y``).
-    strategies : sequence of str, optional
-        2 to 6 names; ``"random"`` is the reference and is added when missing.
-    X_test, y_test : array-like, optional
-        Held-out set for the learning curves (default: the whole pool).
-    n_initial : int, optional
-        Labels every strategy starts with, the same items for all.
-    random_state : int or None
-        Same seed, same race: a teacher can prepare a run and replay it.
-    budget : int, default=50
-        Labels each strategy may ask for.
-    batch_size : int, default=1
-        Labels asked per strategy per step.
-    oracle_noise : float, default=0.0
-        Starting value of the noise slider: fraction of wrong answers.
+    race : Comparison, or the model of a new one
+        The race to show. Anything else is the first argument of
+        :class:`~alwidgets.Comparison`, and ``race_args`` / ``race_kwargs``
+        are the rest of its arguments.
     view : {"auto", "boundary", "regression", "image"}
         What each panel draws: the decision boundary with the uncertainty and
         the next query ringed (2-D data, or a shared PCA projection beyond),
@@ -79,36 +70,21 @@ class StrategyComparison(widgets.VBox):
         Steps per second while playing (at most; plots take their time too).
     n_candidates : int, default=12
         Items offered to the person in "you vs the strategies" mode.
-    n_members : int, default=5
-        Committee size for committee strategies.
-    scoring : str or callable, optional
-        Score of the learning curves; default accuracy or R².
     X_grid : array-like of shape (n_points, 1), optional
         Where the regression view draws its mean and band; default spans the pool.
     """
 
     def __init__(
         self,
-        model,
-        X,
-        y,
-        strategies: Sequence[str] | None = None,
-        X_test=None,
-        y_test=None,
-        n_initial: int | None = None,
-        random_state=None,
-        budget: int = 50,
-        batch_size: int = 1,
-        *,
-        oracle_noise: float = 0.0,
+        race,
+        *race_args,
         view: str = "auto",
         images=None,
         target: float | None = None,
         speed: float = 4.0,
         n_candidates: int = 12,
-        n_members: int = 5,
-        scoring=None,
         X_grid=None,
+        **race_kwargs,
     ):
         if view not in VIEWS:
             raise ValueError(f"view must be one of {VIEWS}; got {view!r}")
@@ -116,12 +92,12 @@ class StrategyComparison(widgets.VBox):
             raise ValueError(f"speed must be a positive number of steps per second; got {speed!r}")
         if isinstance(n_candidates, bool) or not isinstance(n_candidates, int) or not 1 <= n_candidates <= 30:
             raise ValueError(f"n_candidates must be an integer from 1 to 30; got {n_candidates!r}")
-        self._settings = dict(
-            model=model, X=X, y=y, strategies=strategies, X_test=X_test, y_test=y_test, n_initial=n_initial,
-            random_state=random_state, budget=budget, batch_size=batch_size, oracle_noise=oracle_noise,
-            n_members=n_members, scoring=scoring,
-        )
-        self.race = Comparison(**self._settings)
+        if isinstance(race, Comparison):
+            if race_args or race_kwargs:
+                raise TypeError("pass either a Comparison, or the arguments of a new one, not both")
+        else:
+            race = Comparison(race, *race_args, **race_kwargs)
+        self.race = race
         self.view = self._choose_view(view, images)
         self.images = None if images is None else np.asarray(images)
         if self.images is not None and len(self.images) != self.race.n_pool:
@@ -132,9 +108,14 @@ class StrategyComparison(widgets.VBox):
         self.errors: list[BaseException] = []
         self.frames = 0  # how many times the plots were redrawn (tests and the browser watch it)
 
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._running = False
+        self._queue_lock = threading.Lock()
+        self._queued = 0  # Step presses not yet run
+        self._playing = False
+        self._wake = threading.Event()  # cuts Play's wait between steps short on Pause
+        self._message = ""
+        self._message_is_error = False
+        self._worker = Worker(self._run_queued, on_error=self._race_failed, on_busy=self._show_controls,
+                              on_idle=self._show_controls, name="alwidgets-race")
         self._draw_lock = threading.RLock()
         self._axes: dict[str, object] = {}
         self._target_value = None if target is None else float(target)
@@ -152,48 +133,70 @@ class StrategyComparison(widgets.VBox):
 
     @property
     def running(self) -> bool:
-        """Whether a Play (or Step) is running on the background thread."""
-        return self._running
+        """Whether steps are running (or queued) on the background worker."""
+        return self._worker.busy
 
+    @property
+    def queued(self) -> int:
+        """Step presses waiting to run."""
+        return self._queued
+
+    @guarded("play")
     def play(self) -> None:
-        """Run steps on a background thread until the budget is spent or :meth:`pause`."""
-        self._start(None)
+        """Run steps on the background worker until the budget is spent or :meth:`pause`."""
+        if self._refuse_when_done():
+            return
+        self._playing = True
+        self._worker.request()
+        self._show_controls()
 
+    @guarded("pause")
     def pause(self) -> None:
-        """Stop after the step in progress (if any)."""
-        self._stop.set()
+        """Stop after the step in progress (if any); queued steps are dropped. Shows at once."""
+        with self._queue_lock:
+            self._playing = False
+            self._queued = 0
+        self._wake.set()
+        self._show_controls()
 
+    @guarded("step")
     def step(self) -> None:
-        """One step (one query, or mini-batch, per strategy), on the background thread."""
-        self._start(1)
+        """Queue one step (one query, or mini-batch, per strategy): every press counts, in order."""
+        if self._refuse_when_done():
+            return
+        with self._queue_lock:
+            self._queued += 1
+        self._worker.request()
+        self._show_controls()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the background run ends; returns False if ``timeout`` passed first."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-            if thread.is_alive():
-                return False
-        return True
+        """Block until every queued step has run; returns False if ``timeout`` passed first."""
+        return self._worker.wait(timeout)
 
     def run(self, n_steps: int, timeout: float | None = None) -> dict:
-        """Take ``n_steps`` steps as Play would, wait for them, and return the learning curves."""
+        """Take ``n_steps`` steps as Step presses would, wait for them, and return the learning curves.
+
+        Raises the error of a step that failed in this run (not of an earlier one).
+        """
         if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1:
             raise ValueError(f"n_steps must be a positive integer; got {n_steps!r}")
-        self._start(n_steps)
+        failed_before = len(self.errors)
+        with self._queue_lock:
+            self._queued += n_steps
+        self._worker.request()
         if not self.wait(timeout):
             raise TimeoutError(f"{n_steps} steps did not finish within {timeout} s")
-        if self.errors:
+        if len(self.errors) > failed_before:
             raise self.errors[-1]
         return self.race.curves
 
+    @guarded("reset")
     def reset(self) -> None:
         """Start the race again from the same initial labels, with the current budget and noise."""
         self.pause()
         self.wait()
-        settings = dict(self._settings, budget=self.budget_input.value, oracle_noise=self.noise_slider.value)
-        self.race = Comparison(**settings)
-        self.errors.clear()
+        self.race = self.race.restart(budget=self.budget_input.value, oracle_noise=self.noise_slider.value)
+        self._message = ""
         if self.you_toggle.value:
             self.race.add_you()
             self._refresh_candidates()
@@ -303,7 +306,12 @@ class StrategyComparison(widgets.VBox):
             image.add_class("alw-panel-image")
             title = widgets.HTML()
             caption = widgets.HTML()
-            panel = widgets.VBox([title, image, caption],
+            parts = [title, image, caption]
+            if name == YOU:
+                self.you_feedback = widgets.HTML()
+                self.you_feedback.add_class("alw-you-feedback")
+                parts = [title, image, self.you_feedback, caption]
+            panel = widgets.VBox(parts,
                                  layout=widgets.Layout(border="1px solid #ddd", padding="4px", min_width="0"))
             panel.add_class("alw-panel")
             panel.add_class(f"alw-panel-{name}")
@@ -335,59 +343,71 @@ class StrategyComparison(widgets.VBox):
 
     # ------------------------------------------------------------------ the background run
 
-    def _start(self, n_steps: int | None) -> None:
-        if self.running:
-            return
+    def _refuse_when_done(self) -> bool:
         if self.race.done:
-            self._set_status("The budget is spent: raise it, or press Reset to race again.")
-            return
-        self._stop.clear()
-        self._set_running(True)
-        self._thread = threading.Thread(target=self._loop, args=(n_steps,), name="alwidgets-race", daemon=True)
-        self._thread.start()
-
-    def _loop(self, n_steps: int | None) -> None:
-        try:
-            done = 0
-            while not self._stop.is_set() and not self.race.done and (n_steps is None or done < n_steps):
-                started = time.perf_counter()
-                self.race.step()
-                done += 1
-                self.render()
-                if n_steps is None:
-                    pause = 1.0 / self.speed_slider.value - (time.perf_counter() - started)
-                    if pause > 0:
-                        self._stop.wait(pause)
-        except Exception as error:  # shown to the person; the race stops
-            self.errors.append(error)
-            self._set_status(f"The race stopped: {html.escape(str(error))}", error=True)
-        finally:
-            self._set_running(False)
-
-    def _set_running(self, running: bool) -> None:
-        self._running = running
-        self.play_button.disabled = running
-        self.step_button.disabled = running
-        self.reset_button.disabled = running
-        self.pause_button.disabled = not running
-        if not running and not self.errors:
+            self._message, self._message_is_error = "The budget is spent: raise it, or press Reset to race again.", False
             self._set_status()
+            return True
+        return False
+
+    def _next_step(self) -> bool:
+        """Whether to take another step now (and take a queued press off the queue)."""
+        with self._queue_lock:
+            if self.race.done:
+                self._queued, self._playing = 0, False
+                return False
+            if self._playing:
+                return True
+            if self._queued > 0:
+                self._queued -= 1
+                return True
+            return False
+
+    def _run_queued(self) -> None:
+        """The worker's task: run queued steps, or play, one step at a time; a pause takes effect between steps."""
+        while self._next_step():
+            started = time.perf_counter()
+            self._wake.clear()
+            self.race.step()
+            self._message = ""  # a step that succeeds clears earlier errors
+            self.render()
+            if self._playing:
+                self._wake.wait(max(0.0, 1.0 / self.speed_slider.value - (time.perf_counter() - started)))
+
+    def _race_failed(self, error: BaseException) -> None:
+        with self._queue_lock:
+            self._playing, self._queued = False, 0
+        self.errors.append(error)
+        self._report_error("the race", error)
+
+    def _report_error(self, action: str, error: BaseException) -> None:
+        """What :func:`guarded` calls: the exception in words on the status line."""
+        self._message, self._message_is_error = describe(action, error), True
+        self._set_status()
+
+    def _show_controls(self) -> None:
+        """Buttons and status as they stand: Pause shows at once, the queue is counted."""
+        busy = self._worker.busy
+        self.play_button.disabled = self._playing
+        self.pause_button.disabled = not (self._playing or self._queued or busy)
+        self.reset_button.disabled = False
+        self._set_status()
 
     # ------------------------------------------------------------------ events
 
+    @guarded("budget")
     def _on_budget(self, change) -> None:
-        try:
-            self.race.budget = int(change["new"])
-        except (TypeError, ValueError) as error:
-            self._set_status(html.escape(str(error)), error=True)
-            return
+        self.race.budget = int(change["new"])
+        self._message = ""
         self._render_shared()
         self._set_status()
 
+    @guarded("oracle noise")
     def _on_noise(self, change) -> None:
         self.race.oracle_noise = float(change["new"])
         self._set_status()
 
+    @guarded("target")
     def _on_target(self, change) -> None:
         text = change["new"].strip()
         if not text:
@@ -404,6 +424,7 @@ class StrategyComparison(widgets.VBox):
             self._target_value = value
         self._render_shared()
 
+    @guarded("you vs the strategies")
     def _on_you(self, change) -> None:
         if change["new"]:
             self.race.add_you()
@@ -417,18 +438,20 @@ class StrategyComparison(widgets.VBox):
         self._layout_grid()
         self._render_shared()
 
+    @guarded("your pick")
     def _on_ask(self) -> None:
         idx = self.candidate_dropdown.value
         if idx is None:
-            self.you_message.value = _note("no item to pick: your budget is spent or the pool is empty")
+            self._tell_you(_note("no item to pick: your budget is spent or the pool is empty"))
             return
         self._ask(int(idx))
 
+    @guarded("your click")
     def _on_plot_click(self, x: float, y: float) -> None:
         """A click on the person's plot, in PNG pixels: ask about the unlabeled item drawn there."""
         idx, problem = self._item_at(x, y)
         if idx is None:
-            self.you_message.value = _note(problem)
+            self._tell_you(_note(problem))
             return
         self._ask(idx)
 
@@ -437,10 +460,15 @@ class StrategyComparison(widgets.VBox):
         try:
             label = self.pick(idx)
         except ValueError as error:
-            self.you_message.value = _note(html.escape(str(error)))
+            self._tell_you(_note(html.escape(str(error))))
             return
         wrong = " (a wrong answer: the oracle is noisy)" if self.race.is_wrong(idx) else ""
-        self.you_message.value = f"item {idx} is <b>{html.escape(_fmt(label))}</b>{wrong}"
+        self._tell_you(f"item {idx} is <b>{html.escape(_fmt(label))}</b>{wrong}")
+
+    def _tell_you(self, message: str) -> None:
+        """Answer the person where they look: above the grid and right under their own plot."""
+        self.you_message.value = message
+        self.you_feedback.value = message
 
     def _item_at(self, x: float, y: float) -> tuple[int | None, str]:
         """The unlabeled item drawn within ``CLICK_RADIUS`` pixels of ``(x, y)``, or None and why not."""
@@ -571,9 +599,7 @@ class StrategyComparison(widgets.VBox):
         return f"<span style='font-size:0.9em'>{' · '.join(parts)}</span>"
 
     def _score_name(self) -> str:
-        if self.race.scoring is not None:
-            return str(self.race.scoring)
-        return "accuracy" if self.race.is_classifier else "R²"
+        return self.race.score_name
 
     def _render_shared(self) -> None:
         curves = {name: self.race.sessions[name].history for name in self._visible_lanes()}
@@ -600,18 +626,27 @@ class StrategyComparison(widgets.VBox):
         except ValueError:
             return {}
 
-    def _set_status(self, message: str | None = None, error: bool = False) -> None:
-        if message is None:
-            race = self.race
-            state = "running" if self.running else ("budget spent" if race.done else "paused")
-            used = max(race.used(name) for name in race.strategy_names)
-            noise = f" · oracle wrong on {race.oracle_noise:.0%} of items" if race.oracle_noise else ""
-            message = (
-                f"step {race.n_steps} · {used}/{race.budget} labels per strategy "
-                f"(+{race.n_initial} initial, batch of {race.batch_size}){noise} · <b>{state}</b>"
-            )
-        color = "#b00020" if error else "#333"
-        self.status.value = f"<span style='color:{color}'>{message}</span>"
+    def _set_status(self) -> None:
+        race = self.race
+        busy = self._worker.busy
+        if self._playing:
+            state = "playing"
+        elif self._queued:
+            state = f"{self._queued} step{'s' * (self._queued != 1)} queued"
+        elif busy:
+            state = "finishing this step…"
+        else:
+            state = "budget spent" if race.done else "paused"
+        used = max(race.used(name) for name in race.strategy_names)
+        noise = f" · oracle wrong on {race.oracle_noise:.0%} of items" if race.oracle_noise else ""
+        text = (
+            f"step {race.n_steps} · {used}/{race.budget} labels per strategy "
+            f"(+{race.n_initial} initial, batch of {race.batch_size}){noise} · <b>{state}</b>"
+        )
+        if self._message:
+            color = "#b00020" if self._message_is_error else "#333"
+            text += f" · <span style='color:{color}'>{html.escape(self._message)}</span>"
+        self.status.value = f"<span style='color:#333'>{text}</span>"
 
 
 # ---------------------------------------------------------------------- helpers
@@ -666,20 +701,7 @@ def _saved_table(saved: dict, target, score_name: str) -> str:
     rows = []
     for name, result in saved.items():
         color = plots.strategy_color(name)
-        if result.needed is None:
-            cells = ("not yet", "", "")
-        elif result.ratio is None:
-            cells = (str(result.needed), "random not there yet", "")
-        else:
-            at_least = "≥ " if result.lower_bound else ""
-            reference = (
-                f"&gt; {result.needed + result.saved}" if result.lower_bound else str(result.reference_needed)
-            )
-            if result.saved < 0:
-                verdict = f"{-result.saved} more ({1 / result.ratio:.1f}x more)"
-            else:
-                verdict = f"{at_least}{result.saved} ({at_least}{result.ratio:.1f}x fewer)"
-            cells = (str(result.needed), reference, verdict)
+        cells = [html.escape(cell) for cell in result.cells()]
         rows.append(
             f"<tr><td style='color:{color};font-weight:bold'>{html.escape(name)}</td>"
             + "".join(f"<td style='padding:0 8px'>{c}</td>" for c in cells) + "</tr>"
@@ -687,6 +709,7 @@ def _saved_table(saved: dict, target, score_name: str) -> str:
     return (
         f"<div><b>Labels saved</b> to reach {html.escape(score_name)} {target:.3f}"
         "<table style='border-collapse:collapse'>"
-        "<tr><th style='text-align:left'>strategy</th><th>labels</th><th>random</th><th>saved</th></tr>"
+        "<tr><th style='text-align:left;padding:0 8px 0 0'>strategy</th><th style='padding:0 8px'>labels</th>"
+        "<th style='padding:0 8px'>random</th><th style='padding:0 8px'>saved</th></tr>"
         + "".join(rows) + "</table></div>"
     )

@@ -17,9 +17,9 @@ compares against.
 from __future__ import annotations
 
 import html
-import logging
 import math
 import threading
+import time
 
 import ipywidgets as widgets
 import numpy as np
@@ -28,18 +28,18 @@ from .. import plots as alw_plots
 from .. import strategies
 from ..baseline import RandomBaseline
 from . import views as alw_views
+from ._guard import describe, guarded
 from .keys import KeyListener
 from .worker import Worker
 
 __all__ = ["Labeler"]
-
-logger = logging.getLogger("alwidgets")
 
 UNDO_KEY = "Backspace"
 SKIP_KEY = "s"
 SUBMIT_KEY = "Enter"
 _WHY_PENDING = "<span style='color:#999'>Why this one? (the model is looking…)</span>"
 PLOT_NAMES = ("learning_curve", "regression", "decision_boundary")
+FRESH_PICK_WINDOW = 0.3  # seconds: a fresher pick replaces the shown item only this soon, before anyone can answer
 
 
 def shortcut_keys(classes) -> list[str | None]:
@@ -121,7 +121,11 @@ class Labeler(widgets.VBox):
         self.shown: list[int] = []
         self.errors: list[str] = []
         self._batches: list[list[int]] = []  # what each submit labeled, for undo
-        self._error_html = ""
+        self._message = ""  # the last problem, shown until the next action succeeds
+        self._model_status = ""
+        self._shown_at = 0.0
+        self._shown_version = 0
+        self._shown_from_ranking = True
         self._ui_lock = threading.RLock()
         self._baseline = self._make_baseline()
 
@@ -292,9 +296,15 @@ class Labeler(widgets.VBox):
         return self.shown[0] if self.shown else None
 
     @property
+    def updating(self) -> bool:
+        """Whether a model update (refit, re-rank, redraw) is running or asked for."""
+        return self._worker.busy
+
+    @property
     def budget_left(self) -> int | None:
         return None if self.budget is None else max(0, self.budget - self.session.n_labeled)
 
+    @guarded("label")
     def label(self, label) -> None:
         """Label the shown item as a person's click would (single mode)."""
         if self.batch_size > 1:
@@ -304,14 +314,11 @@ class Labeler(widgets.VBox):
             self._report("there is nothing to label: " + self._done_reason())
             return
         idx = self.shown[0]
-        try:
-            self.session.record(idx, label)
-        except (ValueError, TypeError, IndexError) as error:
-            self._report(str(error))
-            return
+        self.session.record(idx, label)  # a refused label raises here: it is not counted, the item stays
         self._batches.append([idx])
         self._after_labels()
 
+    @guarded("submit")
     def submit_batch(self) -> None:
         """Record every item of the batch that has a label; the others go back to the pool."""
         if self.batch_size == 1:
@@ -335,23 +342,26 @@ class Labeler(widgets.VBox):
                 self._report(f"{bad[0]!r} is not a number: type the y value of each item, e.g. 0.5")
                 return
             labels = parsed
-        try:
-            self.session.record(chosen, labels)
-        except (ValueError, TypeError, IndexError) as error:
-            self._report(str(error))
-            return
+        self.session.record(chosen, labels)
         self._batches.append(chosen)
         self._after_labels()
 
+    @guarded("undo")
     def undo(self) -> None:
-        """Take back the last label (the last batch in batch mode) and show that item again."""
-        batch = self._batches.pop() if self._batches else None
+        """Take back the last label (the last batch in batch mode) and show that item again.
+
+        The label is retracted in the store at once; the model forgets it at
+        the worker's next update, so the click never waits for a refit.
+        """
+        batch = self._batches[-1] if self._batches else [None]
         undone = []
-        for _ in range(len(batch) if batch else 1):
-            result = self.session.undo()
+        for _ in batch:
+            result = self.session.undo(refit=self.sync)
             if result is None:
                 break
             undone.append(result)
+        if self._batches:
+            self._batches.pop()
         if not undone:
             self._report("there is no label to take back")
             return
@@ -359,20 +369,24 @@ class Labeler(widgets.VBox):
         prefill = {idx: label for idx, label in undone}
         if self.batch_size == 1:
             items = items[:1]
-        self._show(items, prefill=prefill)
+        self._message = ""
+        self._show(items, prefill=prefill, from_ranking=False)
         self._refresh_progress()
         self._schedule()
 
+    @guarded("skip")
     def skip(self) -> None:
         """Set the shown item(s) aside and show the next."""
         if not self.shown:
             self._report("there is nothing to skip: " + self._done_reason())
             return
         self.session.skip(list(self.shown))
+        self._message = ""
         self._show(self._next_items())
         self._refresh_progress()
         self._schedule()
 
+    @guarded("key")
     def handle_key(self, key: str) -> None:
         """What a shortcut key does: a class key labels, Backspace undoes, S skips, Enter submits a batch."""
         if key == UNDO_KEY:
@@ -429,6 +443,7 @@ class Labeler(widgets.VBox):
     # ------------------------------------------------------------------ the click path
 
     def _after_labels(self) -> None:
+        self._message = ""
         if self.sync:
             self._run_sync()
             self._show(self._next_items(refresh=True))
@@ -451,6 +466,7 @@ class Labeler(widgets.VBox):
             self._worker_failed(error)
         self._show_idle()
 
+    @guarded("submit")
     def _submit_value(self) -> None:
         text = self.value.value
         number = _parse_number(text)
@@ -468,10 +484,13 @@ class Labeler(widgets.VBox):
             return []
         return self.session.query(n, refresh=refresh)
 
-    def _show(self, items: list[int], prefill: dict | None = None) -> None:
+    def _show(self, items: list[int], prefill: dict | None = None, from_ranking: bool = True) -> None:
         with self._ui_lock, self.hold_sync():
             old = self._view_widgets
             self.shown = list(items)
+            self._shown_at = time.monotonic()
+            self._shown_version = self.session.model_version
+            self._shown_from_ranking = from_ranking  # an undone item stays until answered
             self._cells = []
             if not items:
                 self.caption.value = f"<b>{html.escape(self._done_reason())}</b>"
@@ -541,14 +560,15 @@ class Labeler(widgets.VBox):
             return f"Budget of {self.budget} labels reached. Thank you! (Undo to change a label.)"
         return "Every item of the pool is labeled or skipped."
 
+    @guarded("strategy switch")
     def _on_strategy(self, change) -> None:
         try:
-            self.session.strategy = change["new"]
-        except ValueError as error:
-            self._report(str(error))
+            self.session.strategy = change["new"]  # served by the next update: the click does not rank
+        except ValueError:
             with self.strategy.hold_trait_notifications():
                 self.strategy.value = self.session.strategy
-            return
+            raise
+        self._message = ""
         self._schedule()
 
     # ------------------------------------------------------------------ the worker's half
@@ -556,13 +576,13 @@ class Labeler(widgets.VBox):
     def _update(self) -> None:
         """Refit, re-rank, redraw: runs on the worker thread (or in the click with ``sync=True``)."""
         session = self.session
-        fitted = session.refit()
-        if fitted:
-            self._error_html = ""
-        session.rank(self.batch_size)
+        session.update(self.batch_size)
+        snapshot = session.snapshot
+        asks = session.peek(self.batch_size)  # where the current model asks: what the plots mark
+        self._maybe_show_fresh_pick(asks)
         shown = list(self.shown)
         why = self._why_html(shown[0]) if shown and self.batch_size == 1 else ""
-        pictures = self._draw(shown)
+        pictures = self._draw(asks or shown, snapshot)
         with self._ui_lock, self.hold_sync():
             for plot, png in zip(self._plots, pictures, strict=True):
                 if png is not None:
@@ -571,27 +591,46 @@ class Labeler(widgets.VBox):
                 self.why.value = why
             self._refresh_progress()
 
-    def _draw(self, shown: list[int]) -> list[bytes | None]:
+    def _maybe_show_fresh_pick(self, asks: list[int]) -> None:
+        """Show the current model's pick instead of one chosen by an older model, if nobody can have started on it.
+
+        A quick refit lands within :data:`FRESH_PICK_WINDOW` of the item being
+        shown, and the fresh pick replaces it. A slow one lands later, when the
+        person may be about to answer: the item stays, and "why this one?"
+        says it was chosen by the previous model.
+        """
+        with self._ui_lock:
+            if self.batch_size != 1 or not self.shown or not asks or asks[0] == self.shown[0]:
+                return
+            if not self._shown_from_ranking:
+                return
+            if self._shown_version == self.session.model_version:
+                return
+            untouched = self.value is None or not self.value.value.strip()
+            if time.monotonic() - self._shown_at <= FRESH_PICK_WINDOW and untouched:
+                self.session.release_items(self.shown)
+                self._show(self._next_items())
+
+    def _draw(self, marked: list[int], snapshot) -> list[bytes | None]:
         pictures = []
-        with self.session.model_lock:  # the learner must not be rebuilt (undo) while a plot reads it
-            for plot in self._plots:
-                ax = plot["ax"]  # the plot functions empty it themselves, keeping its ticks
-                getattr(self, f"_draw_{plot['name']}")(ax, shown)
-                pictures.append(alw_plots.figure_to_png(ax.figure))
+        for plot in self._plots:
+            ax = plot["ax"]  # the plot functions empty it themselves, keeping its ticks
+            getattr(self, f"_draw_{plot['name']}")(ax, marked, snapshot)
+            pictures.append(alw_plots.figure_to_png(ax.figure))
         return pictures
 
-    def _draw_learning_curve(self, ax, shown) -> None:
-        history = list(self.session.history)
+    def _draw_learning_curve(self, ax, shown, snapshot) -> None:
+        history = list(snapshot.history)
         baseline = self._baseline_curve(history)
         alw_plots.plot_learning_curve(
             history, ax=ax, baseline=baseline, ylabel=f"held-out {self._metric_name()}", budget=self.budget
         )
 
-    def _draw_regression(self, ax, shown) -> None:
+    def _draw_regression(self, ax, shown, snapshot) -> None:
         truth = self.true_function if self.true_function is not None else self.y_true
         alw_plots.plot_regression(self.session, ax=ax, X_grid=self.X_grid, query=shown or None, y_true=truth)
 
-    def _draw_decision_boundary(self, ax, shown) -> None:
+    def _draw_decision_boundary(self, ax, shown, snapshot) -> None:
         alw_plots.plot_decision_boundary(self.session, ax=ax, query=shown or None)
 
     def _baseline_curve(self, history) -> list[dict] | None:
@@ -608,6 +647,9 @@ class Labeler(widgets.VBox):
             return f"<span style='color:#666'>Why this one? Picked at random: the model needs {need} first.</span>"
         info = session.why(idx)
         parts = [f"{html.escape(info['strategy'])} score {_format_score(info['score'])}"]
+        if self._shown_version < info["model_version"]:
+            parts.append(f"chosen by model version {self._shown_version}; the plots mark where version "
+                         f"{info['model_version']} asks")
         if info["top_classes"]:
             guesses = " or ".join(f"{html.escape(str(c))} ({p:.0%})" for c, p in info["top_classes"])
             parts.append(f"the model says {guesses}")
@@ -633,23 +675,29 @@ class Labeler(widgets.VBox):
         return "accuracy" if self.session.is_classifier else "R²"
 
     def _show_busy(self) -> None:
-        self.status.value = "<span style='color:#8a6d00'>⟳ model updating…</span>" + self._error_html
+        self._model_status = "<span style='color:#8a6d00'>⟳ model updating…</span>"
+        self._render_status()
 
     def _show_idle(self) -> None:
         version = self.session.model_version
-        self.status.value = f"<span style='color:#2e7d32'>✓ model up to date (version {version})</span>" + self._error_html
+        self._model_status = f"<span style='color:#2e7d32'>✓ model up to date (version {version})</span>"
+        self._render_status()
+
+    def _render_status(self) -> None:
+        self.status.value = " ".join(part for part in (self._model_status, self._message) if part)
 
     def _worker_failed(self, error: BaseException) -> None:
-        message = f"model update failed: {type(error).__name__}: {error}"
-        logger.warning("alwidgets Labeler: %s", message, exc_info=error)
-        self.errors.append(message)
-        self._error_html = f" <span style='color:#b00020'>⚠ {html.escape(message)}</span>"
-        self.status.value = self._error_html.strip()
+        self._report_error("model update", error)
+
+    def _report_error(self, action: str, error: BaseException) -> None:
+        """What :func:`guarded` calls: the exception in words on the status line."""
+        self._report(describe(action, error))
 
     def _report(self, message: str) -> None:
-        """Show a problem with the person's input in the status line; nothing else changes."""
+        """Show a problem on the status line until the next action succeeds; nothing else changes."""
         self.errors.append(message)
-        self.status.value = f"<span style='color:#b00020'>⚠ {html.escape(message)}</span>"
+        self._message = f"<span style='color:#b00020'>⚠ {html.escape(message)}</span>"
+        self._render_status()
 
 
 # ---------------------------------------------------------------------- helpers

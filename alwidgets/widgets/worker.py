@@ -103,12 +103,12 @@ class Worker:
                     self._on_error(error)
             with self._cond:
                 self._served = covered
+                self._running = False
                 if self._served >= self._requested and self._on_idle is not None:
                     try:
-                        self._on_idle()
+                        self._on_idle()  # sees the worker idle: ``busy`` is False here
                     except Exception as error:
                         self.errors.append(error)
                         if self._on_error is not None:
                             self._on_error(error)
-                self._running = False
                 self._cond.notify_all()

@@ -1,0 +1,146 @@
+"""What a store's event log adds up to for one annotator's session: labels, votes, ties, what is open.
+
+:class:`LabelState` is pure bookkeeping over :class:`~alwidgets.store.Tally`:
+it is fed the store's events in log order and knows, for the pool of one
+session, the training label of each decided item (the majority of its votes),
+this annotator's own votes, which items are closed, tied or skipped. It knows
+nothing of learners, threads or widgets, so it is tested on event lists alone.
+
+:meth:`LabelState.frozen` gives an immutable :class:`FrozenLabels`: the labels
+of one consistent point of the log. The session's worker trains on exactly
+those, so a learner always knows the labels of some state of the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .store import LABEL, LabelEvent, Tally, majority
+
+__all__ = ["LabelState", "FrozenLabels"]
+
+
+@dataclass(frozen=True)
+class FrozenLabels:
+    """The training labels at one point of the log (``seq``), in the order they were decided."""
+
+    seq: int
+    indices: tuple[int, ...]
+    values: tuple
+    others: int  # labels by other annotators applied so far (a counter, for refreshing on them)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def items(self) -> tuple[tuple[int, object], ...]:
+        return tuple(zip(self.indices, self.values, strict=True))
+
+
+class LabelState:
+    """Labels, votes and open items of one pool, for one annotator, from the events of a store.
+
+    Parameters
+    ----------
+    item_ids : sequence of str
+        The pool's item ids, by position; events on other items are counted by
+        the tally but change nothing here.
+    annotator : str
+        Whose own votes, skips and open items this state tracks.
+    overlap : int
+        Votes an item needs before it is closed to further annotators.
+    """
+
+    def __init__(self, item_ids: Sequence[str], annotator: str, overlap: int = 1):
+        self.item_ids = list(item_ids)
+        self.index_of = {item: i for i, item in enumerate(self.item_ids)}
+        self.annotator = annotator
+        self.overlap = overlap
+        self.tally = Tally()
+        self.labels: dict[int, object] = {}  # training label (majority) of each decided item, in decision order
+        self.mine: dict[int, object] = {}  # this annotator's current votes
+        self.closed: set[int] = set()  # items with all the votes they need
+        self.ties: set[int] = set()  # items whose votes tie: open for one more annotator
+        self.skipped: set[int] = set()  # items this annotator set aside and has not labeled
+        self.seq = 0  # the last event applied
+        self.others = 0  # labels by other annotators applied so far
+
+    def apply(self, events: Iterable[LabelEvent]) -> list[int]:
+        """Apply events in log order (ones at or below :attr:`seq` are ignored); returns the changed pool indices."""
+        fresh = [e for e in events if e.seq > self.seq]
+        if not fresh:
+            return []
+        self.seq = fresh[-1].seq
+        self.others += sum(e.kind == LABEL and e.annotator != self.annotator for e in fresh)
+        changed = []
+        for item_id in self.tally.apply(fresh):
+            i = self.index_of.get(item_id)
+            if i is not None:
+                self._refresh(i, item_id)
+                changed.append(i)
+        return changed
+
+    def _refresh(self, i: int, item_id: str) -> None:
+        votes = self.tally.votes.get(item_id, {})
+        label, tie = majority(votes.values())
+        if votes and not tie:
+            if self.labels.get(i, _MISSING) != label:
+                self.labels.pop(i, None)  # a changed label is decided anew: it moves to the end
+                self.labels[i] = label
+        else:
+            self.labels.pop(i, None)
+        if self.annotator in votes:
+            self.mine[i] = votes[self.annotator]
+        else:
+            self.mine.pop(i, None)
+        _toggle(self.closed, i, len(votes) >= self.overlap and not tie)
+        _toggle(self.ties, i, tie and len(votes) >= self.overlap)
+        skipped = item_id in self.tally.skips.get(self.annotator, ()) and i not in self.mine
+        _toggle(self.skipped, i, skipped)
+
+    # ------------------------------------------------------------------ reading
+
+    def busy(self) -> set[int]:
+        """Items this annotator is not to be asked: closed, already answered by them, or skipped."""
+        return self.closed | set(self.mine) | self.skipped
+
+    def unlabeled(self) -> np.ndarray:
+        """Pool indices this annotator may still be asked, in index order."""
+        mask = np.ones(len(self.item_ids), dtype=bool)
+        busy = self.busy()
+        if busy:
+            mask[list(busy)] = False
+        return np.flatnonzero(mask)
+
+    def extra_slots(self) -> dict[str, int]:
+        """Tied items and the votes they now need (one more than they have)."""
+        return {self.item_ids[i]: len(self.tally.votes.get(self.item_ids[i], {})) + 1 for i in self.ties}
+
+    def votes(self) -> dict[int, dict[str, object]]:
+        """``{pool index: {annotator: label}}`` for every item of this pool someone has labeled."""
+        return {self.index_of[item]: dict(v) for item, v in self.tally.votes.items() if item in self.index_of}
+
+    def frozen(self) -> FrozenLabels:
+        """The training labels as they stand now, immutable."""
+        return FrozenLabels(self.seq, tuple(self.labels), tuple(self.labels.values()), self.others)
+
+    def per_annotator(self) -> dict[str, int]:
+        """Labels given per annotator on items of this pool, by name."""
+        counts: dict[str, int] = {}
+        for item_id, item_votes in self.tally.votes.items():
+            if item_id in self.index_of:
+                for name in item_votes:
+                    counts[name] = counts.get(name, 0) + 1
+        return dict(sorted(counts.items()))
+
+
+_MISSING = object()
+
+
+def _toggle(members: set, item, present: bool) -> None:
+    if present:
+        members.add(item)
+    else:
+        members.discard(item)

@@ -1,0 +1,71 @@
+"""Training and scoring: how a set of labels becomes a fitted learner and a held-out score.
+
+Shared by the :class:`~alwidgets.Session` (its worker fits on the labels of a
+store) and :class:`~alwidgets.RandomBaseline` (a shadow learner on random
+labels), so the two curves of a learning-curve plot are made the same way.
+Every function returns a new learner; none changes the one it is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.metrics import accuracy_score, get_scorer, r2_score
+
+from . import _compat, _learners
+from ._learners import take_rows
+from ._validation import to_plain
+
+__all__ = ["training_set", "can_fit", "train", "score", "score_name"]
+
+
+def training_set(base_X, base_y, X_pool, indices: Sequence[int], labels: Sequence):
+    """``(X, y)``: the learner's own training data (if any) followed by pool rows ``indices`` with ``labels``.
+
+    ``(None, None)`` when there is nothing to train on.
+    """
+    X_parts = [] if base_X is None else [base_X]
+    y_parts = [] if base_y is None else [np.asarray(base_y).ravel()]
+    if len(indices):
+        X_parts.append(take_rows(X_pool, list(indices)))
+        y_parts.append(np.asarray(list(labels)))
+    if not X_parts:
+        return None, None
+    X = _compat.data_vstack(X_parts) if len(X_parts) > 1 else X_parts[0]
+    return X, np.concatenate(y_parts)
+
+
+def can_fit(y, is_classifier: bool) -> bool:
+    """Whether labels ``y`` are enough to fit: two classes for a classifier, one label for a regressor."""
+    if y is None or len(y) == 0:
+        return False
+    if is_classifier:
+        return len({to_plain(v) for v in np.asarray(y).ravel()}) >= 2
+    return True
+
+
+def train(template, X, y, is_classifier: bool):
+    """``(learner, fitted)``: a fresh learner like ``template`` that knows ``(X, y)``, fitted if it can be."""
+    fitted = can_fit(y, is_classifier)
+    return _learners.fresh(template, X, y, fit=fitted), fitted
+
+
+def score(learner, X_test, y_test, is_classifier: bool, scoring=None) -> float:
+    """The held-out score: accuracy (classifiers) or R² (regressors) unless ``scoring`` names another."""
+    if scoring is None:
+        y_pred = learner.predict(X_test)
+        if is_classifier:
+            return float(accuracy_score(y_test, y_pred))
+        return float(r2_score(np.asarray(y_test).ravel(), np.asarray(y_pred).ravel()))
+    scorer = get_scorer(scoring) if isinstance(scoring, str) else scoring
+    return float(scorer(learner, X_test, y_test))
+
+
+def score_name(scoring, is_classifier: bool) -> str:
+    """The name of what :func:`score` measures, for plot labels and tables."""
+    if isinstance(scoring, str):
+        return scoring
+    if scoring is not None:
+        return getattr(scoring, "__name__", "score")
+    return "accuracy" if is_classifier else "R²"
