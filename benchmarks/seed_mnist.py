@@ -345,6 +345,8 @@ def to_markdown(summary: pd.DataFrame, configs: list[Config], info: dict) -> str
                 lines.append(f"| {name} | {p.model} | {'all' if p.candidates is None else f'{p.candidates:,}'} | "
                              f"{p.strategy} | {cells[0]} | {cells[1]} | {v} |")
             lines += [""]
+    if not info["custom"]:
+        lines += findings(summary, info)
     lines += curve_tables(summary, configs, info)
     lines += [
         "Scale, the fifth difference: the article used 60,000 training images; the largest MNIST installed here "
@@ -358,6 +360,43 @@ def to_markdown(summary: pd.DataFrame, configs: list[Config], info: dict) -> str
         "",
     ]
     return "\n".join(lines)
+
+
+ONE_AT_A_TIME = {"+ online model": "online model", "+ 1,000 candidates": "1,000 candidates",
+                 "+ min-max confidence": "min-max confidence"}
+ONE_TAKEN_BACK = {"article, refit model": "refit model", "article, whole pool": "whole pool",
+                  "article, least-confident": "least-confident"}
+
+
+def findings(summary: pd.DataFrame, info: dict) -> list[str]:
+    """Which switch moves the median ratio at random@B, and by how much: computed from the table above."""
+    lines = ["Which choices move the ratio (medians at random@B, from the tables above):", ""]
+    for task_name in info["tasks"]:
+        for metric in TASKS[task_name].metrics:
+            part = summary[(summary.task == task_name) & (summary.metric == metric)]
+            at_b = part[(part.target_kind == "random") & np.isclose(part.fraction, ARTICLE_BUDGET_FRACTION)]
+            median = dict(zip(at_b.config, at_b["median"], strict=True))
+            if "today" not in median or "article (all)" not in median:
+                continue
+            today, article = median["today"], median["article (all)"]
+            ups = ", ".join(f"{label} {median[name] - today:+.2f}" for name, label in ONE_AT_A_TIME.items()
+                            if name in median)
+            backs = ", ".join(f"{label} {median[name] - article:+.2f}" for name, label in ONE_TAKEN_BACK.items()
+                              if name in median)
+            fraction = part[(part.config == "today") & (part.target_kind == "fraction")]
+            what = 'F1 of "3"' if metric == "f1" else "accuracy"
+            claim = f" (the article: {ARTICLE_CLAIMS[task_name]:g}x)" if metric == "accuracy" else ""
+            text = (f"- {TASKS[task_name].title}, {what}: today {today:.2f}x, the article's protocol "
+                    f"{article:.2f}x{claim}. Switched on one at a time from today: {ups or 'n/a'}. Taken back one "
+                    f"at a time from the article's protocol: {backs or 'n/a'}.")
+            if len(fraction):
+                text += (f" Target: today's setting measures {fraction.iloc[0]['median']:.2f}x at 95% of the whole "
+                         f"pool against {today:.2f}x at random@B.")
+            half = [c for c in median if c.startswith("article, ") and c.endswith(" images")]
+            if half:
+                text += f" Scale: with {half[0][len('article, '):]} the article's protocol measures {median[half[0]]:.2f}x."
+            lines.append(text)
+    return [*lines, ""]
 
 
 def curve_tables(summary: pd.DataFrame, configs: list[Config], info: dict) -> list[str]:
@@ -481,6 +520,8 @@ def main(argv=None) -> int:
     parser.add_argument("--tasks", nargs="*", choices=list(TASKS), default=list(TASKS))
     parser.add_argument("--smooth", type=int, default=5, help="mini-batches in the trailing mean (default 5)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the results")
+    parser.add_argument("--report-only", action="store_true",
+                        help="re-write the figure and the markdown from the files already in --out; run nothing")
     parser.add_argument("--engine", choices=list(experiments.ENGINES), default="own",
                         help="own: the experiments module's loop, whose refit model is warm-started (default); "
                              "session: alwidgets.Session with candidates= and online= (slower refits)")
@@ -495,6 +536,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     chosen = {name: getattr(args, name) for name in ("model", "candidates", "confidence", "target", "scale")
               if hasattr(args, name)}
+    if args.report_only:
+        return report_only(args.out, "seed_mnist_custom" if chosen else "seed_mnist")
     seeds = args.seeds or (2 if args.quick else 10)
     if seeds < 1:
         parser.error("--seeds must be at least 1")
@@ -567,22 +610,46 @@ def main(argv=None) -> int:
     info = {"command": command, "seeds": seeds, "jobs": args.jobs, "smooth": args.smooth, "tasks": args.tasks,
             "pool": n_pool, "test": len(d0["y_test"]), "article_budget": int(round(ARTICLE_BUDGET_FRACTION * n_pool)),
             "minutes": (time.perf_counter() - began) / 60, "cpu_minutes": experiments.cpu_seconds() / 60, "data": LARGEST_MNIST,
-            "same_runs": same, "scale": main_scale, "target": chosen.get("target", "random")}
+            "same_runs": same, "scale": main_scale, "target": chosen.get("target", "random"),
+            "custom": bool(chosen), "engine": args.engine,
+            "configs": [[c.name, c.protocol.model, c.protocol.candidates, c.protocol.strategy, c.scale]
+                        for c in configs]}
     ratio_rows = ratios(curves, configs, args.smooth)
-    summary = summarize(ratio_rows)
     args.out.mkdir(parents=True, exist_ok=True)
     curves.to_csv(args.out / f"{stem}.csv", index=False)
     ratio_rows.to_csv(args.out / f"{stem}_ratios.csv", index=False)
-    (args.out / f"{stem}.json").write_text(json.dumps({k: v for k, v in info.items()}, indent=2, default=str))
-    plot(curves, summary[summary.scale == (main_scale or 0)], configs, info, args.out / f"{stem}.png")
+    (args.out / f"{stem}.json").write_text(json.dumps(info, indent=2, default=str))
+    report(curves, ratio_rows, configs, info, args.out, stem)
+    return 0
+
+
+def report(curves: pd.DataFrame, ratio_rows: pd.DataFrame, configs: list[Config], info: dict, out: Path,
+           stem: str) -> None:
+    """Write the PNG and the markdown from the curves and the ratios."""
+    summary = summarize(ratio_rows)
+    plot(curves, summary[summary.scale == (info["scale"] or 0)], configs, info, out / f"{stem}.png")
     text = to_markdown(summary, configs, info)
-    if not chosen:
+    if not info["custom"]:
         text += readme_section(summary, info)
-    (args.out / f"{stem}.md").write_text(text)
+    (out / f"{stem}.md").write_text(text)
     print()
     print(text)
-    print(f"Wrote {stem}.csv, {stem}_ratios.csv, {stem}.json, {stem}.png and {stem}.md into {args.out} "
+    print(f"Wrote {stem}.csv, {stem}_ratios.csv, {stem}.json, {stem}.png and {stem}.md into {out} "
           f"({info['minutes']:.1f} min)", flush=True)
+
+
+def report_only(out: Path, stem: str) -> int:
+    """Re-draw the figure and re-write the markdown from an earlier run's files in ``out``; run nothing."""
+    info = json.loads((out / f"{stem}.json").read_text())
+    curves = pd.read_csv(out / f"{stem}.csv")
+    ratio_rows = pd.read_csv(out / f"{stem}_ratios.csv")
+    if "configs" in info:
+        configs = [Config(name, Protocol(model, candidates, strategy), scale)
+                   for name, model, candidates, strategy, scale in info["configs"]]
+    else:  # written before the configs were recorded: the full ablation
+        configs = with_randoms(ablation(half_scale=2500))
+    info = {"custom": False, "engine": "own", **info}
+    report(curves, ratio_rows, configs, info, out, stem)
     return 0
 
 

@@ -144,3 +144,14 @@ def test_min_max_reuses_least_confident_runs_only_on_two_classes():
     assert bench.twin_of(article, configs, n_classes=2).name == "article, least-confident"
     assert bench.twin_of(article, configs, n_classes=10) is None
     assert bench.twin_of(article, [article], n_classes=2) is None
+
+
+@pytest.mark.slow
+def test_report_only_rewrites_the_same_markdown_from_the_files(quick_run, tmp_path):
+    out, _ = quick_run
+    for suffix in (".csv", "_ratios.csv", ".json"):
+        (tmp_path / f"seed_mnist{suffix}").write_bytes((out / f"seed_mnist{suffix}").read_bytes())
+    assert load_benchmark().main(["--report-only", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "seed_mnist.md").read_text() == (out / "seed_mnist.md").read_text()
+    assert (tmp_path / "seed_mnist.png").stat().st_size > 0
+    assert "Which choices move the ratio" in (tmp_path / "seed_mnist.md").read_text()
