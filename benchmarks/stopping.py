@@ -62,6 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import label_efficiency as bench  # noqa: E402  (the scenarios, data preparation, model and seed labels)
 
 import alwidgets as alw  # noqa: E402
+from alwidgets import experiments  # noqa: E402
 from alwidgets.stopping import StabilizingPredictions  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -317,7 +318,7 @@ def main(argv=None) -> int:
             full = ", ".join(f"{k} {v:.3f}" for k, v in scenario.data["full"].items())
             print(f"  {scenario.name}: pool {len(scenario.data['y_pool'])}, full budget {full}", flush=True)
     rows: list[dict] = []
-    for k, curve in enumerate(bench._execute(jobs, args.jobs, work=_run_job), 1):
+    for k, curve in enumerate(experiments.run_jobs(_run_job, jobs, args.jobs), 1):
         rows += curve
         first = curve[0]
         fired = [next((r["n_labels"] for r in curve if r[setting_name(*setting)]), None) for setting in SETTINGS]

@@ -1,0 +1,251 @@
+"""The protocol engine of the seed-article benchmark: online and refit models, candidate subsamples, ratios, AUBC."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+import alwidgets as alw
+from alwidgets import experiments
+from alwidgets.experiments import ARTICLE, TODAY
+
+
+@pytest.fixture(scope="module")
+def digits():
+    data = alw.datasets.load_digits()
+    pool, test = alw.datasets.split(data, random_state=0)
+    return pool.X, pool.y, test.X, test.y
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [({"model": "cnn"}, "model must be one of"), ({"candidates": 0}, "candidates must be at least 1"),
+     ({"batch": 0}, "batch must be at least 1"), ({"strategy": "nope"}, "unknown strategy 'nope'")],
+)
+def test_a_bad_protocol_is_refused_with_a_clear_error(changes, message):
+    with pytest.raises(ValueError, match=message):
+        TODAY.with_(**changes)
+
+
+def test_the_article_and_today_differ_in_the_three_run_time_choices():
+    assert (ARTICLE.model, ARTICLE.candidates, ARTICLE.strategy, ARTICLE.batch) == ("online", 1000, "min_max_margin", 10)
+    assert (TODAY.model, TODAY.candidates, TODAY.strategy, TODAY.batch) == ("refit", None, "least_confident", 10)
+    assert "1,000 random candidates" in ARTICLE.describe() and "whole unlabeled pool" in TODAY.describe()
+
+
+@pytest.mark.parametrize("protocol", [TODAY, ARTICLE.with_(candidates=200), ARTICLE.with_(strategy="random")])
+def test_a_run_is_reproducible_with_its_seed(digits, protocol):
+    X, y, X_test, y_test = digits
+    first = experiments.learning_curve(X, y, X_test, y_test, protocol, budget=60, random_state=3)
+    again = experiments.learning_curve(X, y, X_test, y_test, protocol, budget=60, random_state=3)
+    other = experiments.learning_curve(X, y, X_test, y_test, protocol, budget=60, random_state=4)
+    pd.testing.assert_frame_equal(first, again)
+    assert not first.equals(other)
+    assert first.n_labels.tolist() == list(range(10, 61, 10))
+    assert first.accuracy.between(0, 1).all()
+
+
+def spy_lane(digits, protocol, seed=0):
+    X, y, _, _ = digits
+    lane = experiments._new_lane(X, protocol, np.unique(y), seed)
+    taught, ranked = [], []
+    strategy = lane.strategy
+
+    def spy_strategy(learner, X_candidates, **kwargs):
+        ranked.append(np.asarray(X_candidates).copy())
+        return strategy(learner, X_candidates, **kwargs)
+
+    lane.strategy = spy_strategy
+    if protocol.model == "online":
+        partial_fit = lane.model.partial_fit
+
+        def spy_partial_fit(X_new, y_new, **kwargs):
+            taught.append((np.asarray(X_new).copy(), np.asarray(y_new).copy()))
+            return partial_fit(X_new, y_new, **kwargs)
+
+        lane.model.partial_fit = spy_partial_fit
+    return lane, taught, ranked
+
+
+def test_an_online_model_is_taught_each_new_mini_batch_once_and_nothing_else(digits):
+    X, y, _, _ = digits
+    lane, taught, _ = spy_lane(digits, ARTICLE.with_(candidates=100))
+    for _ in range(6):
+        picks = lane.query(10)
+        lane.teach(picks, y[picks])
+    assert [len(t[1]) for t in taught] == [10] * 6
+    X_taught = np.concatenate([t[0] for t in taught])
+    y_taught = np.concatenate([t[1] for t in taught])
+    np.testing.assert_array_equal(X_taught, X[lane.order])  # the labeled rows, in order, each once
+    np.testing.assert_array_equal(y_taught, y[lane.order])
+    assert len(set(lane.order)) == 60
+
+
+def test_candidates_are_a_random_subsample_of_the_unlabeled_pool(digits):
+    X, y, _, _ = digits
+    lane, _, ranked = spy_lane(digits, ARTICLE.with_(candidates=150))
+    picks = lane.query(10)  # the first mini-batch is random: the model knows nothing yet
+    lane.teach(picks, y[picks])
+    for _ in range(3):
+        labeled_before = set(lane.order)
+        picks = lane.query(10)
+        rows = ranked[-1]
+        assert rows.shape == (150, X.shape[1])
+        row_index = {r.tobytes(): i for i, r in enumerate(X)}
+        candidates = {row_index[r.tobytes()] for r in rows}
+        assert not candidates & labeled_before
+        assert set(picks) <= candidates
+        lane.teach(picks, y[picks])
+    assert len({r.tobytes() for r in ranked[1]} ^ {r.tobytes() for r in ranked[2]}) > 0  # drawn anew each time
+
+
+def test_whole_pool_when_candidates_is_none(digits):
+    X, y, _, _ = digits
+    lane, _, ranked = spy_lane(digits, TODAY)
+    picks = lane.query(10)
+    lane.teach(picks, y[picks])
+    lane.query(10)
+    assert ranked[-1].shape[0] == len(X) - 10
+
+
+def test_the_warm_started_refit_equals_a_fit_from_scratch(digits):
+    X, y, X_test, _ = digits
+    lane = experiments._new_lane(X, TODAY.with_(strategy="random"), np.unique(y), 0)
+    for _ in range(8):
+        picks = lane.query(25)
+        lane.teach(picks, y[picks])
+    cold = LogisticRegression(C=experiments.REFIT_C, max_iter=1000).fit(X[lane.order], y[lane.order])
+    assert np.mean(lane.predict(X_test) == cold.predict(X_test)) >= 0.99
+
+
+def test_a_refit_model_waits_for_two_classes_and_takes_new_classes_in_stride():
+    X = np.arange(40, dtype=float).reshape(-1, 1)
+    y = np.repeat([0, 1, 2, 3], 10)
+    curve = experiments.learning_curve(X, y, X, y, TODAY.with_(batch=2), budget=40, random_state=0)
+    assert curve.n_labels.iloc[-1] == 40
+    assert curve.accuracy.iloc[-1] > 0.5
+
+
+def test_learning_curve_reports_f1_of_the_positive_class(digits):
+    X, y, X_test, y_test = digits
+    binary, binary_test = (y == 3).astype(int), (y_test == 3).astype(int)
+    curve = experiments.learning_curve(X, binary, X_test, binary_test, ARTICLE, budget=50, random_state=0,
+                                       positive=1)
+    assert list(curve.columns) == ["n_labels", "accuracy", "f1"]
+    assert curve.f1.between(0, 1).all()
+
+
+def test_learning_curve_checks_its_input():
+    with pytest.raises(ValueError, match="X_pool has 3 rows but y_pool has 2"):
+        experiments.learning_curve(np.zeros((3, 2)), [0, 1], np.zeros((2, 2)), [0, 1], TODAY)
+
+
+# ---------------------------------------------------------------------- analysis
+
+
+def test_smooth_is_a_trailing_mean():
+    np.testing.assert_allclose(experiments.smooth([1, 2, 3, 4], 2), [1, 1.5, 2.5, 3.5])
+    np.testing.assert_allclose(experiments.smooth([1, 2, 3], 1), [1, 2, 3])
+
+
+def test_labels_to_reach_and_score_at_interpolate():
+    n, s = [10, 20, 30], [0.5, 0.7, 0.9]
+    assert experiments.labels_to_reach(n, s, 0.8) == pytest.approx(25.0)
+    assert experiments.labels_to_reach(n, s, 0.4) == 10.0
+    assert experiments.labels_to_reach(n, s, 0.95) is None
+    assert experiments.score_at(n, s, 25) == pytest.approx(0.8)
+    assert np.isnan(experiments.score_at(n, s, 40))
+
+
+def curve(n, scores):
+    return pd.DataFrame({"n_labels": n, "accuracy": scores})
+
+
+def test_ratio_at_is_budget_over_the_labels_active_needed():
+    n = np.arange(10, 101, 10)
+    random_curve = curve(n, n / 100)  # reaches 0.8 at 80 labels
+    active_curve = curve(n, np.minimum(1, n / 40))  # reaches 0.8 at 32 labels
+    r = experiments.ratio_at(random_curve, active_curve, 80)
+    assert r.reached and r.target == pytest.approx(0.8)
+    assert r.needed == pytest.approx(32.0)
+    assert r.ratio == pytest.approx(2.5)
+
+
+def test_ratio_at_is_a_bound_when_active_never_gets_there():
+    n = np.arange(10, 101, 10)
+    r = experiments.ratio_at(curve(n, n / 100), curve(n[:5], n[:5] / 200), 80)
+    assert not r.reached and r.needed is None
+    assert r.ratio == pytest.approx(80 / 50)
+
+
+def test_ratio_at_refuses_a_budget_random_did_not_reach():
+    n = np.arange(10, 51, 10)
+    with pytest.raises(ValueError, match="does not cover budget 80"):
+        experiments.ratio_at(curve(n, n / 100), curve(n, n / 100), 80)
+
+
+@pytest.mark.parametrize(
+    "scores, window, expected",
+    [([1.0, 1.0, 1.0], None, 1.0), ([0.0, 0.5, 1.0], None, 0.5), ([0.0, 0.5, 1.0], (10, 20), 0.25),
+     ([0.0, 0.5, 1.0], (15, 25), 0.5)],
+)
+def test_aubc_is_the_mean_height_of_the_curve_over_its_window(scores, window, expected):
+    start, stop = window or (None, None)
+    assert experiments.aubc([10, 20, 30], scores, start, stop) == pytest.approx(expected)
+
+
+def test_aubc_refuses_a_window_outside_the_curve():
+    with pytest.raises(ValueError, match="must lie inside"):
+        experiments.aubc([10, 20], [0.5, 0.6], 5, 20)
+
+
+def square(x):
+    return x * x
+
+
+@pytest.mark.parametrize("n_processes", [1, 2])
+def test_run_jobs_yields_every_result(n_processes):
+    assert sorted(experiments.run_jobs(square, range(6), n_processes)) == [0, 1, 4, 9, 16, 25]
+
+
+def test_run_jobs_refuses_no_process():
+    with pytest.raises(ValueError, match="n_processes must be at least 1"):
+        list(experiments.run_jobs(square, [1], 0))
+
+
+def test_cpu_seconds_grows_with_work():
+    before = experiments.cpu_seconds()
+    sum(i * i for i in range(300_000))
+    assert experiments.cpu_seconds() > before
+
+
+def test_the_session_engine_gives_the_built_in_loops_curve(digits):
+    # online model, candidate subsample, a deterministic strategy: the same draws, the same model, the same curve
+    X, y, X_test, y_test = digits
+    protocol = ARTICLE.with_(candidates=150)
+    own = experiments.learning_curve(X, y, X_test, y_test, protocol, budget=80, random_state=1)
+    session = experiments.learning_curve(X, y, X_test, y_test, protocol, budget=80, random_state=1, engine="session")
+    pd.testing.assert_frame_equal(own, session)
+
+
+def test_the_session_engine_refits_like_the_built_in_loop(digits):
+    X, y, X_test, y_test = digits
+    protocol = TODAY.with_(strategy="min_max_margin")
+    own = experiments.learning_curve(X, y, X_test, y_test, protocol, budget=60, random_state=1)
+    session = experiments.learning_curve(X, y, X_test, y_test, protocol, budget=60, random_state=1, engine="session")
+    assert session.n_labels.tolist() == own.n_labels.tolist()
+    assert np.abs(session.accuracy - own.accuracy).max() < 0.05  # warm start against a fresh fit: close, not equal
+
+
+def test_the_session_engine_passes_candidates_and_online_to_the_session(digits):
+    X, y, _, _ = digits
+    lane = experiments._new_lane(X, ARTICLE.with_(candidates=150), np.unique(y), 0, engine="session")
+    assert lane.session.candidates == 150 and lane.session.online
+    for _ in range(3):
+        picks = lane.query(10)
+        lane.teach(picks, y[picks])
+    assert lane.n_labeled == 30 and lane.fitted
+    with pytest.raises(ValueError, match="engine must be one of"):
+        experiments._new_lane(X, TODAY, np.unique(y), 0, engine="tensorflow")

