@@ -18,7 +18,14 @@ import nbformat
 import pytest
 from playwright.sync_api import Locator, Page, expect
 from test_jupyterlab import FIRST_RUN_TIMEOUT_MS, run_all_cells
-from test_voila_notebooks import labeled_count, shown_item, wait_for_item, wait_for_labeled, wait_for_other_item
+from test_voila_notebooks import (
+    labeled_count,
+    shown_item,
+    wait_for_item,
+    wait_for_key_listener,
+    wait_for_labeled,
+    wait_for_other_item,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -156,6 +163,7 @@ def test_notebook_keys_reach_only_the_armed_labeler(notebook_frontend, page: Pag
 def test_voila_enter_submits_the_typed_value(open_voila) -> None:
     # Notebook 03: a Gaussian process asks for y values; a person types one and presses Enter.
     page = open_voila("03_regression_gp.ipynb")
+    wait_for_key_listener(page)
     item, count = shown_item(page), labeled_count(page)
     box = page.locator(".alw-labeler .alw-value input")
     box.click()

@@ -83,6 +83,11 @@ def give_first_label(page: Page, control: str) -> None:
         page.locator(".alw-labeler .alw-submit").first.click()
 
 
+def wait_for_key_listener(page: Page) -> None:
+    """Wait until the Labeler's key listener has rendered (its module loads after the page shows)."""
+    page.locator(".alw-labeler .alw-keys").wait_for(state="attached")
+
+
 def park_mouse_outside_the_widget(page: Page) -> None:
     """Move the mouse to a point of the page that is not over the Labeler (keys must not need hover)."""
     viewport = page.viewport_size
@@ -114,6 +119,7 @@ def test_voila_label_shows_next_item_and_redraws_plot(open_voila, notebook: str)
 @pytest.mark.parametrize("notebook", CLASSIFIER_NOTEBOOKS)
 def test_voila_keyboard_shortcuts_work_without_hovering(open_voila, notebook: str) -> None:
     page = open_voila(notebook)
+    wait_for_key_listener(page)
     park_mouse_outside_the_widget(page)
     item, labeled = shown_item(page), labeled_count(page)
 
