@@ -238,6 +238,26 @@ def load_texts(source, column: str | None = None) -> Bunch:
 
 
 DEFAULT_MAX_TEXT_CHARS = 100_000  # longer items cannot be read by a person, and a huge one exhausts memory
+MIN_LINE_CHARS = 16 * 2**20  # a CSV line may hold many cells: at least this many characters, or 16 texts' worth
+
+
+class _LineTooLong(ValueError):
+    def __init__(self, number: int, limit: int):
+        super().__init__(number, limit)
+        self.number, self.limit = number, limit
+
+
+def _bounded_lines(file, limit: int | None):
+    """The lines of ``file``, each read only up to ``limit`` characters: a longer one raises, unread."""
+    number = 0
+    while True:
+        line = file.readline(-1 if limit is None else limit + 1)
+        if not line:
+            return
+        number += 1
+        if limit is not None and len(line) > limit:
+            raise _LineTooLong(number, limit)
+        yield line
 
 
 def load_csv(path, text_column: str, label_column: str | None = None, *, id_column: str | None = None,
@@ -266,7 +286,9 @@ def load_csv(path, text_column: str, label_column: str | None = None, *, id_colu
     reader = None
     try:
         with path.open(newline="", encoding=encoding) as file:
-            reader = csv.reader(file)
+            # a 1 GB one-line text is refused after reading a few MB of it, never held in memory whole
+            line_limit = None if max_text_chars is None else max(16 * max_text_chars, MIN_LINE_CHARS)
+            reader = csv.reader(_bounded_lines(file, line_limit))
             header = next(reader, None)
             if header is None:
                 raise ValueError(f"CSV file {str(path)!r} is empty: it has no header row")
@@ -293,6 +315,13 @@ def load_csv(path, text_column: str, label_column: str | None = None, *, id_colu
             f"CSV file {str(path)!r} is not {encoding.replace('-sig', '')} text (byte {byte:#04x} on line {line} is not "
             "valid); if it was saved as Latin-1 or Windows-1252 (older Excel does), say so: "
             "encoding = \"latin-1\" under [data] in the campaign config (encoding=\"latin-1\" in Python)"
+        ) from None
+    except _LineTooLong as error:
+        raise ValueError(
+            f"CSV file {str(path)!r}, line {error.number}: the line is longer than {error.limit:,} characters (a line "
+            f"may hold 16 texts of the longest allowed, {max_text_chars:,} characters, or 16 MiB); shorten its texts, "
+            "or raise the limit for one item's text (data.max_text_chars in the campaign config, max_text_chars in "
+            "Python)"
         ) from None
     except csv.Error as error:
         line = reader.line_num if reader is not None else 1

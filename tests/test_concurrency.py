@@ -381,8 +381,11 @@ def test_a_postgresql_outage_shows_visitors_a_safe_message_and_logs_the_details(
         assert "127.0.0.1" not in str(lost.value) and f"127.0.0.1:{relay.port}" in lost.value.details
         logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("alwidgets"))
         assert f"127.0.0.1:{relay.port}" in logged and SECRET not in logged  # the operator gets the details
+        dashboard.refresh_button.click()  # still down: said again, not logged again
+        assert sum("the dashboard failed" in r.getMessage() for r in caplog.records) == 1
         relay = Forwarder(postgres.port, port=relay.port)  # the server is back
         dashboard.refresh_button.click()
+        assert "reachable again" in dashboard.message.value
         assert dashboard.progress()["labeled"] == 1
         assert [e.item_id for e in dashboard.store.events()] == [dashboard.session.item_ids[first]]
     finally:

@@ -519,3 +519,14 @@ def test_serve_answers_a_clear_page_once_max_kernels_pages_are_open(tmp_path, te
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_text_of_many_megabytes_on_one_line_is_refused_without_reading_it_whole(tmp_path, capsys):
+    with (tmp_path / "reviews.csv").open("w") as out:
+        out.write("id,review\nr1,short\nr2,")
+        out.write("x" * (17 * 2**20))  # more than the 16 MiB a line may hold
+        out.write("\nr3,short too\n")
+    csv_config(tmp_path)
+    code, _, err = serve_check(capsys, tmp_path / "campaign.toml")
+    assert code == 2 and "reviews.csv" in err and "line 3" in err
+    assert "longer than 16,777,216 characters" in err and "data.max_text_chars" in err

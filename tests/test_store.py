@@ -597,24 +597,27 @@ def _other_users_command(command: list) -> list:
     return ["setpriv", f"--inh-caps={caps}", f"--bounding-set={caps}", *command]
 
 
-def _hand_to_another_user(path: Path, folder_writable: bool = True) -> None:
-    """Make the store file somebody else's (or, when not root, read-only), in a folder everybody may write or not."""
+def _someone_elses_store(digits, tmp_path: Path, n_labels: int, folder_writable: bool = True) -> Path:
+    """A store with ``n_labels`` labels, owned by somebody else (when not root: read-only), in a folder
+    everybody may write (or nobody)."""
+    _, y = digits
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    path = folder / "labels.db"
+    session = make_session(digits, path)
+    session.simulate(y, n_labels)
+    session.store.close()
     if os.geteuid() == 0:
         os.chown(path, 65534, -1)  # nobody
         path.chmod(0o644)
     else:
         path.chmod(0o444)
-    path.parent.chmod(0o777 if folder_writable else 0o555)
+    folder.chmod(0o777 if folder_writable else 0o555)
+    return path
 
 
 def test_an_export_by_another_user_leaves_nothing_behind_that_locks_the_owner_out(digits, tmp_path):
-    _, y = digits
-    folder = tmp_path / "shared"
-    folder.mkdir()
-    session = make_session(digits, folder / "labels.db")
-    session.simulate(y, 5)
-    session.store.close()
-    _hand_to_another_user(folder / "labels.db")
+    folder = _someone_elses_store(digits, tmp_path, 5).parent
     before = sorted(p.name for p in folder.iterdir())
     done = subprocess.run(_other_users_command([sys.executable, "-m", "alwidgets", "export", str(folder / "labels.db"),
                                                 str(tmp_path / "out.csv")]),
@@ -626,13 +629,7 @@ def test_an_export_by_another_user_leaves_nothing_behind_that_locks_the_owner_ou
 
 @pytest.mark.parametrize("folder_writable", [True, False], ids=["shared-folder", "read-only-folder"])
 def test_labeling_a_store_this_user_may_not_write_says_read_only_not_corrupt(digits, tmp_path, folder_writable):
-    _, y = digits
-    folder = tmp_path / "shared"
-    folder.mkdir()
-    session = make_session(digits, folder / "labels.db")
-    session.simulate(y, 3)
-    session.store.close()
-    _hand_to_another_user(folder / "labels.db", folder_writable)
+    folder = _someone_elses_store(digits, tmp_path, 3, folder_writable).parent
     code = ("import alwidgets as alw, sys\nfrom sklearn.linear_model import LogisticRegression\n"
             "d = alw.datasets.load_digits()\n"
             "alw.Session(LogisticRegression(), d.X[:400], store=sys.argv[1], classes=list(range(10)))\n")

@@ -131,6 +131,7 @@ class Dashboard(widgets.VBox):
         self._export_seq = -1
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._store_down = False  # the last look at the store failed: said on the page, logged once
         self.add_class("alw-dashboard")
 
         cfg = self.config
@@ -346,6 +347,11 @@ class Dashboard(widgets.VBox):
         except Exception as error:
             log.error("the dashboard could not refresh the campaign's progress", exc_info=error)
             self._say("Could not refresh the campaign's progress; the details are in the server's log.", error=True)
+        else:
+            if self._store_down:
+                self._store_down = False
+                log.warning("the dashboard reaches the label store again")
+                self._say("The label store is reachable again: labeling goes on.")
 
     def _keep_trusted_name(self, change) -> None:
         if change["new"] != self.trusted_name:
@@ -354,7 +360,9 @@ class Dashboard(widgets.VBox):
     def _store_failed(self, error: StoreError, doing: str) -> None:
         """Tell the visitor, without host, port or user names; log the details for the operator."""
         details = error.details if isinstance(error, StoreUnavailable) and error.details else str(error)
-        log.error("the dashboard failed %s: %s", doing, details)
+        if not self._store_down:  # once per outage, not every few seconds while it lasts
+            log.error("the dashboard failed %s: %s", doing, details)
+        self._store_down = True
         self._say(STORE_TROUBLE, error=True)
 
     def _report_error(self, action: str, error: BaseException) -> None:
