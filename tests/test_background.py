@@ -7,10 +7,11 @@ import stat
 import threading
 
 import ipywidgets as widgets
+import numpy as np
 import pytest
 
 from alwidgets.widgets import background
-from alwidgets.widgets.background import BackgroundRun, wait_all
+from alwidgets.widgets.background import BackgroundRun, cached_data, wait_all
 
 
 @pytest.fixture(autouse=True)
@@ -155,3 +156,31 @@ def test_a_run_made_with_start_false_waits_for_start():
     assert not run.wait(0.2) and "waiting" in run.status.value
     run.start()
     assert run.get(10) == "ran"
+
+
+def test_cached_data_loads_once_and_gives_back_the_same_arrays(private_cache):
+    calls = []
+
+    def load(n):
+        calls.append(n)
+        return {"X": np.arange(n * 2, dtype=float).reshape(n, 2), "y": np.array(["a", "b", "a"][:n], dtype=object),
+                "images": np.zeros((n, 2, 2), dtype=np.uint8), "target_names": ["a", "b"], "name": "toy"}
+
+    first = cached_data("toy", load, n=3)
+    again = cached_data("toy", load, n=3)
+
+    assert calls == [3]
+    np.testing.assert_array_equal(again.X, first.X)
+    assert again.y.dtype == object and list(again.y) == ["a", "b", "a"]
+    assert again.images.dtype == np.uint8 and again.images.shape == (3, 2, 2)
+    assert again.target_names == ["a", "b"] and again.name == "toy"
+    assert len(list(private_cache.glob("toy-*.npz"))) == 1
+    cached_data("toy", load, n=2)
+    assert calls == [3, 2]  # other arguments, another entry
+
+
+def test_cached_data_refuses_what_it_cannot_store_without_pickle():
+    with pytest.raises(TypeError, match=r"toy\['model'\] cannot be cached"):
+        cached_data("toy", lambda: {"model": object()})
+    with pytest.raises(ValueError, match="name must be a plain word"):
+        cached_data("../escape", lambda: {})

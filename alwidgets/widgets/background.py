@@ -10,6 +10,8 @@ above it stay responsive all along. An error is shown in red, never dropped.
 Results that are the same for every visitor (a race with fixed seeds, an
 experiment) can be cached: with ``cache_key``, the result (anything JSON can
 hold) is written to a JSON file on first run, and later runs show it at once.
+:func:`cached_data` does the same for a data set that is slow to load (its
+arrays go to a ``.npz`` file, read back without pickle).
 The cache lives in ``$ALW_CACHE_DIR``, by default ``alwidgets-cache-<uid>`` in
 the system's temporary folder, created (readable by this user only) on first
 use. Its keys include a fingerprint of the alwidgets source code and of the
@@ -33,10 +35,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import ipywidgets as widgets
+import numpy as np
 
 from .worker import Worker
 
-__all__ = ["BackgroundRun", "Task", "cache_dir", "wait_all"]
+__all__ = ["BackgroundRun", "Task", "cache_dir", "cached_data", "wait_all"]
 
 CACHE_ENV = "ALW_CACHE_DIR"
 PARTIAL_INTERVAL_SECONDS = 1.0  # partial results are drawn at most this often
@@ -266,6 +269,63 @@ def cache_dir() -> Path:
         return Path(configured)
     uid = os.getuid() if hasattr(os, "getuid") else "user"
     return Path(tempfile.gettempdir()) / f"alwidgets-cache-{uid}"
+
+
+def cached_data(name: str, load: Callable[..., object], **kwargs):
+    """``load(**kwargs)``, a data set (a dict or Bunch of arrays and strings), loaded once and then cached.
+
+    The first call stores the arrays in ``<cache_dir()>/<name>-<key>.npz``; later
+    calls, in any kernel, read them back in milliseconds (without pickle). The
+    key covers ``kwargs`` and :func:`_fingerprint`. Returns a ``sklearn.utils.Bunch``.
+    """
+    from sklearn.utils import Bunch
+
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"name must be a plain word such as 'mnist' (it names the cache file); got {name!r}")
+    try:
+        key = json.dumps(kwargs, sort_keys=True)
+    except TypeError as error:
+        raise TypeError(f"the arguments of load must be JSON data to key the cache; got {kwargs!r}") from error
+    path = cache_dir() / f"{name}-{hashlib.sha256(f'{key} {_fingerprint()}'.encode()).hexdigest()[:16]}.npz"
+    if path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                kinds = json.loads(str(stored["__kinds__"]))
+                return Bunch(**{k: _restore(stored[k], kind) for k, kind in kinds.items()})
+        except (OSError, ValueError, KeyError):
+            pass  # damaged or from another layout: load again
+    data = load(**kwargs)
+    arrays, kinds = {}, {}
+    for key_name, value in dict(data).items():
+        arrays[key_name], kinds[key_name] = _storable(name, key_name, value)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npz")
+    np.savez(temporary, __kinds__=np.array(json.dumps(kinds)), **arrays)
+    os.replace(temporary, path)
+    return Bunch(**dict(data))
+
+
+def _storable(name: str, key: str, value) -> tuple[np.ndarray, str]:
+    if isinstance(value, str):
+        return np.array(value), "str"
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return np.array(value, dtype=str), "list"
+    if isinstance(value, np.ndarray) and value.dtype != object:
+        return value, "array"
+    if isinstance(value, np.ndarray) and all(isinstance(v, str) for v in value.ravel()):
+        return value.astype(str), "object"
+    raise TypeError(f"{name}[{key!r}] cannot be cached: only arrays of numbers, strings and lists of strings can; "
+                    f"got {type(value).__name__}")
+
+
+def _restore(array: np.ndarray, kind: str):
+    if kind == "str":
+        return str(array)
+    if kind == "list":
+        return [str(v) for v in array]
+    if kind == "object":
+        return array.astype(object)
+    return array
 
 
 def _fingerprint() -> str:
