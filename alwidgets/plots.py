@@ -71,6 +71,7 @@ __all__ = [
     "figure_to_png",
     "fit_margins",
     "make_projection",
+    "mean_curve",
     "nearest_item",
     "NUMBERED_GID",
     "new_axes",
@@ -104,6 +105,24 @@ def _points(history) -> tuple[np.ndarray, np.ndarray]:
         latest[int(entry["n_labels"])] = float(entry["score"])
     counts = sorted(latest)
     return np.array(counts, dtype=float), np.array([latest[n] for n in counts], dtype=float)
+
+
+def mean_curve(histories) -> list[dict]:
+    """The mean learning curve of several runs: at each label count, the mean score of the runs that got there.
+
+    Each run is a ``Session.history`` (or a list of ``(n_labels, score)``
+    pairs, as JSON keeps them); entries without a score are skipped. The
+    result has one entry per label count, with ``"runs"``, how many runs it
+    averages, and can be drawn with :func:`plot_learning_curve`.
+    """
+    by_count: dict[int, list[float]] = {}
+    for history in histories:
+        pairs = [(e["n_labels"], e["score"]) if isinstance(e, Mapping) else tuple(e) for e in history]
+        n, score = _points([{"n_labels": n, "score": s} for n, s in pairs])
+        for count, value in zip(n, score, strict=True):
+            by_count.setdefault(int(count), []).append(float(value))
+    return [{"n_labels": count, "score": float(np.mean(values)), "runs": len(values)}
+            for count, values in sorted(by_count.items())]
 
 
 def _history_name(history) -> str:

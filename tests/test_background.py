@@ -179,6 +179,16 @@ def test_cached_data_loads_once_and_gives_back_the_same_arrays(private_cache):
     assert calls == [3, 2]  # other arguments, another entry
 
 
+def test_cached_data_stores_an_array_and_its_reshaped_view_once(private_cache):
+    pixels = np.arange(12.0).reshape(3, 4)
+    first = cached_data("pictures", lambda: {"X": pixels, "images": pixels.reshape(3, 2, 2)})
+    again = cached_data("pictures", lambda: {})
+    assert again.images.shape == (3, 2, 2) and np.shares_memory(again.images, again.X)
+    np.testing.assert_array_equal(again.images, first.images)
+    with np.load(next(private_cache.glob("pictures-*.npz"))) as stored:
+        assert sorted(stored.files) == ["X", "__kinds__"]
+
+
 def test_cached_data_refuses_what_it_cannot_store_without_pickle():
     with pytest.raises(TypeError, match=r"toy\['model'\] cannot be cached"):
         cached_data("toy", lambda: {"model": object()})

@@ -684,3 +684,12 @@ def test_an_axes_can_switch_from_one_kind_of_plot_to_another():
     plots.plot_learning_curve(_history([(1, 0.5), (5, 0.9)]), ax)
     assert ax.get_xticks().size and not ax.images
     assert _legend_texts(ax) == ["margin"]
+
+
+def test_mean_curve_averages_the_runs_that_reached_each_label_count():
+    runs = [_history([(10, 0.5), (20, 0.7), (30, None)]), [[10, 0.7], [20, 0.9], [30, 0.95]]]
+    curve = plots.mean_curve(runs)
+    assert [(e["n_labels"], e["runs"]) for e in curve] == [(10, 2), (20, 2), (30, 1)]
+    assert [e["score"] for e in curve] == pytest.approx([0.6, 0.8, 0.95])
+    (line,) = plots.plot_learning_curve({"margin": curve}).lines
+    assert list(line.get_xdata()) == [10, 20, 30]

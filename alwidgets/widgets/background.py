@@ -291,12 +291,20 @@ def cached_data(name: str, load: Callable[..., object], **kwargs):
         try:
             with np.load(path, allow_pickle=False) as stored:
                 kinds = json.loads(str(stored["__kinds__"]))
-                return Bunch(**{k: _restore(stored[k], kind) for k, kind in kinds.items()})
+                data = {k: _restore(stored[k], kind) for k, kind in kinds.items() if isinstance(kind, str)}
+                data.update({k: data[kind["reshape"]].reshape(kind["shape"]) for k, kind in kinds.items()
+                             if not isinstance(kind, str)})
+                return Bunch(**{k: data[k] for k in kinds})
         except (OSError, ValueError, KeyError):
             pass  # damaged or from another layout: load again
     data = load(**kwargs)
     arrays, kinds = {}, {}
     for key_name, value in dict(data).items():
+        same = next((k for k, a in arrays.items() if isinstance(value, np.ndarray) and kinds[k] == "array"
+                     and a.size == value.size and a.dtype == value.dtype and np.shares_memory(a, value)), None)
+        if same is not None:  # another shape of an array already stored (MNIST's images are its rows)
+            kinds[key_name] = {"reshape": same, "shape": list(value.shape)}
+            continue
         arrays[key_name], kinds[key_name] = _storable(name, key_name, value)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npz")
