@@ -207,8 +207,9 @@ def plot_learning_curve(
         # rescale, and a very negative early R² is cut at -1 to keep the rest readable.
         ax.set_ylim(max(float(values.min()), -1.0) - 0.03, 1.02)
     if ax.get_legend_handles_labels()[0]:
-        # A fixed place, so a live plot's legend does not jump; curves climb away from it, and it is see-through.
-        ax.legend(loc="lower right", **_LEGEND)
+        # A fixed place, so a live plot's legend does not jump: learning curves start low and climb to the
+        # right, which leaves the top left empty; and it is see-through where a curve does pass.
+        ax.legend(loc="upper left", **_LEGEND)
     return ax
 
 

@@ -238,8 +238,9 @@ def slowest_cell(kernel_ms: float | None, cells: dict[str, float]) -> tuple[int,
     arrivals = sorted((float(t), int(index)) for index, t in cells.items())
     previous, best = kernel_ms, None
     for t, index in arrivals:
-        if best is None or t - previous > best[1]:
-            best = (index, (t - previous) / 1000)
+        wait = (t - previous) / 1000
+        if best is None or wait > best[1]:
+            best = (index, wait)
         previous = t
     return best
 
