@@ -302,7 +302,10 @@ def report(results: list[PageResult], args, command: str, seconds: float) -> str
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
         "# First render in Voila\n\n"
-        f"Seconds from the page request, in Chromium, notebooks in {mode} mode. The *first* visitor of a page finds "
+        f"Seconds from the page request, in Chromium, notebooks in {mode} mode. "
+        + (f"*Before*: the notebook as it was at commit `{args.before}`, loaded just after, under the same load. "
+           if args.before is not None else "")
+        + "The *first* visitor of a page finds "
         "an empty cache (`ALW_CACHE_DIR`); *later* visitors find what the first one's kernel cached once its page "
         f"settled (median of {args.runs} load{'s' * (args.runs != 1)}, range in brackets). *Kernel ready*: Voila "
         "sent the page config "
@@ -319,6 +322,20 @@ def report(results: list[PageResult], args, command: str, seconds: float) -> str
 
 
 # ---------------------------------------------------------------------------- main
+
+
+def notebooks_at(rev: str, names: list[str], folder: Path) -> Path:
+    """The notebooks ``names`` as they were at git revision ``rev``, written into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        if name == DASHBOARD:
+            continue
+        shown = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:notebooks/{name}"], capture_output=True)
+        if shown.returncode == 0:
+            (folder / name).write_bytes(shown.stdout)
+        elif b"does not exist" not in shown.stderr and b"exists on disk, but not in" not in shown.stderr:
+            raise SystemExit(f"--before {rev}: git cannot show notebooks/{name}: {shown.stderr.decode().strip()}")
+    return folder
 
 
 def pages(chosen: list[str] | None, notebooks: Path = NOTEBOOKS) -> list[str]:
@@ -346,6 +363,10 @@ def parse_args(argv: list[str] | None = None):
                         help="give up waiting for the first button after this many seconds")
     parser.add_argument("--notebook-dir", type=Path, default=NOTEBOOKS,
                         help="serve the notebooks of this folder instead (e.g. an older copy, to compare)")
+    parser.add_argument("--before", metavar="REV",
+                        help="also serve each notebook as it was at git revision REV, right after, as 'before'")
+    parser.add_argument("--before-timeout", type=float, default=300.0,
+                        help="give up waiting for the first button of a 'before' page after this many seconds")
     parser.add_argument("--out", type=Path, default=RESULTS / "first_render.md", help="the markdown report")
     args = parser.parse_args(argv)
     if args.runs < 1:
@@ -369,20 +390,25 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="alw-first-render-") as tmp, sync_playwright() as playwright:
         workdir = Path(tmp)
         env = server_env(workdir / "jupyter", args.quick)
+        before = None if args.before is None else notebooks_at(args.before, chosen, workdir / "before")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             for page in chosen:
                 # The first visitor finds an empty cache; once its page has settled, what it computed for
                 # everyone is cached, and the later visitors find it.
                 page_env = {**env, CACHE_ENV: str(workdir / "cache" / page)}
-                for visitor, loads in (("first", 1), ("later", args.runs)):
+                visitors = [("first", 1, args.notebook_dir), ("later", args.runs, args.notebook_dir)]
+                if before is not None and (before / page).is_file():
+                    visitors.append(("before", args.runs, before))  # just after, so under the same load
+                for visitor, loads, folder in visitors:
                     result = PageResult(page, visitor)
                     for k in range(loads):
                         # A fresh server per load: a kernel left from the last load cannot compete for the CPUs.
-                        server = Server(page, page_env, workdir, args.notebook_dir.resolve())
+                        server = Server(page, {**page_env, CACHE_ENV: str(workdir / "cache-before" / page)}
+                                        if visitor == "before" else page_env, workdir, folder.resolve())
                         try:
-                            run = measure(browser, server.url, args.first_button_timeout, args.quiet,
-                                          args.settle_timeout)
+                            timeout = args.first_button_timeout if visitor != "before" else args.before_timeout
+                            run = measure(browser, server.url, timeout, args.quiet, args.settle_timeout)
                         finally:
                             server.stop()
                         result.runs.append(run)
