@@ -13,8 +13,8 @@ loads timestamps, from the moment the page was requested:
 - **first widget**: the first widget (any ``.jupyter-widgets`` view) is on screen;
 - **first button**: the first widget button (``.jupyter-button``) is on screen;
 - **settled**: the last change to the page before it stayed unchanged for
-  ``--quiet`` seconds (background runs with progress bars keep changing it
-  until they end); capped at ``--settle-timeout``.
+  ``--quiet`` seconds with every background run of the page (a progress bar
+  of :mod:`alwidgets.widgets.background`) finished; capped at ``--settle-timeout``.
 
 The target is the first widget within 3 s of the kernel being ready.
 Notebooks run in full mode (``ALW_QUICK`` unset) unless ``--quick``. Each page
@@ -85,6 +85,11 @@ WATCH_PAGE = """
                                                 characterData: true});
 })();
 """
+
+
+# Background runs (alwidgets.widgets.background) still going: their bars are neither green nor red yet.
+JS_RUNNING = """() => Array.from(document.querySelectorAll('.alw-background'))
+    .filter(run => !run.querySelector('.progress-bar-success, .progress-bar-danger')).length"""
 
 
 @dataclass
@@ -210,8 +215,10 @@ def measure(browser, url: str, first_button_timeout: float, quiet: float, settle
         started = time.monotonic()
         shown = "widget" in state.get("marks", {})
         while shown and time.monotonic() - started < settle_timeout:
-            state = page.evaluate("() => ({...window.__alwFirstRender, now: performance.now()})")
-            if "error" in state["marks"] or (state["now"] - state["lastChange"]) / 1000 >= quiet:
+            state = page.evaluate(f"() => ({{...window.__alwFirstRender, now: performance.now(), "
+                                  f"running: ({JS_RUNNING})()}})")
+            quiet_long_enough = (state["now"] - state["lastChange"]) / 1000 >= quiet
+            if "error" in state["marks"] or (quiet_long_enough and state["running"] == 0):
                 break
             page.wait_for_timeout(250)
         else:
@@ -311,7 +318,7 @@ def report(results: list[PageResult], args, command: str, seconds: float) -> str
         "sent the page config "
         "with the kernel id (the kernel has started and answered). *First widget* / *first button*: the first "
         "widget view / widget button on screen. *Settled*: the last change to the page before it stayed "
-        f"unchanged for {args.quiet:g} s. The target is the first widget within {TARGET_SECONDS:g} s of the kernel "
+        f"unchanged for {args.quiet:g} s with its background runs finished. The target is the first widget within {TARGET_SECONDS:g} s of the kernel "
         "being ready. *Slowest cell*: the cell (numbered from 1, markdown included) whose output took longest "
         "to arrive after the previous one.\n\n"
         + markdown_table(results)

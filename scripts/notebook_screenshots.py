@@ -108,9 +108,10 @@ def lesson_08(page) -> None:
 def plots_05(page) -> None:
     race = page.locator(".alw-comparison").first
     race.locator(".alw-you-toggle").first.click()
-    for _ in range(3):
+    for step in range(1, 11):
         race.locator(".alw-step").first.click()
-        page.wait_for_function("() => /paused/.test(document.querySelector('.alw-comparison .alw-status')?.innerText)")
+        page.wait_for_function("(n) => new RegExp(`step ${n}\\b[^]*paused`).test("
+                               "document.querySelector('.alw-comparison .alw-status')?.innerText)", arg=step)
     page.wait_for_timeout(1500)
     shoot(page, OUT / "05_you_and_saved.png", ".alw-comparison .alw-panel-you", ".alw-comparison .alw-saved")
     shoot(page, OUT / "05_curves.png", ".alw-comparison .alw-curve")

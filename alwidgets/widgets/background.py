@@ -393,7 +393,9 @@ def _as_widget(part) -> widgets.Widget:
     if isinstance(part, widgets.Widget):
         return part
     if isinstance(part, (bytes, bytearray)):
-        return widgets.Image(value=bytes(part), format="png", layout=widgets.Layout(max_width="100%", width="auto"))
+        # At its own size (a flex column would stretch it to the page's width), never wider than the page.
+        return widgets.Image(value=bytes(part), format="png",
+                             layout=widgets.Layout(width="auto", max_width="100%", align_self="flex-start"))
     if isinstance(part, str):
         return widgets.HTML(part)
     raise TypeError(f"a result part must be HTML text, PNG bytes or a widget; got {type(part).__name__}")
