@@ -58,24 +58,20 @@ def markdown(text: str) -> str:
     return f".jp-RenderedMarkdown:has-text({text!r})"
 
 
-def lesson_01(page) -> None:
-    page.get_by_role("button", name="Answer the next 20 for me").click()
-    page.wait_for_function("() => /^20\\b/.test(document.querySelector('.alw-labeler .alw-progress')?.innerText)"
-                           " && /up to date/.test(document.querySelector('.alw-labeler .alw-status')?.innerText)")
-    wait_background(page, 1)
-    page.wait_for_timeout(2000)
-    shoot(page, OUT / "01_images.png", markdown("What to expect"), ".alw-labeler")
-    shoot(page, OUT / "01_images_race.png", ".alw-background")
+def labeler_lesson(name: str, n_answers: int, claim: str):
+    """A Labeler lesson: let the autopilot answer, then the claim with the Labeler, and the measured race."""
 
+    def action(page) -> None:
+        page.get_by_role("button", name=f"Answer the next {n_answers} for me").click()
+        page.wait_for_function(
+            "(n) => new RegExp(`^${n}\\\\b`).test(document.querySelector('.alw-labeler .alw-progress')?.innerText)"
+            " && /up to date/.test(document.querySelector('.alw-labeler .alw-status')?.innerText)", arg=n_answers)
+        wait_background(page, 1)
+        page.wait_for_timeout(2000)
+        shoot(page, OUT / f"{name}.png", markdown(claim), ".alw-labeler")
+        shoot(page, OUT / f"{name}_measured.png", ".alw-background")
 
-def lesson_02(page) -> None:
-    page.get_by_role("button", name="Answer the next 30 for me").click()
-    page.wait_for_function("() => /^30\\b/.test(document.querySelector('.alw-labeler .alw-progress')?.innerText)"
-                           " && /up to date/.test(document.querySelector('.alw-labeler .alw-status')?.innerText)")
-    wait_background(page, 1)
-    page.wait_for_timeout(2000)
-    shoot(page, OUT / "02_text.png", markdown("What you should see"), ".alw-labeler")
-    shoot(page, OUT / "02_text_measured.png", ".alw-background")
+    return action
 
 
 def lesson_06(page) -> None:
@@ -110,7 +106,7 @@ def plots_05(page) -> None:
     race.locator(".alw-you-toggle").first.click()
     for step in range(1, 11):
         race.locator(".alw-step").first.click()
-        page.wait_for_function("(n) => new RegExp(`step ${n}\\b[^]*paused`).test("
+        page.wait_for_function("(n) => new RegExp(`step ${n}\\\\b[^]*paused`).test("
                                "document.querySelector('.alw-comparison .alw-status')?.innerText)", arg=step)
     page.wait_for_timeout(1500)
     shoot(page, OUT / "05_you_and_saved.png", ".alw-comparison .alw-panel-you", ".alw-comparison .alw-saved")
@@ -118,8 +114,8 @@ def plots_05(page) -> None:
 
 
 SHOTS = {  # name: (notebook, what to do, empty cache first)
-    "01": ("01_images.ipynb", lesson_01, False),
-    "02": ("02_text.ipynb", lesson_02, False),
+    "01": ("01_images.ipynb", labeler_lesson("01_images", 20, "What to expect"), False),
+    "02": ("02_text.ipynb", labeler_lesson("02_text", 30, "What you should see"), False),
     "05": ("05_compare_strategies.ipynb", plots_05, False),
     "06": ("06_mnist_random_vs_active.ipynb", lesson_06, False),
     "06-first": ("06_mnist_random_vs_active.ipynb", lesson_06_first_visit, True),
