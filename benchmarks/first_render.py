@@ -383,8 +383,14 @@ def parse_args(argv: list[str] | None = None):
     return args
 
 
+def stop_servers_on_sigterm() -> None:
+    """SIGTERM ends the run as Ctrl+C would, through every ``finally``: no Voila server is left orphaned."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    stop_servers_on_sigterm()
     chosen = pages(args.page, args.notebook_dir)
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         print(f"Chromium is missing at {CHROMIUM}: apt-get install chromium (or set ALW_CHROMIUM)", file=sys.stderr)

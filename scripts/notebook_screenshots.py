@@ -128,6 +128,7 @@ def main() -> int:
     parser.add_argument("--only", action="append", choices=sorted(SHOTS), help="take these shots only")
     parser.add_argument("--cache", type=Path, help="the cache folder the notebooks use (default: the usual one)")
     args = parser.parse_args()
+    first_render.stop_servers_on_sigterm()
     from playwright.sync_api import sync_playwright
 
     OUT.mkdir(parents=True, exist_ok=True)
