@@ -1,6 +1,6 @@
 """Screenshots of the lessons as Voila serves them, for docs/notebooks.md (written to docs/img/).
 
-Each notebook runs in full mode in its own Voila server, in Debian's Chromium
+Each notebook runs in full mode (``--quick``: ALW_QUICK=1) in its own Voila server, in Debian's Chromium
 (see benchmarks/first_render.py, whose servers and browser set-up this reuses).
 Results the notebooks cache go to ``--cache`` (default: the usual cache
 folder), so a second run of this script is quick; the first one waits for the
@@ -127,6 +127,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", action="append", choices=sorted(SHOTS), help="take these shots only")
     parser.add_argument("--cache", type=Path, help="the cache folder the notebooks use (default: the usual one)")
+    parser.add_argument("--quick", action="store_true", help="notebooks with ALW_QUICK=1: small budgets, one seed")
     args = parser.parse_args()
     first_render.stop_servers_on_sigterm()
     from playwright.sync_api import sync_playwright
@@ -134,7 +135,7 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="alw-shots-") as tmp, sync_playwright() as playwright:
         workdir = Path(tmp)
-        env = first_render.server_env(workdir / "jupyter", quick=False)
+        env = first_render.server_env(workdir / "jupyter", quick=args.quick)
         if args.cache is not None:
             env[first_render.CACHE_ENV] = str(args.cache.resolve())
         browser = playwright.chromium.launch(executable_path=first_render.CHROMIUM, args=first_render.CHROMIUM_FLAGS)
