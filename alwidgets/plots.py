@@ -8,9 +8,13 @@ canvas, and :func:`figure_to_png` turns one into PNG bytes for an
 ``ipywidgets.Image``. That works the same in JupyterLab, Notebook 7, VS Code
 and Voila, and from a worker thread.
 
-Colours are stable: a strategy keeps its colour in every plot
-(:func:`strategy_color`), and a class keeps its colour across redraws (its
-position in ``session.classes``).
+Colours are stable: a strategy keeps its colour in every plot, panel and
+table (:data:`STRATEGY_COLORS`, :func:`strategy_color`); a line that is no
+strategy (a stream, your own run) gets a colour that differs from the other
+lines of its plot (:func:`strategy_colors`); and a class keeps its colour
+across redraws (its position in ``session.classes``). Margins grow when a
+label would be cut off (:func:`fit_margins`), and legends let the data show
+through.
 """
 
 from __future__ import annotations
@@ -29,24 +33,33 @@ from ._figures import (
     _POOL_COLOR,
     _QUERY_COLOR,
     BASELINE_LABEL,
+    DISTINCT_DELTA_E,
+    EXTRA_COLORS,
     QUERY_GID,
     QUERY_LABEL,
     REGIONS_GID,
+    STRATEGY_COLORS,
     UNCERTAINTY_GID,
     _check_query,
     _display_rows,
     _prepare,
     class_color,
+    color_distance,
     figure_to_png,
+    fit_margins,
     model_view,
     new_axes,
     pixel_to_data,
     strategy_color,
+    strategy_colors,
 )
 from ._projection import Projection, make_projection, nearest_item, numeric_rows, pool_xy
 
 __all__ = [
     "BASELINE_LABEL",
+    "DISTINCT_DELTA_E",
+    "EXTRA_COLORS",
+    "STRATEGY_COLORS",
     "QUERY_GID",
     "QUERY_LABEL",
     "REGIONS_GID",
@@ -54,10 +67,15 @@ __all__ = [
     "Projection",
     "class_color",
     "class_order",
+    "color_distance",
     "figure_to_png",
+    "fit_margins",
     "make_projection",
+    "mean_curve",
     "nearest_item",
+    "NUMBERED_GID",
     "new_axes",
+    "number_points",
     "pixel_to_data",
     "plot_decision_boundary",
     "plot_image",
@@ -65,6 +83,7 @@ __all__ = [
     "plot_regression",
     "pool_xy",
     "strategy_color",
+    "strategy_colors",
 ]
 
 
@@ -86,6 +105,24 @@ def _points(history) -> tuple[np.ndarray, np.ndarray]:
         latest[int(entry["n_labels"])] = float(entry["score"])
     counts = sorted(latest)
     return np.array(counts, dtype=float), np.array([latest[n] for n in counts], dtype=float)
+
+
+def mean_curve(histories) -> list[dict]:
+    """The mean learning curve of several runs: at each label count, the mean score of the runs that got there.
+
+    Each run is a ``Session.history`` (or a list of ``(n_labels, score)``
+    pairs, as JSON keeps them); entries without a score are skipped. The
+    result has one entry per label count, with ``"runs"``, how many runs it
+    averages, and can be drawn with :func:`plot_learning_curve`.
+    """
+    by_count: dict[int, list[float]] = {}
+    for history in histories:
+        pairs = [(e["n_labels"], e["score"]) if isinstance(e, Mapping) else tuple(e) for e in history]
+        n, score = _points([{"n_labels": n, "score": s} for n, s in pairs])
+        for count, value in zip(n, score, strict=True):
+            by_count.setdefault(int(count), []).append(float(value))
+    return [{"n_labels": count, "score": float(np.mean(values)), "runs": len(values)}
+            for count, values in sorted(by_count.items())]
 
 
 def _history_name(history) -> str:
@@ -140,10 +177,11 @@ def plot_learning_curve(
 
     scores: list[np.ndarray] = []
     max_n = 0.0
+    colors = strategy_colors([name for name, _, _ in lines])
     for name, n, score in lines:
         if len(n):
             marker = "o" if len(n) <= 60 else None
-            ax.plot(n, score, marker=marker, markersize=3, linewidth=1.8, color=strategy_color(name), label=name)
+            ax.plot(n, score, marker=marker, markersize=3, linewidth=1.8, color=colors[name], label=name)
             scores.append(score)
             max_n = max(max_n, float(n.max()))
     if base is not None and len(base[0]):
@@ -169,7 +207,9 @@ def plot_learning_curve(
         # rescale, and a very negative early R² is cut at -1 to keep the rest readable.
         ax.set_ylim(max(float(values.min()), -1.0) - 0.03, 1.02)
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="lower right", **_LEGEND)
+        # A fixed place, so a live plot's legend does not jump: learning curves start low and climb to the
+        # right, which leaves the top left empty; and it is see-through where a curve does pass.
+        ax.legend(loc="upper left", **_LEGEND)
     return ax
 
 
@@ -360,3 +400,64 @@ def plot_image(image, ax: Axes | None = None, *, title: str | None = None) -> Ax
     if title is not None:
         ax.set_title(str(title), fontsize=10)
     return ax
+
+
+# ----------------------------------------------------------------------------- numbered points
+
+NUMBERED_GID = "numbered"
+_NUMBER_MARKER_SIZE = 170  # points², the area of the white disc behind a number
+
+
+def number_points(ax: Axes, xy, labels=None, *, size: float = _NUMBER_MARKER_SIZE) -> np.ndarray:
+    """Draw numbered discs on the points ``xy`` (data coordinates) so that no two discs overlap.
+
+    A disc that would cover an earlier one moves to the nearest free spot
+    around its point and is tied to it by a thin line. Call it after the
+    axes limits are set. Returns where the discs were drawn, in data coordinates.
+
+    Parameters
+    ----------
+    ax : Axes
+    xy : array-like of shape (n, 2)
+        The points, in order: the first gets "1" unless ``labels`` says otherwise.
+    labels : sequence of str, optional
+        The text of each disc; default 1, 2, 3, ...
+    size : float
+        The area of a disc in points², as for ``scatter``.
+    """
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    labels = [str(k) for k in range(1, len(xy) + 1)] if labels is None else [str(t) for t in labels]
+    if len(labels) != len(xy):
+        raise ValueError(f"labels must hold one text per point ({len(xy)}); got {len(labels)}")
+    if not len(xy):
+        return xy
+    diameter = np.sqrt(size) * ax.figure.dpi / 72  # pixels
+    points = ax.transData.transform(xy)
+    box = ax.bbox
+    low = np.array([box.x0, box.y0]) + diameter / 2
+    high = np.array([box.x1, box.y1]) - diameter / 2
+    angles = np.linspace(0, 2 * np.pi, 12, endpoint=False)
+    rings = [np.zeros((1, 2))] + [r * diameter * np.column_stack([np.cos(angles), np.sin(angles)])
+                                  for r in (1.05, 1.6, 2.2, 2.9)]
+    offsets = np.concatenate(rings)
+    placed: list[np.ndarray] = []
+    for point in points:
+        candidates = np.clip(point + offsets, low, np.maximum(low, high))
+        if placed:
+            gaps = np.min(np.linalg.norm(candidates[:, None, :] - np.array(placed)[None], axis=2), axis=1)
+            free = np.flatnonzero(gaps >= diameter)
+            choice = candidates[free[0]] if len(free) else candidates[int(np.argmax(gaps))]
+        else:
+            choice = candidates[0]
+        placed.append(choice)
+    where = np.array(placed)
+    data = ax.transData.inverted().transform(where)
+    moved = np.linalg.norm(where - points, axis=1) > 0.5
+    for (x0, y0), (x1, y1) in zip(xy[moved], data[moved], strict=True):
+        ax.plot([x0, x1], [y0, y1], color="black", linewidth=0.7, zorder=7)
+    ax.scatter(xy[moved, 0], xy[moved, 1], s=6, color="black", zorder=7)
+    ax.scatter(data[:, 0], data[:, 1], s=size, facecolors="white", edgecolors="black", linewidths=1.0, zorder=8,
+               gid=NUMBERED_GID)
+    for (x, y), text in zip(data, labels, strict=True):
+        ax.text(x, y, text, ha="center", va="center", fontsize=7, fontweight="bold", zorder=9)
+    return data

@@ -588,6 +588,36 @@ def test_image_panels_show_the_item_each_strategy_asks():
     assert widget._axes[YOU].get_title() == "your candidates"
 
 
+def test_image_panels_of_a_mini_batch_show_the_whole_batch():
+    data = alw.datasets.load_digits()
+    widget = alw.StrategyComparison(LogisticRegression(max_iter=200), data.X[:300], data.y[:300],
+                                    ["random", "margin"], images=data.images[:300], random_state=0, budget=20,
+                                    batch_size=10)
+    ax = widget._axes["margin"]
+
+    assert ax.get_title() == "asks next: 10 items"
+    (picture,) = ax.images
+    assert picture.get_array().shape == (2 * 8 + 1, 5 * 8 + 4)  # two rows of five 8x8 digits, 1-pixel gaps
+
+
+def test_numbered_candidates_on_the_persons_panel_never_overlap(blobs):
+    widget = comparison_widget(blobs, n_candidates=20)
+    widget.you_toggle.value = True
+    ax = widget._axes[YOU]
+
+    (discs,) = [c for c in ax.collections if c.get_gid() == alw.plots.NUMBERED_GID]
+    centres = ax.transData.transform(discs.get_offsets())
+    gaps = np.linalg.norm(centres[:, None] - centres[None], axis=2)[np.triu_indices(len(centres), 1)]
+    assert len(centres) == 20 and gaps.min() >= np.sqrt(170) * ax.figure.dpi / 72 - 1e-6
+
+
+def test_labels_saved_headers_are_spaced_like_their_columns(moons):
+    widget = comparison_widget(moons)
+    widget.run(2)
+    table = widget.saved_html.value
+    assert table.count("<th style='text-align:left;padding:0 8px'>") == 4
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [

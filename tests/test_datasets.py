@@ -50,6 +50,16 @@ def test_reviews_corpus_offline():
     assert len(datasets.load_reviews(n_samples=100).texts) == 100
 
 
+def test_review_or_plot_is_balanced_and_plots_are_cut_to_their_first_sentences():
+    data = datasets.load_review_or_plot()
+    assert set(data.y) == {"review", "plot"} and (data.y == "plot").sum() == (data.y == "review").sum() > 1000
+    plots = data.texts[data.y == "plot"]
+    assert all(len(text) <= 200 or text.count(". ") == 0 for text in plots)  # one long sentence may stay whole
+    assert len(datasets.load_review_or_plot(n_samples=50).texts) == 50
+    again = datasets.load_review_or_plot(random_state=0)
+    assert list(again.texts[:5]) == list(data.texts[:5])  # the same seed, the same corpus
+
+
 def test_images_from_a_folder(tmp_path):
     for i in range(3):
         Image.fromarray((np.random.RandomState(i).rand(10, 12) * 255).astype("uint8")).save(tmp_path / f"{i}.png")

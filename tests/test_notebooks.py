@@ -48,9 +48,28 @@ def kernel_spec_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return kernels
 
 
-def execute_notebook(path: Path, kernel_spec_dir: Path) -> nbformat.NotebookNode:
-    """Run the notebook in its own folder (relative paths work as for a user) and return it."""
+# Appended to every notebook: its background runs (races, experiments) must finish, and must not fail.
+WAIT_FOR_BACKGROUND = f"""
+from alwidgets.widgets.background import wait_all
+wait_all(timeout={CELL_TIMEOUT_SECONDS})
+"""
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh cache for this test session: notebooks measure what they cache, rather than read an old result."""
+    return tmp_path_factory.mktemp("alwidgets-cache")
+
+
+def execute_notebook(path: Path, kernel_spec_dir: Path, cache: Path | None = None,
+                     wait_for_background: bool = False) -> nbformat.NotebookNode:
+    """Run the notebook in its own folder (relative paths work as for a user) and return it.
+
+    With ``wait_for_background``, a last cell waits for the notebook's background runs and raises if one failed.
+    """
     notebook = nbformat.read(path, as_version=4)
+    if wait_for_background:
+        notebook.cells.append(nbformat.v4.new_code_cell(WAIT_FOR_BACKGROUND))
     kernel_manager = KernelManager(
         kernel_name=KERNEL_NAME,
         kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernel_spec_dir)]),
@@ -61,7 +80,10 @@ def execute_notebook(path: Path, kernel_spec_dir: Path) -> nbformat.NotebookNode
         timeout=CELL_TIMEOUT_SECONDS,
         resources={"metadata": {"path": str(path.parent)}},
     )
-    client.execute(env={**os.environ, "ALW_QUICK": os.environ.get("ALW_QUICK", "1")})
+    env = {**os.environ, "ALW_QUICK": os.environ.get("ALW_QUICK", "1")}
+    if cache is not None:
+        env["ALW_CACHE_DIR"] = str(cache)
+    client.execute(env=env)
     return notebook
 
 
@@ -85,10 +107,10 @@ def test_notebooks_run_in_the_venv_kernel(tmp_path: Path, kernel_spec_dir: Path)
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.name for path in NOTEBOOKS])
-def test_notebook_runs_top_to_bottom(path: Path, kernel_spec_dir: Path) -> None:
+def test_notebook_runs_top_to_bottom(path: Path, kernel_spec_dir: Path, cache_dir: Path) -> None:
     failure = None
     try:
-        executed = execute_notebook(path, kernel_spec_dir)
+        executed = execute_notebook(path, kernel_spec_dir, cache_dir, wait_for_background=True)
     except CellTimeoutError as error:
         failure = f"{path.name}: a cell ran longer than {CELL_TIMEOUT_SECONDS} s (ALW_CELL_TIMEOUT)\n{error}"
     except CellExecutionError as error:

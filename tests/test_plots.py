@@ -153,6 +153,127 @@ def test_strategy_colors_are_stable_and_distinct_for_builtin_strategies():
     assert plots.strategy_color("my_own_strategy") == plots.strategy_color("my_own_strategy")
 
 
+def test_every_registered_strategy_has_its_own_colour_in_the_one_colour_map():
+    registered = alw.strategies.available()
+    assert set(registered) <= set(plots.STRATEGY_COLORS)
+    colors = [plots.STRATEGY_COLORS[name] for name in registered]
+    assert len(set(colors)) == len(colors)
+
+
+RACERS = ["random", "least_confident", "margin", "entropy", "vote_entropy", "consensus_entropy", "max_std", "you"]
+
+
+@pytest.mark.parametrize("other", RACERS[1:])
+def test_the_usual_racers_are_easy_to_tell_apart(other):
+    for name in RACERS:
+        if name != other:
+            assert plots.color_distance(plots.strategy_color(name), plots.strategy_color(other)) >= (
+                plots.DISTINCT_DELTA_E), (name, other)
+
+
+@pytest.mark.parametrize("extra", ["stream, threshold 0.30", "stream, threshold 0.55", "my model", "x"])
+def test_a_line_that_is_no_strategy_gets_a_colour_unlike_every_other_line_of_its_plot(extra):
+    names = ["random", "least_confident", "margin", "entropy", "vote_entropy", extra]
+    colors = plots.strategy_colors(names)
+    for name in names[:-1]:
+        assert colors[name] == plots.strategy_color(name)  # strategies keep their own colour
+        assert plots.color_distance(colors[extra], colors[name]) >= plots.DISTINCT_DELTA_E, name
+    assert plots.strategy_colors(list(reversed(names))) == colors  # the order of the lines does not matter
+
+
+def test_two_extra_lines_differ_from_each_other():
+    colors = plots.strategy_colors(["least_confident", "stream A", "stream B"])
+    assert plots.color_distance(colors["stream A"], colors["stream B"]) >= plots.DISTINCT_DELTA_E
+
+
+def test_the_stream_line_and_least_confident_are_distinguishable_on_the_learning_curve():
+    curves = {"random": _history([(10, 0.5), (20, 0.6)], "random"),
+              "least_confident": _history([(10, 0.5), (20, 0.7)], "least_confident"),
+              "stream, threshold 0.30": _history([(10, 0.5), (20, 0.65)], "least_confident")}
+    ax = plots.plot_learning_curve(curves)
+    color = {line.get_label(): line.get_color() for line in ax.lines}
+    assert plots.color_distance(color["stream, threshold 0.30"], color["least_confident"]) >= plots.DISTINCT_DELTA_E
+    assert plots.color_distance(color["stream, threshold 0.30"], color["random"]) >= plots.DISTINCT_DELTA_E
+
+
+def _clipped_sides(ax) -> list[str]:
+    """Sides of the figure that a label, tick label, title or legend of ``ax`` sticks out of."""
+    fig = ax.figure
+    outer = ax.get_tightbbox(fig.canvas.get_renderer())
+    sides = {"left": outer.x0 < 0, "bottom": outer.y0 < 0, "right": outer.x1 > fig.bbox.width,
+             "top": outer.y1 > fig.bbox.height}
+    return [side for side, out in sides.items() if out]
+
+
+def _wide_labels_axes():
+    ax = plots.new_axes(figsize=(4, 3))
+    ax.plot([0, 1], [-123456.5, 987654.25])
+    ax.set_ylabel("a long label for the y axis\non two lines")
+    ax.set_xlabel("x\nwith a second line\nand a third")
+    ax.set_title("A title\nover two lines")
+    return ax
+
+
+def test_figure_to_png_grows_the_margins_so_no_axis_label_is_cut_off():
+    ax = _wide_labels_axes()
+    ax.figure.canvas.draw()
+    assert _clipped_sides(ax), "the example should overflow the fixed margins"
+    png = plots.figure_to_png(ax)
+    assert _clipped_sides(ax) == []
+    assert Image.open(io.BytesIO(png)).size == (400, 300)  # the figure keeps its size; the axes shrink
+
+
+def test_fitted_margins_only_grow_so_a_live_plot_settles():
+    ax = _wide_labels_axes()
+    plots.figure_to_png(ax)
+    fitted = ax.get_position().bounds
+    ax.set_ylabel("y")  # narrower now
+    ax.figure.canvas.draw()
+    assert not plots.fit_margins(ax.figure)
+    assert ax.get_position().bounds == fitted
+
+
+@pytest.mark.parametrize("ylabel", ["test accuracy", "F1 of the class 3"])
+def test_learning_curves_with_three_decimal_ticks_keep_their_y_label(ylabel):
+    history = _history([(10, 0.9012), (20, 0.9125), (30, 0.9251), (40, 0.9387)])
+    ax = plots.plot_learning_curve({"random": history, "least_confident": history}, plots.new_axes((7, 4)),
+                                   ylabel=ylabel, title="3 vs not 3 (10% threes): random vs least confident (seed 0)")
+    plots.figure_to_png(ax)
+    assert _clipped_sides(ax) == []
+
+
+def test_legends_let_the_data_show_through():
+    drawn = [plots.plot_decision_boundary(_moons_session(14)[0]), plots.plot_regression(_gp_session(8)[0]),
+             plots.plot_learning_curve(_history([(1, 0.5), (2, 0.6)]))]
+    for ax in drawn:
+        assert ax.get_legend().get_frame().get_alpha() < 0.8
+
+
+def test_number_points_never_lets_two_discs_overlap():
+    ax = plots.new_axes()
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    rng = np.random.RandomState(0)
+    xy = np.vstack([5 + 0.05 * rng.randn(8, 2), [[1, 1], [9, 9]]])  # eight points on top of each other
+    placed = plots.number_points(ax, xy)
+
+    pixels = ax.transData.transform(placed)
+    diameter = np.sqrt(170) * ax.figure.dpi / 72
+    gaps = np.linalg.norm(pixels[:, None] - pixels[None], axis=2)[np.triu_indices(len(xy), 1)]
+    assert gaps.min() >= diameter - 1e-6
+    assert [t.get_text() for t in ax.texts] == [str(k) for k in range(1, 11)]
+    np.testing.assert_allclose(placed[-2:], xy[-2:])  # lone points keep their place
+    assert len(ax.lines) >= 6  # the moved discs are tied to their points
+    (discs,) = [c for c in ax.collections if c.get_gid() == plots.NUMBERED_GID]
+    assert len(discs.get_offsets()) == 10
+
+
+def test_number_points_rejects_labels_of_another_length():
+    ax = plots.new_axes()
+    with pytest.raises(ValueError, match="one text per point"):
+        plots.number_points(ax, [[0, 0], [1, 1]], labels=["a"])
+
+
 # ----------------------------------------------------------------------------- learning curve
 
 
@@ -198,6 +319,7 @@ def test_learning_curve_draws_the_baseline_dashed_and_the_target():
     ax = plots.plot_learning_curve(history, baseline=baseline, target=0.85, ylabel="accuracy")
     (dashed,) = _by_label(ax.lines, plots.BASELINE_LABEL)
     assert dashed.get_linestyle() == "--"
+    assert to_rgba(dashed.get_color()) == to_rgba(plots.strategy_color("random"))  # random's colour, dashed
     assert list(dashed.get_ydata()) == [0.55, 0.7]
     (target,) = _by_label(ax.lines, "target 0.85")
     assert list(target.get_ydata()) == [0.85, 0.85]
@@ -562,3 +684,12 @@ def test_an_axes_can_switch_from_one_kind_of_plot_to_another():
     plots.plot_learning_curve(_history([(1, 0.5), (5, 0.9)]), ax)
     assert ax.get_xticks().size and not ax.images
     assert _legend_texts(ax) == ["margin"]
+
+
+def test_mean_curve_averages_the_runs_that_reached_each_label_count():
+    runs = [_history([(10, 0.5), (20, 0.7), (30, None)]), [[10, 0.7], [20, 0.9], [30, 0.95]]]
+    curve = plots.mean_curve(runs)
+    assert [(e["n_labels"], e["runs"]) for e in curve] == [(10, 2), (20, 2), (30, 1)]
+    assert [e["score"] for e in curve] == pytest.approx([0.6, 0.8, 0.95])
+    (line,) = plots.plot_learning_curve({"margin": curve}).lines
+    assert list(line.get_xdata()) == [10, 20, 30]

@@ -572,7 +572,9 @@ class StrategyComparison(widgets.VBox):
                         fontweight="bold", va="top", ha="left")
             return
         session = self.race.sessions[name]
-        if query:
+        if len(query) > 1:  # a mini-batch: every item of it
+            plots.plot_image(_montage(self.images[query], columns=5), ax, title=f"asks next: {len(query)} items")
+        elif query:
             idx = query[0]
             plots.plot_image(self.images[idx], ax, title=f"asks next: item {idx}")
         elif session.labels:
@@ -581,9 +583,7 @@ class StrategyComparison(widgets.VBox):
 
     @staticmethod
     def _number_points(ax, xy: np.ndarray) -> None:
-        ax.scatter(xy[:, 0], xy[:, 1], s=170, facecolors="white", edgecolors="black", linewidths=1.0, zorder=7)
-        for k, (x, y) in enumerate(xy, 1):
-            ax.text(x, y, str(k), ha="center", va="center", fontsize=7, fontweight="bold", zorder=8)
+        plots.number_points(ax, xy)  # discs that would overlap move aside, tied to their point
 
     def _caption(self, name: str) -> str:
         session = self.race.sessions[name]
@@ -703,13 +703,13 @@ def _saved_table(saved: dict, target, score_name: str) -> str:
         color = plots.strategy_color(name)
         cells = [html.escape(cell) for cell in result.cells()]
         rows.append(
-            f"<tr><td style='color:{color};font-weight:bold'>{html.escape(name)}</td>"
+            f"<tr><td style='color:{color};font-weight:bold;padding:0 8px'>{html.escape(name)}</td>"
             + "".join(f"<td style='padding:0 8px'>{c}</td>" for c in cells) + "</tr>"
         )
     return (
         f"<div><b>Labels saved</b> to reach {html.escape(score_name)} {target:.3f}"
         "<table style='border-collapse:collapse'>"
-        "<tr><th style='text-align:left;padding:0 8px 0 0'>strategy</th><th style='padding:0 8px'>labels</th>"
-        "<th style='padding:0 8px'>random</th><th style='padding:0 8px'>saved</th></tr>"
+        "<tr>" + "".join(f"<th style='text-align:left;padding:0 8px'>{head}</th>"
+                         for head in ("strategy", "labels", "random", "saved")) + "</tr>"
         + "".join(rows) + "</table></div>"
     )

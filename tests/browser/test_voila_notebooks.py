@@ -8,6 +8,8 @@ Widget contract (CSS classes the Labeler puts on its parts): ``alw-labeler``
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page
 
@@ -130,3 +132,33 @@ def test_voila_keyboard_shortcuts_work_without_hovering(open_voila, notebook: st
     page.keyboard.press("Backspace")
     wait_for_labeled(page, labeled)
     wait_for_item(page, item)  # undo shows the taken-back item again
+
+
+JS_BACKGROUND = """() => Array.from(document.querySelectorAll('.alw-background')).map(run => ({
+    title: run.querySelector('.alw-background-title')?.innerText || '',
+    done: !!run.querySelector('.progress-bar-success'),
+    failed: !!run.querySelector('.progress-bar-danger'),
+    status: run.querySelector('.alw-background-status')?.innerText || '',
+    images: run.querySelectorAll('.alw-background-results img').length,
+}))"""
+
+
+def test_voila_background_runs_report_progress_then_results(open_voila) -> None:
+    page = open_voila("06_mnist_random_vs_active.ipynb", ready_selector=".alw-background")
+    page.wait_for_function(f"() => {{ const runs = ({JS_BACKGROUND})(); "
+                           "return runs.length === 3 && runs.every(run => run.done || run.failed); }",
+                           timeout=240_000)
+    runs = page.evaluate(JS_BACKGROUND)
+    assert not any(run["failed"] for run in runs), runs
+    experiments = [run for run in runs if "seed" in run["title"]]
+    assert len(experiments) == 2 and all(run["images"] == 1 for run in experiments), runs  # the curves
+    assert all("done in" in run["status"] or "measured" in run["status"] for run in runs), runs
+    assert page.locator(".alw-comparison .alw-panel").count() == 2  # the live race is there too
+
+
+def test_voila_stream_threshold_stops_where_the_model_can_still_ask(open_voila) -> None:
+    page = open_voila("08_stream_vs_pool.ipynb", ready_selector=".alw-background")
+    note = page.get_by_text("so the slider stops there").first.inner_text()
+    most_unsure = float(re.search(r"at most (\d\.\d+) unsure", note).group(1))
+    handle = page.locator(".widget-slider .noUi-handle").first
+    assert float(handle.get_attribute("aria-valuemax")) <= most_unsure  # was 0.9, where the stream never asks
