@@ -214,15 +214,16 @@ def measure(browser, url: str, first_button_timeout: float, quiet: float, settle
             page.wait_for_timeout(100)
         started = time.monotonic()
         shown = "widget" in state.get("marks", {})
-        while shown and time.monotonic() - started < settle_timeout:
+        while shown:
+            if time.monotonic() - started >= settle_timeout:
+                run.problem = f"still changing after {settle_timeout:.0f} s"
+                break
             state = page.evaluate(f"() => ({{...window.__alwFirstRender, now: performance.now(), "
                                   f"running: ({JS_RUNNING})()}})")
             quiet_long_enough = (state["now"] - state["lastChange"]) / 1000 >= quiet
             if "error" in state["marks"] or (quiet_long_enough and state["running"] == 0):
                 break
             page.wait_for_timeout(250)
-        else:
-            run.problem = f"still changing after {settle_timeout:.0f} s"
         marks = state.get("marks", {})
         run.kernel, run.widget, run.button = (marks[k] / 1000 if k in marks else None
                                               for k in ("kernel", "widget", "button"))
@@ -318,8 +319,8 @@ def report(results: list[PageResult], args, command: str, seconds: float) -> str
         "sent the page config "
         "with the kernel id (the kernel has started and answered). *First widget* / *first button*: the first "
         "widget view / widget button on screen. *Settled*: the last change to the page before it stayed "
-        f"unchanged for {args.quiet:g} s with its background runs finished. The target is the first widget within {TARGET_SECONDS:g} s of the kernel "
-        "being ready. *Slowest cell*: the cell (numbered from 1, markdown included) whose output took longest "
+        f"unchanged for {args.quiet:g} s with its background runs finished. The target is the first widget "
+        f"within {TARGET_SECONDS:g} s of the kernel being ready. *Slowest cell*: the cell (numbered from 1, markdown included) whose output took longest "
         "to arrive after the previous one.\n\n"
         + markdown_table(results)
         + f"\n\nMachine: {platform.machine()}, {os.cpu_count()} CPUs shared with other jobs (load average {load} "

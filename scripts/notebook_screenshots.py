@@ -90,7 +90,7 @@ def lesson_06_first_visit(page) -> None:
     page.wait_for_function("() => document.querySelectorAll('.alw-background-bar').length >= 2")
     page.wait_for_function("() => /left/.test(document.querySelector('.alw-background-status')?.innerText)",
                            timeout=120_000)
-    page.wait_for_timeout(8000)  # partial curves come in
+    page.wait_for_timeout(20000)  # partial curves come in
     shoot(page, OUT / "06_first_visit.png", ".alw-background")
 
 
