@@ -9,7 +9,7 @@ time with ``--jobs 2`` on a quiet 2-core machine, about twice that when the
 machine is busy. Each run is an :class:`alwidgets.Session`
 driven by ``Session.simulate``: a LogisticRegression (C=0.1) on standardized
 features starts from 2 random labels per class and asks for labels in batches
-(10 on digits, like the mini-batches of the MNIST article in ``shared/seeds``;
+(10 on digits, like the mini-batches of the MNIST article, "Accelerate Machine Learning with Active Learning";
 20 on the MNIST tasks, to halve the cost). After every batch the model is
 scored on a held-out test set (a fixed 25% split). Scenarios:
 
