@@ -387,9 +387,8 @@ class StrategyComparison(widgets.VBox):
 
     def _show_controls(self) -> None:
         """Buttons and status as they stand: Pause shows at once, the queue is counted."""
-        busy = self._worker.busy
         self.play_button.disabled = self._playing
-        self.pause_button.disabled = not (self._playing or self._queued or busy)
+        self.pause_button.disabled = not (self._playing or self._queued)  # a pause shows at once, before the step ends
         self.reset_button.disabled = False
         self._set_status()
 
