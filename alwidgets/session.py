@@ -217,8 +217,10 @@ class Session:
         self._update_lock = threading.Lock()  # one update (fit + rank) at a time; no click takes it
         self._own_order: list[int] = []  # items this Session labeled, oldest first: what undo may take back
         self._rank_n = 1  # the largest batch a query asked for: what batch strategies choose
+        # fed by update(), one per new model; its stop set has a seed of its own, so that it never draws from
+        # the session's random stream (which decides the queries)
         self._stopper = StabilizingPredictions(agreement="kappa" if self.is_classifier else "concordance",
-                                               random_state=random_state)  # fed by update(), one per new model
+                                               random_state=0)
         fitted = _learners.is_fitted(learner)
         self._snapshot = Snapshot(0, learner, fitted, _NO_LABELS, None, self._score(learner, fitted))
         self.update()  # picks up labels already in the store, and makes the first ranking
