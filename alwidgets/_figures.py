@@ -49,6 +49,7 @@ STRATEGY_COLORS = {
     "atlas": "#7b4173",
     "transfer_representative": "#e7ba52",
     "max_std": "#a6761d",
+    "min_max_margin": "#000080",
     "you": "#000000",
 }
 # Lines that are no strategy (a stream, a model of your own) take the first of these

@@ -240,12 +240,12 @@ def test_a_refused_proxy_name_blocks_labeling_even_with_the_field_re_enabled(new
         document.querySelector('.alw-annotator input').disabled = false;
         document.querySelector('button.alw-start').disabled = false;
     }""")
-    page.locator(".alw-annotator input").fill("bob")
+    page.locator(".alw-annotator input").fill("mallory")  # a name no other test of this server uses
     page.locator("button.alw-start").click()
     message.filter(has_text="your sign-in name cannot be used here").wait_for()  # the kernel heard the click
     page.wait_for_function("() => document.querySelector('.alw-annotator input').value === \"o'brien\"")
     assert not page.locator(".alw-labeler").count()
-    assert "bob" not in annotators_in_store(dashboard_server)
+    assert "mallory" not in annotators_in_store(dashboard_server)
 
 
 def test_a_look_alike_name_is_stored_in_one_spelling(person, dashboard_server):
