@@ -89,6 +89,11 @@ class Labeler(widgets.VBox):
         regression plot (without it, ``y_true`` is drawn as grey points).
     sync : bool, default=False
         Refit, re-rank and redraw inside the click (the person waits).
+    fresh_pick : bool, default=False
+        When a refit lands within 0.3 s of an item being shown, show the
+        fresher model's pick instead. Off by default: an item that changes
+        under a fast labeler's click would take the label meant for the other.
+        Either way the plots mark where the current model asks.
     keyboard : bool, default=True
         Listen for shortcut keys, and for Enter in the y value box: page-wide
         in Voila, in a notebook while a click on the Labeler has armed it
@@ -109,12 +114,14 @@ class Labeler(widgets.VBox):
         true_function=None,
         sync: bool = False,
         keyboard: bool = True,
+        fresh_pick: bool = False,
     ):
         super().__init__()
         self.session = session
         self.batch_size = _check_count(batch_size, "batch_size")
         self.budget = None if budget is None else _check_count(budget, "budget")
         self.sync = bool(sync)
+        self.fresh_pick = bool(fresh_pick)
         self.view = alw_views.get(view, session)
         self.classes = self._check_classes(classes)
         self.y_true = self._check_y_true(y_true)
@@ -612,7 +619,7 @@ class Labeler(widgets.VBox):
         says it was chosen by the previous model.
         """
         with self._ui_lock:
-            if self.batch_size != 1 or not self.shown or not asks or asks[0] == self.shown[0]:
+            if not self.fresh_pick or self.batch_size != 1 or not self.shown or not asks or asks[0] == self.shown[0]:
                 return
             if not self._shown_from_ranking:
                 return
