@@ -19,7 +19,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from .store import Tally
 
-__all__ = ["Agreement", "agreement", "fleiss_kappa", "vote_counts"]
+__all__ = ["Agreement", "agreement", "fleiss_kappa", "suggestion_use", "vote_counts"]
 
 
 @dataclass(frozen=True)
@@ -110,3 +110,26 @@ def agreement(source) -> Agreement:
     n_ties = sum(tally.decision(item)[1] for item in tally.votes)
     return Agreement(pairs=pairs, fleiss=fleiss_kappa(counts) if len(shared) else float("nan"),
                      n_items=len(shared), n_ties=n_ties)
+
+
+def suggestion_use(events) -> pd.DataFrame:
+    """How often each annotator took the model's suggested label, from every label given with one on screen.
+
+    One row per annotator who saw a suggestion: ``annotator``, ``suggested``
+    (labels given with a suggestion shown), ``accepted``, ``overridden`` and
+    ``override_rate`` (overridden / suggested). A person who accepts every
+    suggestion is either labeling an easy pool or not looking: the rate is a
+    warning sign to read with the agreement between annotators. Every label
+    event counts, including ones later taken back: this measures how a person
+    labels, not what the labels are.
+    """
+    counts: dict[str, list[int]] = {}
+    for e in events:
+        accepted = getattr(e, "accepted", None)
+        if accepted is None:
+            continue
+        row = counts.setdefault(e.annotator, [0, 0])
+        row[0 if accepted else 1] += 1
+    rows = [{"annotator": name, "suggested": a + o, "accepted": a, "overridden": o, "override_rate": o / (a + o)}
+            for name, (a, o) in sorted(counts.items())]
+    return pd.DataFrame(rows, columns=["annotator", "suggested", "accepted", "overridden", "override_rate"])

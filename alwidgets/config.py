@@ -70,7 +70,7 @@ _SCHEMA: dict[str, dict[str, tuple]] = {
     "": {"title": (str,)},
     "data": {"source": (str,), "path": (str,), "text_column": (str,), "id_column": (str,), "limit": (int,),
              "encoding": (str,), "max_text_chars": (int,)},
-    "labels": {"classes": (list,)},
+    "labels": {"classes": (list,), "suggest": (bool,)},
     "model": {"estimator": (str,), "strategy": (str,), "random_state": (int,)},
     "store": {"url": (str,), "overlap": (int,), "lease_timeout": (int, float), "refresh_every": (int,)},
 }
@@ -91,6 +91,7 @@ class Config:
     id_column: str | None = None
     limit: int | None = None
     classes: list | None = None
+    suggest: bool = True  # the model's guess marked on its button; Enter accepts it
     estimator: str = "logistic_regression"
     strategy: str = "margin"
     random_state: int = 0
@@ -246,6 +247,7 @@ def config_from_dict(raw: dict, *, base: Path, origin: str = "config", name: str
     return Config(
         title=get("title", default_title), source=source, path=path, text_column=get("data.text_column"),
         id_column=get("data.id_column"), limit=limit, classes=list(classes) if classes is not None else None,
+        suggest=get("labels.suggest", True),
         estimator=estimator, strategy=strategy, random_state=get("model.random_state", 0), store=store,
         overlap=overlap, lease_timeout=lease_timeout, refresh_every=refresh_every, encoding=encoding,
         max_text_chars=max_text_chars, name=name or "labels", store_is_default=get("store.url") is None,

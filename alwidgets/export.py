@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .store import InvalidLabel, Tally
+from .store import LABEL, RETRACT, InvalidLabel, Tally
 
 __all__ = ["FORMATS", "csv_text", "events_frame", "labels_frame", "export_events", "write_frame"]
 
@@ -40,17 +40,28 @@ def _iso(t: float) -> str:
 
 
 def labels_frame(events, item_index: dict[str, int] | None = None) -> pd.DataFrame:
-    """One row per labeled item: ``item_id`` [``index``], ``label``, ``status``, ``n_votes``, ``votes``, ``annotators``, ``last_time``.
+    """One row per labeled item: ``item_id`` [``index``], ``label``, ``status``, ``n_votes``, ``votes``, ``annotators``, ``last_time``, ``suggested``.
 
     ``label`` is the majority vote (empty on a tie, ``status`` says ``tie``);
-    ``votes`` is a JSON object ``{annotator: label}``. With ``item_index``
+    ``votes`` is a JSON object ``{annotator: label}``; ``suggested`` is one
+    ``{annotator: label}`` of the model's suggestions each vote was given
+    with (``{}`` when none was shown). With ``item_index``
     (item id -> pool position) only items of that pool are written, with their position.
     """
     tally = Tally()
     tally.apply(events)
     last_time: dict[str, float] = {}
+    suggested: dict[str, dict[str, object]] = {}  # item -> annotator -> the suggestion their current vote saw
     for e in events:
         last_time[e.item_id] = e.time
+        if e.kind == LABEL:
+            seen = suggested.setdefault(e.item_id, {})
+            if e.suggested is None:
+                seen.pop(e.annotator, None)
+            else:
+                seen[e.annotator] = e.suggested
+        elif e.kind == RETRACT:
+            suggested.get(e.item_id, {}).pop(e.annotator, None)
     rows = []
     for item_id, item_votes in tally.votes.items():
         if item_index is not None and item_id not in item_index:
@@ -66,10 +77,11 @@ def labels_frame(events, item_index: dict[str, int] | None = None) -> pd.DataFra
             "votes": json.dumps(item_votes, sort_keys=True),
             "annotators": ";".join(sorted(item_votes)),
             "last_time": _iso(last_time[item_id]),
+            "suggested": json.dumps(suggested.get(item_id, {}), sort_keys=True),
         })
         rows.append(row)
     columns = ["item_id"] + (["index"] if item_index is not None else []) + [
-        "label", "status", "n_votes", "votes", "annotators", "last_time"]
+        "label", "status", "n_votes", "votes", "annotators", "last_time", "suggested"]
     return _with_plain_labels(pd.DataFrame(rows, columns=columns), rows)
 
 
@@ -80,9 +92,12 @@ def events_frame(events) -> pd.DataFrame:
     """
     rows = [{"seq": e.seq, "item_id": e.item_id, "kind": e.kind,
              "label": e.label.raw if isinstance(e.label, InvalidLabel) else e.label, "annotator": e.annotator,
-             "time": _iso(e.time), "strategy": e.strategy, "model_version": e.model_version} for e in events]
+             "time": _iso(e.time), "strategy": e.strategy, "model_version": e.model_version,
+             "suggested": e.suggested, "accepted": e.accepted} for e in events]
     frame = pd.DataFrame(rows, columns=["seq", "item_id", "kind", "label", "annotator", "time", "strategy",
-                                        "model_version"])
+                                        "model_version", "suggested", "accepted"])
+    frame["suggested"] = pd.Series([r["suggested"] for r in rows], dtype=object, index=frame.index)
+    frame["accepted"] = pd.Series([r["accepted"] for r in rows], dtype=object, index=frame.index)
     return _with_plain_labels(frame, rows)
 
 

@@ -139,6 +139,7 @@ def plot_learning_curve(
     ylabel: str | None = None,
     budget: int | None = None,
     title: str = "Learning curve",
+    stops=None,
 ) -> Axes:
     """Held-out score against the number of labels given.
 
@@ -160,6 +161,10 @@ def plot_learning_curve(
     budget : int, optional
         Fixes the x axis to 0..budget, so a live plot does not rescale as labels arrive.
     title : str, default="Learning curve"
+    stops : int or dict of str to int, optional
+        Where the stopping signal fired (``Session.stopping()["first_stop"]
+        ["n_labels"]``): one number for a single curve, ``{name: n_labels}``
+        for several. Marked on each curve as a hollow diamond.
     """
     if isinstance(curves, Mapping):
         named = [(str(name), history) for name, history in curves.items()]
@@ -184,6 +189,7 @@ def plot_learning_curve(
             ax.plot(n, score, marker=marker, markersize=3, linewidth=1.8, color=colors[name], label=name)
             scores.append(score)
             max_n = max(max_n, float(n.max()))
+    _mark_stops(ax, lines, stops, colors)
     if base is not None and len(base[0]):
         ax.plot(base[0], base[1], linestyle="--", linewidth=1.4, color=_BASELINE_COLOR, label=BASELINE_LABEL)
         scores.append(base[1])
@@ -211,6 +217,28 @@ def plot_learning_curve(
         # right, which leaves the top left empty; and it is see-through where a curve does pass.
         ax.legend(loc="upper left", **_LEGEND)
     return ax
+
+
+STOP_LABEL = "stop signal"
+
+
+def _mark_stops(ax: Axes, lines, stops, colors) -> None:
+    """A hollow diamond on each curve where its stopping signal fired (one legend entry for all)."""
+    if stops is None:
+        return
+    if not isinstance(stops, Mapping):
+        stops = {name: stops for name, _, _ in lines}
+    labeled = False
+    for name, n, score in lines:
+        at = stops.get(name)
+        if at is None or not len(n):
+            continue
+        k = int(np.searchsorted(n, float(at), side="right")) - 1  # the score the model had when it fired
+        if k < 0:
+            continue
+        ax.plot([n[k]], [score[k]], marker="D", markersize=9, markerfacecolor="none", markeredgewidth=1.8,
+                markeredgecolor=colors[name], linestyle="none", zorder=5, label=None if labeled else STOP_LABEL)
+        labeled = True
 
 
 # ----------------------------------------------------------------------------- regression

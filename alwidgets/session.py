@@ -215,7 +215,8 @@ class Session:
         self._state = LabelState(self.item_ids, self.annotator, self.overlap)
         self._state_lock = threading.Lock()  # guards the label state; never held during a fit, rank or draw
         self._update_lock = threading.Lock()  # one update (fit + rank) at a time; no click takes it
-        self._own_order: list[int] = []  # items this Session labeled, oldest first: what undo may take back
+        # what this Session labeled, oldest first, as (index, the label it replaced or _NOT_LABELED): what undo takes back
+        self._own_order: list[tuple[int, object]] = []
         self._rank_n = 1  # the largest batch a query asked for: what batch strategies choose
         # fed by update(), one per new model; its stop set has a seed of its own, so that it never draws from
         # the session's random stream (which decides the queries)
@@ -405,22 +406,69 @@ class Session:
 
     # ------------------------------------------------------------------ labeling (the click path)
 
-    def record(self, idx, label) -> None:
+    def record(self, idx, label, suggested=None) -> None:
         """Store label(s) for pool index(es) without refitting: the fast half of :meth:`teach`.
 
-        Everything is validated before anything is stored; if the store
-        refuses the write, the error propagates and nothing is counted.
+        ``suggested`` is the label the model suggested on screen when the
+        person answered (one per index, None where none was shown): the store
+        keeps it, so exports and the dashboard tell accepted suggestions from
+        overridden ones. Everything is validated before anything is stored;
+        if the store refuses the write, the error propagates and nothing is
+        counted.
         """
         indices, labels = self._check_labels(idx, label)
+        seen = self._check_suggested(suggested, len(indices), np.ndim(idx) > 0)
         version = self._snapshot.version
         events = [
             LabelEvent(item_id=self.item_ids[i], kind=LABEL, label=y, annotator=self.annotator,
-                       strategy=self.strategy, model_version=version)
-            for i, y in zip(indices, labels, strict=True)
+                       strategy=self.strategy, model_version=version, suggested=g)
+            for i, y, g in zip(indices, labels, seen, strict=True)
         ]
         self.store.append_many(events)  # one transaction; durable when it returns
-        self._own_order.extend(indices)
+        self._own_order.extend((i, _NOT_LABELED) for i in indices)
         self.sync()
+
+    def relabel(self, idx, label, suggested=None) -> None:
+        """Change the label this annotator gave item ``idx``: a retraction and the new label, in one transaction.
+
+        Nothing is overwritten: the log keeps both. :meth:`undo` right after
+        gives the old label back. Only this annotator's own label can be
+        changed; another annotator's vote stays theirs.
+        """
+        idx = self.check_index(idx, allow_labeled=True)
+        with self._state_lock:
+            old = self._state.mine.get(idx, _NOT_LABELED)
+        if old is _NOT_LABELED:
+            raise ValueError(f"item {idx} has no label from {self.annotator!r} to change; label it with record()")
+        new = self._check_label(label)
+        seen = self._check_suggested(suggested, 1, False)[0]
+        version = self._snapshot.version
+        item = self.item_ids[idx]
+        self.store.append_many([
+            LabelEvent(item_id=item, kind=RETRACT, label=old, annotator=self.annotator, strategy=self.strategy,
+                       model_version=version),
+            LabelEvent(item_id=item, kind=LABEL, label=new, annotator=self.annotator, strategy=self.strategy,
+                       model_version=version, suggested=seen),
+        ])
+        self._own_order.append((idx, old))
+        self.sync()
+
+    def suggestion(self, idx) -> tuple[object, float] | None:
+        """The latest model's guess for item ``idx`` and its probability, or None before a classifier is fitted.
+
+        One row's prediction: cheap enough for a click. A widget shows it on
+        the class button and passes it to :meth:`record` as ``suggested``.
+        """
+        idx = self.check_index(idx, allow_labeled=True)
+        snapshot = self._snapshot
+        if not self.is_classifier or not snapshot.fitted or not hasattr(snapshot.learner, "predict_proba"):
+            return None
+        proba = np.asarray(snapshot.learner.predict_proba(take_rows(self.X_pool, [idx])), dtype=float)[0]
+        best = int(np.argmax(proba))
+        guess = to_plain(_learners.proba_classes(snapshot.learner)[best])
+        if self.classes is not None:
+            guess = match_class(guess, self.classes)
+        return guess, float(proba[best])
 
     def skip(self, idx) -> None:
         """Set an item aside: it is not asked again (until it is labeled explicitly)."""
@@ -431,33 +479,46 @@ class Session:
         self.sync()
 
     def undo(self, refit: bool = True):
-        """Take back the last label this Session gave; the model forgets it.
+        """Take back the last label this Session gave (or the last :meth:`relabel`); the model forgets it.
 
         Only labels given through this Session object are taken back, never
         labels the same annotator name gave elsewhere (another page, an
-        earlier run). With ``refit=False`` the model forgets at the next
-        :meth:`update` instead (a widget's worker does it). Returns
-        ``(index, label)`` that was taken back, or None if there is none.
+        earlier run). Undoing a relabel gives the item its old label back.
+        With ``refit=False`` the model forgets at the next :meth:`update`
+        instead (a widget's worker does it). Returns ``(index, label)`` that
+        was taken back, or None if there is none.
         """
         with self._state_lock:
-            while self._own_order and self._own_order[-1] not in self._state.mine:
+            while self._own_order and self._own_order[-1][0] not in self._state.mine:
                 self._own_order.pop()
             if not self._own_order:
                 return None
-            idx = self._own_order[-1]
+            idx, before = self._own_order[-1]
             label = self._state.mine[idx]
-        self.store.append_many([
-            LabelEvent(item_id=self.item_ids[idx], kind=RETRACT, label=label, annotator=self.annotator,
-                       strategy=self.strategy, model_version=self._snapshot.version)
-        ])
+        events = [LabelEvent(item_id=self.item_ids[idx], kind=RETRACT, label=label, annotator=self.annotator,
+                             strategy=self.strategy, model_version=self._snapshot.version)]
+        if before is not _NOT_LABELED:  # a relabel: the old label comes back
+            events.append(LabelEvent(item_id=self.item_ids[idx], kind=LABEL, label=before, annotator=self.annotator,
+                                     strategy=self.strategy, model_version=self._snapshot.version))
+        self.store.append_many(events)
         self._own_order.pop()
         self.sync()
-        # keep the item for this annotator to label again, without giving up what they are shown
-        self.store.lease(self.annotator, [self.item_ids[idx]], 1, slots=self.overlap,
-                         timeout=self.lease_timeout, release_others=False)
+        if before is _NOT_LABELED:
+            # keep the item for this annotator to label again, without giving up what they are shown
+            self.store.lease(self.annotator, [self.item_ids[idx]], 1, slots=self.overlap,
+                             timeout=self.lease_timeout, release_others=False)
         if refit:
             self.update()
         return idx, label
+
+    @property
+    def last_change(self) -> tuple[int, bool] | None:
+        """``(index, was_relabel)`` of what :meth:`undo` would take back now, or None."""
+        with self._state_lock:
+            for idx, before in reversed(self._own_order):
+                if idx in self._state.mine:
+                    return idx, before is not _NOT_LABELED
+        return None
 
     # ------------------------------------------------------------------ the model (the worker's half)
 
@@ -530,8 +591,35 @@ class Session:
         (Bloodgood & Vijay-Shanker, CoNLL 2009). Returns ``{"agreement",
         "window", "stop", "n_updates", "first_stop", "threshold",
         "stop_set_size"}``; see :class:`alwidgets.stopping.StabilizingPredictions`.
+        ``first_stop`` also says at how many labels the signal first fired
+        (``"n_labels"``), which the learning curves mark.
         """
-        return self._stopper.status()
+        status = self._stopper.status()
+        first = status["first_stop"]
+        if first is not None:
+            fired = [h["n_labels"] for h in self._snapshot.history if h.get("model_version") == first["version"]]
+            first["n_labels"] = fired[0] if fired else None
+        return status
+
+    def review(self, *, label=None, annotator=None, disagree_only: bool = False, cv: int = 5):
+        """The labels given so far, those the model most disagrees with first (out-of-fold probability).
+
+        One row per vote (an item labeled by two annotators has two rows),
+        ranked by :func:`alwidgets.review.rank_labels_table` with a clone of
+        this session's model: ``cv`` fits on the other labels, so it belongs
+        on a worker thread, not in a click. Filters keep the order.
+        """
+        import pandas as pd
+
+        from .review import rank_labels_table
+
+        if not self.is_classifier:
+            raise ValueError("review ranks class labels by the model's probability; this session is a regression")
+        rows = [{"index": i, "label": y, "annotator": who} for i, votes in sorted(self.votes.items())
+                for who, y in sorted(votes.items())]
+        table = pd.DataFrame(rows, columns=["index", "label", "annotator"])
+        return rank_labels_table(table, self.X_pool, self._template, label=label, annotator=annotator,
+                                 disagree_only=disagree_only, cv=cv, random_state=self.random_state)
 
     def refit(self) -> bool:
         """Teach the learner every recorded label it has not seen (see :meth:`update`)."""
@@ -741,6 +829,15 @@ class Session:
         if len(set(indices)) != len(indices):
             raise ValueError(f"idx holds the same item more than once: {indices}")
         return indices, [self._check_label(y) for y in labels]
+
+    def _check_suggested(self, suggested, n: int, many: bool) -> list:
+        """One suggestion (or None) per labeled item, each a class of this session."""
+        if suggested is None:
+            return [None] * n
+        values = list(suggested) if many else [suggested]
+        if len(values) != n:
+            raise ValueError(f"suggested must hold one suggestion (or None) per item ({n}); got {suggested!r}")
+        return [None if g is None else self._check_label(g) for g in values]
 
     def _check_label(self, y):
         if self.is_classifier:

@@ -120,6 +120,7 @@ events_table = Table(
     Column("time", Double, nullable=False),
     Column("strategy", Text, nullable=False, default=""),
     Column("model_version", Integer, nullable=False, default=0),
+    Column("suggested", Text, nullable=True),  # added after schema 1 was first released: see _add_new_columns
     sqlite_autoincrement=True,
 )
 leases_table = Table(
@@ -178,6 +179,7 @@ class SQLStore:
         self.read_only = bool(read_only)
         self._immutable = False  # read-only SQLite with nobody writing: read the file without locks or side files
         self._reported: set[int] = set()  # sequence numbers of invalid events already warned about
+        self._missing_columns: set[str] = set()  # columns of a newer alwidgets that a read-only old store lacks
         if isinstance(target, Path) or not _is_url(target):
             self.path = Path(target).expanduser().resolve()
             self.url = f"sqlite:///{self.path}"
@@ -364,6 +366,7 @@ class SQLStore:
                     _check_version(version, self._describe())
                     if not set(TABLES) <= present:
                         raise StoreError(f"store {self._describe()} is missing tables {sorted(set(TABLES) - present)}")
+                    self._missing_columns = _add_new_columns(conn, add=not self.read_only)
         except OperationalError as error:
             self.engine.dispose()
             if self.backend == "sqlite" and _is_access_error(error):
@@ -465,7 +468,8 @@ class SQLStore:
         and an :class:`InvalidEventWarning`: it is kept and exported, and counts
         as nobody's vote.
         """
-        query = select(events_table).where(events_table.c.seq > int(since)).order_by(events_table.c.seq)
+        columns = [c for c in events_table.c if c.name not in self._missing_columns]
+        query = select(*columns).where(events_table.c.seq > int(since)).order_by(events_table.c.seq)
         with self._guard("reading labels"):
             result = self._stable_read(lambda conn: conn.execute(query).all())
         return [self._row_event(r) for r in result]
@@ -612,13 +616,18 @@ def _event_row(e: LabelEvent) -> dict:
         label = None if e.label is None else json.dumps(e.label)
     except TypeError:
         raise ValueError(f"label {e.label!r} cannot be stored: use a number, a string or a boolean") from None
-    return {"item_id": e.item_id, "kind": e.kind, "label": label, "annotator": e.annotator, "time": float(e.time),
-            "strategy": e.strategy or "", "model_version": int(e.model_version)}
+    row = {"item_id": e.item_id, "kind": e.kind, "label": label, "annotator": e.annotator, "time": float(e.time),
+           "strategy": e.strategy or "", "model_version": int(e.model_version)}
+    if e.suggested is not None:
+        row["suggested"] = json.dumps(e.suggested)
+    return row
 
 
 def _row_event(r) -> LabelEvent:
+    suggested = _read_label(getattr(r, "suggested", None))
     return LabelEvent(item_id=r.item_id, kind=r.kind, label=_read_label(r.label), annotator=r.annotator,
-                      strategy=r.strategy, model_version=r.model_version, time=r.time, seq=r.seq)
+                      strategy=r.strategy, model_version=r.model_version, time=r.time, seq=r.seq,
+                      suggested=None if isinstance(suggested, InvalidLabel) else suggested)
 
 
 def _read_label(raw):
@@ -652,6 +661,23 @@ def _user() -> str:
 
 def _lease_row(r) -> LeaseRow:
     return LeaseRow(r.item_id, r.slot, r.annotator, r.expires, bool(r.done))
+
+
+def _add_new_columns(conn, add: bool) -> set[str]:
+    """Give a store made by an older alwidgets the columns added since (all nullable); returns those still missing.
+
+    A read-only store is not changed: its events are read without the new
+    columns, which then hold None.
+    """
+    present = {c["name"] for c in inspect(conn).get_columns("alw_events")}
+    missing = {c.name for c in events_table.c} - present
+    if add:
+        for name in sorted(missing):
+            column = events_table.c[name]
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.execute(text(f'ALTER TABLE alw_events ADD COLUMN "{name}" {kind}'))
+        return set()
+    return missing
 
 
 def _check_version(version, where: str) -> None:

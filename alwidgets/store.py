@@ -95,6 +95,14 @@ class LabelEvent:
     model_version: int = 0
     time: float = field(default_factory=time.time)
     seq: int = 0  # position in the store's log, set by the store
+    suggested: Any = None  # the model's suggestion the person saw when labeling (None: none was shown)
+
+    @property
+    def accepted(self) -> bool | None:
+        """For a label given with a suggestion on screen: whether it is the suggestion; else None."""
+        if self.kind != LABEL or self.suggested is None:
+            return None
+        return self.label == self.suggested
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -117,7 +125,12 @@ def check_event(event: LabelEvent) -> LabelEvent:
     label = event.label
     if event.kind == LABEL or label is not None:  # a retraction may name the label it takes back; a skip has none
         label = check_label_value(label)
-    return LabelEvent(**{**event.as_dict(), "label": label})
+    suggested = event.suggested
+    if suggested is not None:
+        if event.kind != LABEL:
+            raise ValueError(f"only a label event can carry a suggestion; got a {event.kind!r} event")
+        suggested = check_label_value(suggested)
+    return LabelEvent(**{**event.as_dict(), "label": label, "suggested": suggested})
 
 
 # ---------------------------------------------------------------------- the campaign a store belongs to

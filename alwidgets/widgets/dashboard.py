@@ -38,7 +38,7 @@ import numpy as np
 
 from .. import config as alw_config
 from .._validation import normalize_name
-from ..agreement import agreement
+from ..agreement import agreement, suggestion_use
 from ..export import csv_text, labels_frame
 from ..store import StoreError, StoreUnavailable, Tally
 from . import views as alw_views
@@ -252,7 +252,7 @@ class Dashboard(widgets.VBox):
         campaign = self.campaign
         try:
             self.session = campaign.session(name, store=self.store)
-            options = {"classes": campaign.classes, "view": self._view()}
+            options = {"classes": campaign.classes, "view": self._view(), "suggest": campaign.config.suggest}
             options.update(self.labeler_options)
             self.labeler = Labeler(self.session, **options)
         except StoreError as error:
@@ -315,9 +315,11 @@ class Dashboard(widgets.VBox):
             for name in votes:
                 per_annotator[name] = per_annotator.get(name, 0) + 1
         leased = {row.item_id for row in self.store.leases()} & self._item_index.keys()
+        suggestions = suggestion_use(e for e in self._events if e.item_id in self._item_index)
         return {"labeled": labeled, "total": self.campaign.n_items, "ties": ties,
                 "per_annotator": dict(sorted(per_annotator.items(), key=lambda kv: (-kv[1], kv[0]))),
-                "leased": len(leased)}
+                "leased": len(leased),
+                "override_rate": {r.annotator: (r.override_rate, r.suggested) for r in suggestions.itertuples()}}
 
     def export_csv(self) -> bytes:
         """The labels so far as CSV bytes (what the download link holds)."""
@@ -397,7 +399,9 @@ class Dashboard(widgets.VBox):
 def _progress_html(progress: dict) -> str:
     total = progress["total"]
     share = progress["labeled"] / total if total else 0.0
-    people = ", ".join(f"{html.escape(name)} {count}" for name, count in progress["per_annotator"].items())
+    rates = progress.get("override_rate", {})
+    people = ", ".join(f"{html.escape(name)} {count}" + _override_note(rates.get(name))
+                       for name, count in progress["per_annotator"].items())
     parts = [f"<b>{progress['labeled']}</b> of {total:,} items labeled ({share:.0%})"]
     parts.append(f"by annotator: {people}" if people else "nobody has labeled yet")
     if progress["ties"]:
@@ -405,6 +409,20 @@ def _progress_html(progress: dict) -> str:
     if progress["leased"]:
         parts.append(f"{progress['leased']} being labeled right now")
     return " · ".join(parts)
+
+
+ACCEPT_ALL_WARNING = 20  # suggestions seen, every one taken, before the page warns about an annotator
+
+
+def _override_note(rate) -> str:
+    """" (overrode 12% of suggestions)", with a warning for someone who took every one of many suggestions."""
+    if rate is None:
+        return ""
+    share, seen = rate
+    if share == 0 and seen >= ACCEPT_ALL_WARNING:
+        return (f" <span class='alw-accepts-all' style='color:#b00020'>(⚠ took all {seen} suggestions: "
+                "check their labels)</span>")
+    return f" <span style='color:#666'>(overrode {share:.0%} of {seen} suggestions)</span>"
 
 
 def _agreement_html(result) -> str:

@@ -30,6 +30,7 @@ from ..baseline import RandomBaseline
 from . import views as alw_views
 from ._guard import describe, guarded
 from .keys import KeyListener
+from .review import ReviewPanel
 from .worker import Worker
 
 __all__ = ["Labeler"]
@@ -39,6 +40,8 @@ SKIP_KEY = "s"
 SUBMIT_KEY = "Enter"
 _WHY_PENDING = "<span style='color:#999'>Why this one? (the model is looking…)</span>"
 PLOT_NAMES = ("learning_curve", "regression", "decision_boundary")
+LABEL_MODE = "Label"
+REVIEW_MODE = "Labeled"
 FRESH_PICK_WINDOW = 0.3  # seconds: a fresher pick replaces the shown item only this soon, before anyone can answer
 
 
@@ -98,6 +101,16 @@ class Labeler(widgets.VBox):
         Listen for shortcut keys, and for Enter in the y value box: page-wide
         in Voila, in a notebook while a click on the Labeler has armed it
         (see :mod:`alwidgets.widgets.keys`).
+    suggest : bool, default=False
+        Once the model is fitted, mark its guess on the class button and say
+        how sure it is; Enter accepts it, any other key or button overrides
+        it (in batch mode each item's control starts on the guess). Whether
+        each label took the suggestion is stored and exported. Off by default:
+        a suggestion biases a lesson that compares people with strategies.
+    review : bool, default=True
+        A "Labeled" view next to the labeling one (classifiers): the labels
+        given, filterable by class and annotator, or ordered by how much the
+        model disagrees; any of them can be opened and relabeled.
     """
 
     def __init__(
@@ -115,6 +128,8 @@ class Labeler(widgets.VBox):
         sync: bool = False,
         keyboard: bool = True,
         fresh_pick: bool = False,
+        suggest: bool = False,
+        review: bool = True,
     ):
         super().__init__()
         self.session = session
@@ -122,6 +137,7 @@ class Labeler(widgets.VBox):
         self.budget = None if budget is None else _check_count(budget, "budget")
         self.sync = bool(sync)
         self.fresh_pick = bool(fresh_pick)
+        self.suggest = bool(suggest)
         self.view = alw_views.get(view, session)
         self.classes = self._check_classes(classes)
         self.y_true = self._check_y_true(y_true)
@@ -137,6 +153,9 @@ class Labeler(widgets.VBox):
         self._shown_from_ranking = True
         self._ui_lock = threading.RLock()
         self._baseline = self._make_baseline()
+        self.suggested: dict[int, tuple] = {}  # item -> (the model's guess, its probability), as shown
+        self.relabeling: int | None = None  # the labeled item opened from the "Labeled" view
+        self._stashed: list[int] = []  # what was shown before a relabel, shown again after it
 
         self._build_instance_area()
         self._build_controls()
@@ -146,7 +165,17 @@ class Labeler(widgets.VBox):
         plot_box = widgets.HBox(
             [p["image"] for p in self._plots], layout=widgets.Layout(flex_flow="row wrap", grid_gap="8px")
         )
+        self.review = None
+        self.mode = None
         children = [self.instance, self.controls, self.progress, self.status, plot_box]
+        if review and self.classes is not None:
+            self.review = ReviewPanel(session, self.view, self.open_for_relabel)
+            self.review.layout.display = "none"
+            self.mode = widgets.ToggleButtons(options=[LABEL_MODE, REVIEW_MODE], value=LABEL_MODE,
+                                              style={"button_width": "auto"})
+            self.mode.add_class("alw-mode")
+            self.mode.observe(self._on_mode, names="value")
+            children = [self.mode, self.instance, self.review, *children[1:]]
         self.key_listener = None
         if keyboard:
             on_submit = self._submit_value if self.value is not None else None  # Enter in the y value box
@@ -206,6 +235,7 @@ class Labeler(widgets.VBox):
         self.caption = widgets.HTML(layout=widgets.Layout(margin="0"))
         self.caption.add_class("alw-caption")
         self.why = _html("alw-why")
+        self.suggestion = _html("alw-suggestion")
         self.instance = widgets.VBox(layout=widgets.Layout(min_height="3em"))
         self.instance.add_class("alw-instance")
         self._view_widgets: list[widgets.Widget] = []
@@ -265,7 +295,7 @@ class Labeler(widgets.VBox):
         keys = [UNDO_KEY, SKIP_KEY]
         if self.classes is not None:
             keys += [k for k in shortcut_keys(self.classes) if k]
-        if self.batch_size > 1:
+        if self.batch_size > 1 or (self.suggest and self.classes is not None):
             keys.append(SUBMIT_KEY)
         return keys
 
@@ -326,9 +356,59 @@ class Labeler(widgets.VBox):
             self._report("there is nothing to label: " + self._done_reason())
             return
         idx = self.shown[0]
-        self.session.record(idx, label)  # a refused label raises here: it is not counted, the item stays
+        guess = self.suggested.get(idx, (None,))[0]
+        if self.relabeling == idx:
+            self.session.relabel(idx, label, suggested=guess)  # a retraction and the new label, in one write
+            self._batches.append([idx])
+            self._finish_relabel()
+            return
+        self.session.record(idx, label, suggested=guess)  # a refused label raises here: not counted, the item stays
         self._batches.append([idx])
         self._after_labels()
+
+    @guarded("accept the suggestion")
+    def accept_suggestion(self) -> None:
+        """Label the shown item with the model's suggestion (what Enter does)."""
+        if self.batch_size > 1 or not self.shown:
+            return
+        guess = self.suggested.get(self.shown[0])
+        if guess is None:
+            self._report("there is no suggestion to accept yet: the model is not fitted")
+            return
+        self.label(guess[0])
+
+    @guarded("relabel")
+    def open_for_relabel(self, idx: int) -> None:
+        """Show a labeled item in the labeling view; the next label given replaces this annotator's label."""
+        idx = self.session.check_index(idx, allow_labeled=True)
+        mine = self.session.my_labels
+        if idx not in mine:
+            who = ", ".join(sorted(self.session.votes.get(idx, {}))) or "nobody"
+            raise ValueError(f"item {idx} was labeled by {who}, not by {self.session.annotator!r}: only your own "
+                             "labels can be changed here")
+        if self.batch_size > 1:
+            raise ValueError("relabeling works one item at a time: use a Labeler with batch_size=1")
+        with self._ui_lock:
+            if self.relabeling is None:
+                self._stashed = list(self.shown)
+            self.relabeling = idx
+            if self.mode is not None:
+                self.mode.value = LABEL_MODE
+            self._show([idx], from_ranking=False)
+        self._message = ""
+        self._render_status()
+
+    def _finish_relabel(self, back_to_review: bool = True) -> None:
+        """After a relabel (or a skip that cancels it): the stashed item again, and the list."""
+        with self._ui_lock:
+            self.relabeling = None
+            stashed, self._stashed = self._stashed, []
+            self._show(stashed, from_ranking=False)
+            if back_to_review and self.mode is not None:
+                self.mode.value = REVIEW_MODE
+        self._message = ""
+        self._refresh_progress()
+        self._schedule()
 
     @guarded("submit")
     def submit_batch(self) -> None:
@@ -354,7 +434,7 @@ class Labeler(widgets.VBox):
                 self._report(f"{bad[0]!r} is not a number: type the y value of each item, e.g. 0.5")
                 return
             labels = parsed
-        self.session.record(chosen, labels)
+        self.session.record(chosen, labels, suggested=[self.suggested.get(i, (None,))[0] for i in chosen])
         self._batches.append(chosen)
         self._after_labels()
 
@@ -365,6 +445,18 @@ class Labeler(widgets.VBox):
         The label is retracted in the store at once; the model forgets it at
         the worker's next update, so the click never waits for a refit.
         """
+        change = self.session.last_change
+        if change is not None and change[1]:  # a relabel: the old label comes back, nothing to show again
+            idx, label = self.session.undo(refit=self.sync)
+            if self._batches:
+                self._batches.pop()
+            self._message = ""
+            self._say(f"item {idx} has its earlier label again (the relabel to {label!r} is taken back)")
+            if self.review is not None:
+                self.review.refresh()
+            self._refresh_progress()
+            self._schedule()
+            return
         batch = self._batches[-1] if self._batches else [None]
         undone = []
         for _ in batch:
@@ -389,6 +481,9 @@ class Labeler(widgets.VBox):
     @guarded("skip")
     def skip(self) -> None:
         """Set the shown item(s) aside and show the next."""
+        if self.relabeling is not None:  # Skip leaves the labeled item as it was
+            self._finish_relabel()
+            return
         if not self.shown:
             self._report("there is nothing to skip: " + self._done_reason())
             return
@@ -403,10 +498,15 @@ class Labeler(widgets.VBox):
         """What a shortcut key does: a class key labels, Backspace undoes, S skips, Enter submits a batch."""
         if key == UNDO_KEY:
             self.undo()
+        elif self.mode is not None and self.mode.value == REVIEW_MODE:
+            return  # no item is on screen to label
         elif key.lower() == SKIP_KEY:
             self.skip()
         elif key == SUBMIT_KEY and self.batch_size > 1:
             self.submit_batch()
+        elif key == SUBMIT_KEY:
+            if self.suggest:
+                self.accept_suggestion()
         elif self.classes is not None:
             by_key = {k: c for c, k in zip(self.classes, shortcut_keys(self.classes), strict=True) if k}
             if key not in by_key:
@@ -450,6 +550,8 @@ class Labeler(widgets.VBox):
             worker.stop()
         if getattr(self, "key_listener", None) is not None:
             self.key_listener.close()
+        if getattr(self, "review", None) is not None:
+            self.review.close()
         super().close()
 
     # ------------------------------------------------------------------ the click path
@@ -509,6 +611,7 @@ class Labeler(widgets.VBox):
             self._shown_version = self.session.model_version
             self._shown_from_ranking = from_ranking  # an undone item stays until answered
             self._cells = []
+            self.suggested = self._suggestions(items)
             if not items:
                 self.caption.value = f"<b>{html.escape(self._done_reason())}</b>"
                 self.why.value = ""
@@ -518,15 +621,17 @@ class Labeler(widgets.VBox):
             elif self.batch_size == 1:
                 idx = items[0]
                 shown = self.view(self.session, idx)
-                self.caption.value = f"<span style='color:#666'>item {idx}</span>"
+                self.caption.value = self._caption_html(idx)
                 self.why.value = self._why_html(idx) if self.sync else _WHY_PENDING
-                self.instance.children = (self.caption, shown, self.why)
+                self.suggestion.value = self._suggestion_html(idx)
+                self.instance.children = (self.caption, shown, self.suggestion, self.why)
                 self._view_widgets = [shown]
                 if prefill and self.value is not None and idx in prefill:
                     self.value.value = f"{prefill[idx]:.6g}"
                 self._enable_labeling(True)
             else:
-                self._show_batch(items, prefill or {})
+                guesses = {i: g[0] for i, g in self.suggested.items()}
+                self._show_batch(items, {**guesses, **(prefill or {})})
                 self._enable_labeling(True)
         for widget in old:
             if isinstance(self.view, alw_views.View):
@@ -562,6 +667,67 @@ class Labeler(widgets.VBox):
         self.caption.value = f"<span style='color:#666'>{len(items)} items: label each, then submit</span>"
         self.instance.children = (self.caption, area, self.why)
         self._view_widgets = [area]
+
+    def _suggestions(self, items: list[int]) -> dict[int, tuple]:
+        """The model's guess for each item about to be shown (none before it is fitted, or with suggest off)."""
+        if not self.suggest or self.classes is None:
+            return {}
+        guesses = {}
+        for idx in items:
+            guess = self.session.suggestion(idx)
+            if guess is not None and guess[0] in self.classes:
+                guesses[idx] = guess
+        return guesses
+
+    def _add_missing_suggestions(self) -> None:
+        """Items shown before the first model get its guess once it exists; a guess on screen never changes."""
+        missing = [i for i in self.shown if i not in self.suggested]
+        if not missing:
+            return
+        fresh = self._suggestions(missing)
+        if not fresh:
+            return
+        self.suggested.update(fresh)
+        if self.batch_size == 1:
+            self.suggestion.value = self._suggestion_html(self.shown[0])
+        else:
+            for cell in self._cells:
+                if cell["idx"] in fresh and cell["control"].value is None:
+                    cell["control"].value = fresh[cell["idx"]][0]
+
+    def _caption_html(self, idx: int) -> str:
+        if self.relabeling == idx:
+            label = self.session.my_labels.get(idx)
+            return (f"<span style='color:#8a6d00'><b>relabeling item {idx}</b> (now {html.escape(repr(label))}): "
+                    "choose its new label, or Skip to leave it</span>")
+        return f"<span style='color:#666'>item {idx}</span>"
+
+    def _suggestion_html(self, idx: int) -> str:
+        for label, button in self.label_buttons.items():
+            guess = self.suggested.get(idx)
+            button.button_style = "info" if guess is not None and guess[0] == label else ""
+        guess = self.suggested.get(idx)
+        if guess is None:
+            return ""
+        return (f"<span style='color:#0b5394'>The model suggests <b>{html.escape(str(guess[0]))}</b> "
+                f"({guess[1]:.0%} sure). Enter accepts it; any other key or button overrides it.</span>")
+
+    def _say(self, text: str) -> None:
+        """A line on the status that is not a problem."""
+        self._message = f"<span style='color:#444'>{html.escape(text)}</span>"
+        self._render_status()
+
+    @guarded("switch view")
+    def _on_mode(self, change) -> None:
+        reviewing = change["new"] == REVIEW_MODE
+        if reviewing and self.relabeling is not None:  # leaving a relabel unanswered leaves the label as it was
+            self._finish_relabel(back_to_review=False)
+        self.instance.layout.display = "none" if reviewing else None
+        self.controls.children[0].layout.display = "none" if reviewing else None  # the label buttons or box
+        self.skip_button.layout.display = "none" if reviewing else None
+        self.review.layout.display = None if reviewing else "none"
+        if reviewing:
+            self.review.refresh()
 
     def _enable_labeling(self, enabled: bool) -> None:
         for button in self.label_buttons.values():
@@ -608,6 +774,7 @@ class Labeler(widgets.VBox):
                     plot["image"].value = png
             if self.shown == shown:
                 self.why.value = why
+                self._add_missing_suggestions()
             self._refresh_progress()
 
     def _maybe_show_fresh_pick(self, asks: list[int]) -> None:
@@ -641,8 +808,10 @@ class Labeler(widgets.VBox):
     def _draw_learning_curve(self, ax, shown, snapshot) -> None:
         history = list(snapshot.history)
         baseline = self._baseline_curve(history)
+        first_stop = self.session.stopping()["first_stop"]
         alw_plots.plot_learning_curve(
-            history, ax=ax, baseline=baseline, ylabel=f"held-out {self._metric_name()}", budget=self.budget
+            history, ax=ax, baseline=baseline, ylabel=f"held-out {self._metric_name()}", budget=self.budget,
+            stops=None if first_stop is None else first_stop["n_labels"],
         )
 
     def _draw_regression(self, ax, shown, snapshot) -> None:
