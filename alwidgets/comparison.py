@@ -470,6 +470,19 @@ class Comparison:
         """Labels each lane needed to reach ``target``, against ``random`` (see :func:`labels_saved`)."""
         return labels_saved(self.curves, target, smooth=smooth)
 
+    def stopping_points(self) -> dict[str, int]:
+        """``{name: labels}`` for each lane whose stopping signal has fired (see :meth:`Session.stopping`).
+
+        The signal needs no held-out labels: it fires when a lane's model
+        stops changing its predictions on a fixed stop set.
+        """
+        points = {}
+        for name, session in list(self.sessions.items()):
+            first = session.stopping()["first_stop"]
+            if first is not None and first.get("n_labels") is not None:
+                points[name] = first["n_labels"]
+        return points
+
     def scores(self) -> dict[str, float | None]:
         """The latest held-out score of every lane."""
         return {name: _last_score(session.history) for name, session in list(self.sessions.items())}

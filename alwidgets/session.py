@@ -837,7 +837,13 @@ class Session:
         values = list(suggested) if many else [suggested]
         if len(values) != n:
             raise ValueError(f"suggested must hold one suggestion (or None) per item ({n}); got {suggested!r}")
-        return [None if g is None else self._check_label(g) for g in values]
+        checked = []
+        for g in values:
+            try:
+                checked.append(None if g is None else self._check_label(g))
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"suggested {g!r} is not a label this session can hold: {error}") from None
+        return checked
 
     def _check_label(self, y):
         if self.is_classifier:

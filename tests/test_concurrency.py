@@ -391,3 +391,24 @@ def test_a_postgresql_outage_shows_visitors_a_safe_message_and_logs_the_details(
     finally:
         relay.cut()
         dashboard.close()
+
+
+def test_a_suggestion_and_a_relabel_round_trip_through_every_shared_store(store_url):
+    """What the person saw and what they changed survive a reopen, in SQLite and PostgreSQL alike."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = _pool()
+    session = alw.Session(LogisticRegression(max_iter=200), X, store=store_url, annotator="ann",
+                          classes=list(range(10)), random_state=0)
+    session.record([0, 1], [int(y[0]), int(y[1])], suggested=[int(y[0]), (int(y[1]) + 1) % 10])
+    session.relabel(0, (int(y[0]) + 2) % 10)
+    session.close()
+    store = open_store(store_url)
+    events = store.events()
+    store.close()
+    assert [(e.kind, e.label, e.suggested, e.accepted) for e in events] == [
+        ("label", int(y[0]), int(y[0]), True),
+        ("label", int(y[1]), (int(y[1]) + 1) % 10, False),
+        ("retract", int(y[0]), None, None),
+        ("label", (int(y[0]) + 2) % 10, None, None),
+    ]

@@ -592,6 +592,9 @@ class StrategyComparison(widgets.VBox):
         wrong = self.race.wrong_answers[name]
         noisy = f" · {wrong} wrong answer{'s' * (wrong != 1)}" if wrong else ""
         parts = [f"{score_text} · {used}/{self.race.budget} labels asked ({session.n_labeled} known){noisy}"]
+        first_stop = session.stopping()["first_stop"]
+        if first_stop is not None and first_stop.get("n_labels") is not None:
+            parts.append(f"stop signal at {first_stop['n_labels']} labels")
         seconds = self.race.step_seconds[name]
         if seconds:
             parts.append(f"{1000 * float(np.mean(seconds)):.0f} ms per step")
@@ -612,7 +615,8 @@ class StrategyComparison(widgets.VBox):
                 ax = self._axes["__curve__"] = plots.new_axes(figsize=CURVE_FIGSIZE, dpi=CURVE_DPI)
             plots.plot_learning_curve(curves, ax, target=target, ylabel=self._score_name(),
                                       budget=self.race.n_initial + self.race.budget,
-                                      title="Learning curves (same pool, same start)")
+                                      title="Learning curves (same pool, same start)",
+                                      stops=self.race.stopping_points())
             png = plots.figure_to_png(ax)
         self.curve_image.value = png
         self.saved_html.value = _saved_table(saved, target, self._score_name())
