@@ -160,7 +160,7 @@ def config_from_dict(raw: dict, *, base: Path, origin: str = "config", name: str
                     f"[{section}] knows {sorted(_SCHEMA[section])}"
                 )
             types = _SCHEMA[section][key]
-            if isinstance(value, bool) or not isinstance(value, types):
+            if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
                 names = " or ".join(t.__name__ for t in types)
                 raise ConfigError(f"{origin}: {_where(section, key)} must be a {names}; got {value!r}")
             values[_where(section, key)] = value

@@ -530,3 +530,47 @@ def test_a_text_of_many_megabytes_on_one_line_is_refused_without_reading_it_whol
     code, _, err = serve_check(capsys, tmp_path / "campaign.toml")
     assert code == 2 and "reviews.csv" in err and "line 3" in err
     assert "longer than 16,777,216 characters" in err and "data.max_text_chars" in err
+
+
+def test_the_dashboard_suggests_labels_and_shows_who_overrides_them(csv_dashboard):
+    alice = csv_dashboard(annotator="alice")
+    labeler = alice.labeler
+    assert labeler.suggest  # on by default for a team: the config's [labels] suggest = false turns it off
+    for k in range(8):  # the model needs both classes before it suggests anything
+        labeler.label_buttons["good" if k % 2 else "bad"].click()
+        labeler.wait()
+    labeler.wait()
+    assert labeler.suggested, "a fitted model suggests a label for the item on screen"
+    guess = labeler.suggested[labeler.current][0]
+    labeler.accept_suggestion()
+    labeler.wait()
+    labeler.label_buttons["good" if labeler.suggested[labeler.current][0] == "bad" else "bad"].click()
+    labeler.wait()
+    progress = alice.refresh()
+    share, seen = progress["override_rate"]["alice"]
+    events = [e for e in alice.store.events() if e.suggested is not None]
+    assert seen == len(events) >= 2 and share == pytest.approx(sum(not e.accepted for e in events) / seen)
+    assert "suggestions" in alice.campaign_line.value
+    assert guess in {e.label for e in events if e.accepted}
+
+
+def test_a_config_can_turn_suggestions_off(tmp_path, texts_csv):
+    assert build_campaign(load_config(csv_config(tmp_path))).config.suggest
+    path = write(tmp_path / "quiet.toml", csv_config(tmp_path).read_text().replace(
+        'classes = ["good", "bad"]', 'classes = ["good", "bad"]\nsuggest = false'))
+    dashboard = Dashboard(build_campaign(load_config(path)), annotator="ann", poll_seconds=None, environ={},
+                          labeler_options={"keyboard": False})
+    try:
+        assert dashboard.labeler.suggest is False
+    finally:
+        dashboard.close()
+
+
+def test_an_annotator_who_takes_every_one_of_many_suggestions_is_flagged():
+    from alwidgets.widgets.dashboard import ACCEPT_ALL_WARNING, _progress_html
+
+    progress = {"labeled": 30, "total": 40, "ties": 0, "leased": 0, "per_annotator": {"ann": 25, "bob": 25},
+                "override_rate": {"ann": (0.0, ACCEPT_ALL_WARNING), "bob": (0.2, ACCEPT_ALL_WARNING)}}
+    page = _progress_html(progress)
+    assert page.count("alw-accepts-all") == 1 and "took all 20 suggestions" in page
+    assert "overrode 20% of 20 suggestions" in page
