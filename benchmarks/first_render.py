@@ -131,7 +131,9 @@ def server_env(home: Path, quick: bool) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("ALW_QUICK", "MPLBACKEND")}
     if quick:
         env["ALW_QUICK"] = "1"
-    env.update(JUPYTER_PATH=str(home / "data"), JUPYTER_CONFIG_DIR=str(home / "config"),
+    from alwidgets.cli import VOILA_TEMPLATES_ROOT  # the page template the notebooks name, from the source tree
+
+    env.update(JUPYTER_PATH=os.pathsep.join([str(home / "data"), str(VOILA_TEMPLATES_ROOT)]), JUPYTER_CONFIG_DIR=str(home / "config"),
                JUPYTER_RUNTIME_DIR=str(home / "runtime"), JUPYTER_PLATFORM_DIRS="1", PYTHONUNBUFFERED="1",
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     return env
