@@ -17,6 +17,20 @@ It also runs a query strategy twice when the strategy returns bare indices
 (``BaseLearner.query`` retries inside a bare ``except:``), and its
 ``data_hstack`` forgets to return stacked DataFrames.
 
+Two of ``modAL.multilabel``'s functions fail the way modAL itself calls them,
+with the learner as first argument (``ActiveLearner(query_strategy=max_loss)``):
+
+4. ``_SVM_loss`` (behind ``max_loss`` and ``mean_max_loss``) reads
+   ``classes_`` from what it is given, which a learner lacks
+   (``AttributeError``), and counts rows with ``len``, which a sparse matrix
+   refuses. The mended one counts classes by the columns the model predicts.
+5. ``SVM_binary_minimum`` takes no ``n_instances`` (``learner.query(X,
+   n_instances=2)`` raises ``TypeError``), reaches into
+   ``estimator.estimators_`` (an error for a ``Pipeline`` ending in a
+   one-vs-rest classifier), and with ``random_tie_break=True`` picks the
+   *largest* distance to a boundary instead of the smallest. The mended one
+   asks the model's own ``decision_function`` and picks the smallest.
+
 :func:`apply` mends each of these once, in place, and is called when
 ``alwidgets`` is imported. Each patch is idempotent and only touches the names
 modAL itself looks up, so user code that uses modAL directly benefits too.
@@ -173,6 +187,33 @@ def _query_once(self, X_pool, *query_args, return_metrics: bool = False, **query
     return query_result, retrieve_rows(X_pool, query_result)
 
 
+def _svm_loss(multiclass_classifier, X, most_certain_classes=None) -> np.ndarray:
+    """modAL's ``_SVM_loss`` for a learner or an estimator, on arrays, DataFrames or sparse matrices."""
+    predictions = 2 * np.asarray(multiclass_classifier.predict(X), dtype=float) - 1
+    predictions = predictions.reshape(predictions.shape[0], -1)
+    n_rows, n_classes = predictions.shape
+    if most_certain_classes is None:
+        cls_mtx = 2 * np.eye(n_classes, n_classes) - 1
+        return np.maximum(1 - predictions @ cls_mtx, 0).mean(axis=1)
+    cls_mtx = -np.ones((n_rows, n_classes))
+    cls_mtx[np.arange(n_rows), np.asarray(most_certain_classes, dtype=int)] = 1
+    return np.maximum(1 - cls_mtx * predictions, 0).sum(axis=1)
+
+
+def svm_binary_minimum(classifier, X_pool, n_instances: int = 1, random_tie_break: bool = False):
+    """modAL's ``SVM_binary_minimum``: the items one of whose classes lies closest to its boundary.
+
+    Returns ``(indices, distances)`` like modAL's other selectors.
+    """
+    from modAL.utils.selection import multi_argmin, shuffled_argmin
+
+    decision = np.asarray(classifier.estimator.decision_function(X_pool), dtype=float)
+    min_abs_dist = np.abs(decision.reshape(decision.shape[0], -1)).min(axis=1)
+    if random_tie_break:
+        return shuffled_argmin(min_abs_dist, n_instances)
+    return multi_argmin(min_abs_dist, n_instances)
+
+
 def _import_expected_error():
     """Import ``modAL.expected_error``, whose signature mentions ``np.float``.
 
@@ -207,6 +248,10 @@ def apply() -> None:
         importlib.import_module(name).data_vstack = data_vstack
     for name in _HSTACK_USERS:
         importlib.import_module(name).data_hstack = data_hstack
+    import modAL.multilabel as multilabel
+
+    multilabel._SVM_loss = _svm_loss
+    multilabel.SVM_binary_minimum = functools.wraps(multilabel.SVM_binary_minimum)(svm_binary_minimum)
     learners.check_X_y = check_X_y
     base.BaseLearner.query = functools.wraps(base.BaseLearner.query)(_query_once)
     base.BaseCommittee.query = functools.wraps(base.BaseCommittee.query)(_query_once)

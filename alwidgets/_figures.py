@@ -50,6 +50,14 @@ STRATEGY_COLORS = {
     "transfer_representative": "#e7ba52",
     "max_std": "#a6761d",
     "min_max_margin": "#000080",
+    # multi-label strategies (alwidgets.multilabel)
+    "svm_binary_minimum": "#d95f02",
+    "mean_max_loss": "#1a9850",
+    "max_loss": "#e7298a",
+    "min_confidence": "#6baed6",
+    "avg_confidence": "#cab2d6",
+    "max_score": "#8dd3c7",
+    "avg_score": "#fdb462",
     "you": "#000000",
 }
 # Lines that are no strategy (a stream, a model of your own) take the first of these

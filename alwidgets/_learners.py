@@ -141,6 +141,12 @@ def learner_is_regressor(learner) -> bool:
     return is_regressor(learner.estimator)
 
 
+def is_multi_label(learner) -> bool:
+    """Whether a classifier learner was taught multi-label data: an indicator matrix of several columns."""
+    y = members(learner)[0].y_training
+    return y is not None and np.ndim(y) == 2 and np.shape(y)[1] > 1 and learner_is_classifier(learner)
+
+
 def training_data(learner):
     """``(X, y)`` the learner currently knows, or ``(None, None)``."""
     first = members(learner)[0]

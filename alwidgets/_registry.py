@@ -115,7 +115,19 @@ REQUIREMENTS: dict[str, Requirement] = {
         lambda learner: not _learners.is_committee(learner),
         "strategy {name!r} refits a single estimator; pass one estimator, not a committee",
     ),
+    # A property of the task, not only of the learner: a Session says it (multi_label=True); a fitted learner
+    # shows it by the indicator matrix it was taught. Strategies without it are for single-label tasks.
+    "multi_label": Requirement(
+        _learners.is_multi_label,
+        "strategy {name!r} is for multi-label sessions (a set of classes per item), and this one gives one "
+        "label per item; use 'margin', 'entropy' or 'random', or Session(..., multi_label=True)",
+    ),
 }
+
+SINGLE_LABEL_ADVICE = ("strategy {name!r} ranks items for one label each, and this session gives each item a set of "
+                       "classes (multi_label=True); use one of the multi-label strategies ({choices}) or 'random'")
+# Strategies that do not look at the model's labels at all, so they serve both kinds of task.
+TASK_FREE = {"random"}
 
 
 # ---------------------------------------------------------------------- strategies
@@ -141,17 +153,31 @@ class Strategy:
         function = self.select if self.batch_aware else self.measure
         return (function.__doc__ or "").strip().splitlines()[0]
 
-    def problem(self, learner) -> str | None:
-        """Why this strategy cannot run on ``learner``, or None."""
+    def problem(self, learner, multi_label: bool | None = None) -> str | None:
+        """Why this strategy cannot run on ``learner``, or None.
+
+        ``multi_label`` says whether the task gives each item a set of classes;
+        None reads it from the learner (a fitted one shows it by its labels).
+        A strategy that ``requires`` "multi_label" runs only on such tasks, and
+        every other one (but "random") only on single-label tasks.
+        """
+        multi = _learners.is_multi_label(learner) if multi_label is None else bool(multi_label)
+        if multi and "multi_label" not in self.requires and self.name not in TASK_FREE:
+            choices = ", ".join(repr(n) for n, s in _REGISTRY.items() if "multi_label" in s.requires)
+            return SINGLE_LABEL_ADVICE.format(name=self.name, choices=choices)
         for requirement in self.requires:
+            if requirement == "multi_label":
+                if not multi:
+                    return REQUIREMENTS[requirement].advice.format(name=self.name, kind=_describe(learner))
+                continue
             rule = REQUIREMENTS[requirement]
             if not rule.holds(learner):
                 return rule.advice.format(name=self.name, kind=_describe(learner))
         return None
 
-    def check(self, learner) -> None:
-        """Raise ``ValueError`` if this strategy cannot run on ``learner``."""
-        problem = self.problem(learner)
+    def check(self, learner, multi_label: bool | None = None) -> None:
+        """Raise ``ValueError`` if this strategy cannot run on ``learner`` (for the task ``multi_label`` names)."""
+        problem = self.problem(learner, multi_label)
         if problem:
             raise ValueError(problem)
 
@@ -203,8 +229,15 @@ def get(name) -> Strategy:
         raise ValueError(f"unknown strategy {name!r}; available strategies: {', '.join(_REGISTRY)}") from None
 
 
-def available(learner=None) -> list[str]:
-    """Names of registered strategies; with a learner, only those that can run on it."""
+def available(learner=None, multi_label: bool | None = None) -> list[str]:
+    """Names of registered strategies; with a learner, only those that can run on it.
+
+    ``multi_label`` (True for a multi-label session) lists only the strategies
+    for that kind of task; None reads it from a fitted learner.
+    """
     if learner is None:
-        return list(_REGISTRY)
-    return [name for name, s in _REGISTRY.items() if s.problem(learner) is None]
+        if multi_label is None:
+            return list(_REGISTRY)
+        return [name for name, s in _REGISTRY.items()
+                if ("multi_label" in s.requires) == bool(multi_label) or name in TASK_FREE]
+    return [name for name, s in _REGISTRY.items() if s.problem(learner, multi_label) is None]

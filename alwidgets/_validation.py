@@ -46,6 +46,10 @@ def check_label_value(value):
         return float(value)
     if isinstance(value, str):
         return str(value)
+    if isinstance(value, LabelSet):  # a multi-label item's set of classes: its members must be plain labels
+        if any(isinstance(v, frozenset) for v in value):
+            raise TypeError(f"label set {value!r} holds a set: its members must be str, int, float or bool")
+        return LabelSet(check_label_value(v) for v in value)
     raise TypeError(
         f"label {value!r} (a {type(value).__name__}) cannot be stored: a label must be a str, int, float or bool"
     )
@@ -82,3 +86,62 @@ def normalize_name(name) -> str:
     import unicodedata
 
     return unicodedata.normalize("NFKC", "" if name is None else str(name)).strip()
+
+
+class LabelSet(frozenset):
+    """The label of a multi-label item: the set of classes that apply (possibly none).
+
+    A frozenset, so it is hashable and votes on it can be counted. Its members
+    are plain labels (str, int, float, bool). Stores write it as the JSON
+    object ``{"labels": [...]}`` with the members sorted (:func:`label_to_json`),
+    so that a JSON list, which no label may be, still reads as invalid.
+    """
+
+    def sorted(self) -> list:
+        """The members in a stable order (by their JSON text)."""
+        import json
+
+        return sorted(self, key=lambda v: (type(v).__name__, json.dumps(v)))
+
+    def __repr__(self) -> str:
+        return f"LabelSet({self.sorted()!r})"
+
+
+def check_label_set(value, classes=None) -> LabelSet:
+    """``value`` (a set, frozenset, list or tuple of classes) as a :class:`LabelSet`.
+
+    With ``classes`` each member must be one of them (see :func:`match_class`).
+    Raises TypeError for anything that is not a collection (a single string is
+    refused: ``"ab"`` is not ``{"a", "b"}``), ValueError for a member named twice
+    or not among ``classes``. The empty set is allowed: it says that no class applies.
+    """
+    if isinstance(value, (str, bytes, dict)) or not isinstance(value, (set, frozenset, list, tuple, np.ndarray)):
+        raise TypeError(
+            f"a multi-label item's label must be a set of classes, e.g. {{'a', 'b'}} or [] for none; got {value!r}"
+        )
+    members = list(value.tolist() if isinstance(value, np.ndarray) else value)
+    plain = [match_class(m, classes) if classes is not None else check_label_value(m) for m in members]
+    if len(set(plain)) != len(plain):
+        raise ValueError(f"label set {value!r} names a class more than once")
+    return LabelSet(plain)
+
+
+def label_to_json(label) -> str | None:
+    """The JSON text a store keeps for ``label``: the label itself, or ``{"labels": [...]}`` for a set."""
+    import json
+
+    if label is None:
+        return None
+    if isinstance(label, LabelSet):
+        return json.dumps({"labels": label.sorted()})
+    return json.dumps(label)
+
+
+def label_from_json(raw: str):
+    """The label a store's JSON text holds; TypeError or ValueError if it holds no label."""
+    import json
+
+    value = json.loads(raw)
+    if isinstance(value, dict) and set(value) == {"labels"} and isinstance(value["labels"], list):
+        return check_label_set(value["labels"])
+    return check_label_value(value)

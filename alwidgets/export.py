@@ -10,6 +10,12 @@ a carriage return is written with a leading ``'``, so that a spreadsheet shows
 it as text instead of running it as a formula (item ids, labels and names come
 from users). JSON and Parquet files hold the values exactly.
 
+The label of a multi-label item is a set of classes (possibly empty). It is
+written as the JSON array of its classes, sorted: an array in JSON files, and
+that array's text (``["Negativ", "Weak"]``, ``[]`` for none) in a CSV or
+Parquet cell; :func:`read_label_set` reads such a cell back. The ``votes``
+column holds each annotator's set the same way.
+
 An export never overwrites the store it reads, nor (unless asked) any file
 that exists; it writes a new file and moves it into place, so a symbolic
 link at the target is replaced, never followed.
@@ -25,14 +31,31 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._validation import LabelSet, check_label_set
 from .store import LABEL, RETRACT, InvalidLabel, Tally
 
-__all__ = ["FORMATS", "csv_text", "events_frame", "labels_frame", "export_events", "write_frame"]
+__all__ = ["FORMATS", "csv_text", "events_frame", "labels_frame", "export_events", "write_frame", "read_label_set"]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 FORMATS = (".csv", ".json", ".parquet")
 WHAT = ("labels", "events")
+
+
+def _written(label):
+    """A label as a table holds it: a label set as the sorted list of its classes, anything else as it is."""
+    return label.sorted() if isinstance(label, LabelSet) else label
+
+
+def _json_default(value):
+    if isinstance(value, LabelSet):
+        return value.sorted()
+    raise TypeError(f"{value!r} is not a label")
+
+
+def read_label_set(cell) -> LabelSet:
+    """The label set a cell of an exported table holds: a JSON array's text (CSV, Parquet) or a list (JSON)."""
+    return check_label_set(json.loads(cell) if isinstance(cell, str) else cell)
 
 
 def _iso(t: float) -> str:
@@ -71,10 +94,10 @@ def labels_frame(events, item_index: dict[str, int] | None = None) -> pd.DataFra
         if item_index is not None:
             row["index"] = item_index[item_id]
         row.update({
-            "label": label,
+            "label": _written(label),
             "status": "tie" if tie else "decided",
             "n_votes": len(item_votes),
-            "votes": json.dumps(item_votes, sort_keys=True),
+            "votes": json.dumps(item_votes, sort_keys=True, default=_json_default),
             "annotators": ";".join(sorted(item_votes)),
             "last_time": _iso(last_time[item_id]),
             "suggested": json.dumps(suggested.get(item_id, {}), sort_keys=True),
@@ -91,7 +114,7 @@ def events_frame(events) -> pd.DataFrame:
     A label the store could not read as a label is written as the text it holds.
     """
     rows = [{"seq": e.seq, "item_id": e.item_id, "kind": e.kind,
-             "label": e.label.raw if isinstance(e.label, InvalidLabel) else e.label, "annotator": e.annotator,
+             "label": e.label.raw if isinstance(e.label, InvalidLabel) else _written(e.label), "annotator": e.annotator,
              "time": _iso(e.time), "strategy": e.strategy, "model_version": e.model_version,
              "suggested": e.suggested, "accepted": e.accepted} for e in events]
     frame = pd.DataFrame(rows, columns=["seq", "item_id", "kind", "label", "annotator", "time", "strategy",
@@ -165,6 +188,8 @@ def csv_text(frame: pd.DataFrame) -> str:
 
 
 def _defuse(value):
+    if isinstance(value, list):  # a label set: the JSON array of its classes
+        value = json.dumps(value)
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
@@ -227,6 +252,9 @@ def export_events(events, path, what: str = "labels", item_index: dict[str, int]
         raise ValueError(f"what must be one of {WHAT}; got {what!r}")
     check_output(path, overwrite=overwrite, store=store)
     frame = labels_frame(events, item_index) if what == "labels" else events_frame(events)
+    is_set = frame["label"].map(lambda v: isinstance(v, list))
+    if is_set.any() and Path(path).suffix.lower() != ".json":  # label sets as JSON text, one type per column
+        frame["label"] = frame["label"].map(lambda v: json.dumps(v) if isinstance(v, list) else v)
     if frame["label"].dropna().map(type).nunique() > 1 and Path(path).suffix.lower() == ".parquet":
         frame["label"] = frame["label"].map(lambda v: None if v is None else json.dumps(v))  # one type per column
     return write_frame(frame, path, overwrite=overwrite, store=store)

@@ -48,7 +48,7 @@ from sklearn.utils import check_random_state
 
 from . import _learners, strategies, training
 from ._learners import take_rows
-from ._validation import check_int, check_label_value, match_class, to_plain
+from ._validation import check_int, check_label_set, check_label_value, match_class, to_plain
 from .labelstate import FrozenLabels, LabelState
 from .pool import as_oracle, check_annotator, check_item_ids, check_pool, check_seconds, check_test
 from .stopping import StabilizingPredictions
@@ -164,6 +164,18 @@ class Session:
         ``MLPClassifier``, ``SGDClassifier``...), as online training does,
         instead of refitting on every label. An undo or a changed vote
         rebuilds it by replaying the label log in the same mini-batches.
+    multi_label : bool, default=False
+        Each item takes a *set* of classes (any number of ``classes``, or none):
+        ``session.record(idx, {"a", "b"})``; a list, tuple or frozenset works
+        too, and ``set()`` or ``[]`` says that no class applies. Needs
+        ``classes=``. The model learns a binary indicator matrix (one column per
+        class, in ``classes`` order), so it must take one: the default strategy
+        and the ``multi_label`` strategies expect a
+        ``OneVsRestClassifier`` of an estimator with ``predict_proba``, such as
+        :func:`alwidgets.multilabel.default_model`. ``y_test`` may be label sets
+        or an indicator matrix; the default score is micro-averaged F1. Votes of
+        several annotators are decided class by class
+        (:func:`alwidgets.store.set_majority`).
     """
 
     def __init__(
@@ -186,6 +198,7 @@ class Session:
         blas_threads: int | None = 1,
         candidates: int | None = None,
         online: bool = False,
+        multi_label: bool = False,
     ):
         self.X_pool = check_pool(X_pool)
         self.n_pool = self.X_pool.shape[0] if hasattr(self.X_pool, "shape") else len(self.X_pool)
@@ -193,8 +206,14 @@ class Session:
         self.is_classifier = _learners.learner_is_classifier(learner)
         self._template = learner  # read-only: every fit clones it
         self._base_X, self._base_y = _learners.training_data(learner)
+        if multi_label is True and y_test is not None and not isinstance(y_test, np.ndarray):
+            y_test = _one_per_row(y_test)  # label sets of unequal sizes: one object per test item
         self.X_test, self.y_test = check_test(X_test, y_test)
+        self.multi_label = self._check_multi_label(multi_label, classes)
         self.classes = self._known_classes(classes)
+        if self.multi_label:
+            self.y_test = None if self.y_test is None else training.indicator_matrix(self.y_test, self.classes)
+            scoring = "f1_micro" if scoring is None else scoring
         self.scoring = _check_scoring(scoring)
         self.annotator = check_annotator(annotator)
         self.overlap = check_int(overlap, "overlap")
@@ -205,8 +224,9 @@ class Session:
         self.online = self._check_online(online, learner)
         self.random_state = random_state
         self._rng = check_random_state(random_state)
-        self._strategy = strategies.get(_default_strategy(learner) if strategy is None else strategy)
-        self._strategy.check(learner)
+        default = _default_strategy(learner, self.multi_label)
+        self._strategy = strategies.get(default if strategy is None else strategy)
+        self._strategy.check(learner, multi_label=self.multi_label)
         self.item_ids = check_item_ids(item_ids, self.X_pool, self.n_pool)
         self._index_of = {item: i for i, item in enumerate(self.item_ids)}
 
@@ -268,7 +288,7 @@ class Session:
     @strategy.setter
     def strategy(self, name) -> None:
         new = strategies.get(name)
-        new.check(self._template)
+        new.check(self._template, multi_label=self.multi_label)
         self._strategy = new
 
     @property
@@ -397,7 +417,10 @@ class Session:
         score = float(ranking.scores[idx]) if ranking is not None else float("nan")
         info = {"strategy": ranking.strategy if ranking is not None else self.strategy, "score": score,
                 "top_classes": [], "model_version": snapshot.version}
-        if self.is_classifier and snapshot.fitted:
+        if self.multi_label and snapshot.fitted:  # one probability per class, each on its own
+            proba = np.asarray(snapshot.learner.predict_proba(take_rows(self.X_pool, [idx])))[0]
+            info["top_classes"] = [(self.classes[k], float(proba[k])) for k in np.argsort(-proba, kind="stable")]
+        elif self.is_classifier and snapshot.fitted:
             proba = np.asarray(snapshot.learner.predict_proba(take_rows(self.X_pool, [idx])))[0]
             classes = _learners.proba_classes(snapshot.learner)
             top = np.argsort(-proba)[:2]
@@ -461,8 +484,9 @@ class Session:
         """
         idx = self.check_index(idx, allow_labeled=True)
         snapshot = self._snapshot
-        if not self.is_classifier or not snapshot.fitted or not hasattr(snapshot.learner, "predict_proba"):
-            return None
+        if (not self.is_classifier or self.multi_label or not snapshot.fitted
+                or not hasattr(snapshot.learner, "predict_proba")):
+            return None  # (a multi-label guess would be a set: not offered yet)
         proba = np.asarray(snapshot.learner.predict_proba(take_rows(self.X_pool, [idx])), dtype=float)[0]
         best = int(np.argmax(proba))
         guess = to_plain(_learners.proba_classes(snapshot.learner)[best])
@@ -613,8 +637,9 @@ class Session:
 
         from .review import rank_labels_table
 
-        if not self.is_classifier:
-            raise ValueError("review ranks class labels by the model's probability; this session is a regression")
+        if not self.is_classifier or self.multi_label:
+            raise ValueError("review ranks single class labels by the model's probability; this session is a "
+                             + ("multi-label one" if self.multi_label else "regression"))
         rows = [{"index": i, "label": y, "annotator": who} for i, votes in sorted(self.votes.items())
                 for who, y in sorted(votes.items())]
         table = pd.DataFrame(rows, columns=["index", "label", "annotator"])
@@ -637,7 +662,8 @@ class Session:
 
     def _train(self, old: Snapshot, labels: FrozenLabels):
         """``(learner, fitted, increments)`` for ``labels``: a fresh fit, or an online step from ``old``."""
-        X, y = training.training_set(self._base_X, self._base_y, self.X_pool, labels.indices, labels.values)
+        values = training.indicator_matrix(labels.values, self.classes) if self.multi_label else labels.values
+        X, y = training.training_set(self._base_X, self._base_y, self.X_pool, labels.indices, values)
         if not self.online:
             learner, fitted = training.train(self._template, X, y, self.is_classifier)
             return learner, fitted, ()
@@ -698,6 +724,8 @@ class Session:
         """
         n_queries = check_int(n_queries, "n_queries", minimum=0)
         batch_size = check_int(batch_size, "batch_size")
+        if self.multi_label and not callable(oracle):  # an indicator matrix or label sets, one per pool item
+            oracle = training.label_sets(oracle, self.classes)
         answer = as_oracle(oracle, self.n_pool)
         done = 0
         while done < n_queries:
@@ -795,6 +823,8 @@ class Session:
             raise TypeError(f"online must be True or False; got {online!r}")
         if not online:
             return False
+        if self.multi_label:
+            raise ValueError("online=True is not available with multi_label=True: use online=False")
         if not _learners.supports_partial_fit(learner):
             raise ValueError(
                 "online=True teaches the model one mini-batch at a time with partial_fit, but "
@@ -803,6 +833,18 @@ class Session:
             )
         if self.is_classifier and self.classes is None:
             raise ValueError("online=True needs every class up front (partial_fit does): pass classes=[...]")
+        return True
+
+    def _check_multi_label(self, multi_label, classes) -> bool:
+        if not isinstance(multi_label, (bool, np.bool_)):
+            raise TypeError(f"multi_label must be True or False; got {multi_label!r}")
+        if not multi_label:
+            return False
+        if not self.is_classifier:
+            raise ValueError("multi_label=True is for classifiers; this model is a regressor")
+        if classes is None or len(classes) < 2:
+            raise ValueError("multi_label=True needs the classes an item may take, at least two: pass "
+                             "classes=[...], e.g. classes=['Positiv', 'Negativ', 'Strong']")
         return True
 
     def _known_classes(self, classes):
@@ -819,11 +861,13 @@ class Session:
     def _check_labels(self, idx, label):
         many = np.ndim(idx) > 0
         indices = list(np.atleast_1d(idx)) if many else [idx]
-        if many:
+        if many and self.multi_label:  # a list of label sets (np.ndim would choke on sets of unequal size)
+            labels = list(label) if isinstance(label, (list, tuple)) else None
+        elif many:
             labels = list(label) if np.ndim(label) > 0 else None
-            if labels is None or len(labels) != len(indices):
-                raise ValueError(f"label must be a list of {len(indices)} labels, one per index; got {label!r}")
-        else:
+        if many and (labels is None or len(labels) != len(indices)):
+            raise ValueError(f"label must be a list of {len(indices)} labels, one per index; got {label!r}")
+        if not many:
             labels = [label]
         indices = [self.check_index(i) for i in indices]
         if len(set(indices)) != len(indices):
@@ -846,6 +890,8 @@ class Session:
         return checked
 
     def _check_label(self, y):
+        if self.multi_label:
+            return check_label_set(y, self.classes)  # every member one of the classes; the empty set is allowed
         if self.is_classifier:
             if self.classes is not None:
                 return match_class(y, self.classes)  # True or 1.0 for class 1 is stored as 1
@@ -873,7 +919,19 @@ def _event_name(old: FrozenLabels, new: FrozenLabels) -> str:
     return "teach" if new.items()[: len(old)] == old.items() else "undo"
 
 
-def _default_strategy(learner) -> str:
+def _one_per_row(values) -> np.ndarray:
+    """A 1-D object array holding each of ``values`` as it is (numpy would split equal-sized lists into columns)."""
+    values = list(values)
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        out[i] = value
+    return out
+
+
+def _default_strategy(learner, multi_label: bool = False) -> str:
+    if multi_label:
+        usable = strategies.available(learner, multi_label=True)
+        return next((n for n in strategies.MULTI_LABEL_DEFAULTS if n in usable), "random")
     for name in ("margin", "max_std"):
         if strategies.get(name).problem(learner) is None:
             return name

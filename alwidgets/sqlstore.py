@@ -32,7 +32,6 @@ owner out with.
 from __future__ import annotations
 
 import getpass
-import json
 import logging
 import re
 import sqlite3
@@ -65,7 +64,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.pool import NullPool
 
-from ._validation import check_label_value
+from ._validation import label_from_json, label_to_json
 from .store import (
     CAMPAIGN_KEYS,
     DEFAULT_LEASE_TIMEOUT,
@@ -613,13 +612,13 @@ class _SQLLeaseBook(LeaseBook):
 
 def _event_row(e: LabelEvent) -> dict:
     try:
-        label = None if e.label is None else json.dumps(e.label)
+        label = label_to_json(e.label)  # a label set is {"labels": [...]}, its members sorted
     except TypeError:
         raise ValueError(f"label {e.label!r} cannot be stored: use a number, a string or a boolean") from None
     row = {"item_id": e.item_id, "kind": e.kind, "label": label, "annotator": e.annotator, "time": float(e.time),
            "strategy": e.strategy or "", "model_version": int(e.model_version)}
     if e.suggested is not None:
-        row["suggested"] = json.dumps(e.suggested)
+        row["suggested"] = label_to_json(e.suggested)
     return row
 
 
@@ -635,8 +634,8 @@ def _read_label(raw):
     if raw is None:
         return None
     try:
-        return check_label_value(json.loads(raw))
-    except (TypeError, ValueError):  # not JSON, or JSON of a list, an object, null, NaN
+        return label_from_json(raw)
+    except (TypeError, ValueError):  # not JSON, or JSON of a list, an object other than a label set, null, NaN
         return InvalidLabel(str(raw))
 
 

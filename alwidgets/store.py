@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._validation import check_label_value
+from ._validation import LabelSet, check_label_value
 
 __all__ = [
     "InvalidLabel",
@@ -40,6 +40,7 @@ __all__ = [
     "StoreUnavailable",
     "Tally",
     "majority",
+    "set_majority",
     "open_store",
     "replay",
 ]
@@ -185,14 +186,35 @@ def check_campaign(recorded: dict[str, str], info: dict[str, str], where: str) -
 def majority(labels: Iterable) -> tuple[Any, bool]:
     """``(label, is_tie)``: the most frequent of ``labels``; ``(None, True)`` on a tie.
 
-    No labels at all gives ``(None, False)``.
+    No labels at all gives ``(None, False)``. Votes on a multi-label item
+    (:class:`~alwidgets._validation.LabelSet`) are decided class by class: see
+    :func:`set_majority`.
     """
+    labels = list(labels)
+    if labels and all(isinstance(label, LabelSet) for label in labels):
+        return set_majority(labels)
     counts = Counter(labels).most_common(2)
     if not counts:
         return None, False
     if len(counts) > 1 and counts[0][1] == counts[1][1]:
         return None, True
     return counts[0][0], False
+
+
+def set_majority(label_sets: list[LabelSet]) -> tuple[LabelSet | None, bool]:
+    """``(label set, is_tie)`` of several annotators' label sets: a per-class majority.
+
+    A class is in the decided set when more than half of the annotators put it
+    in theirs, and out of it when more than half left it out. When exactly half
+    did (an even number of annotators split on it), the item is a tie
+    ``(None, True)``, like a tie between two labels: it is not trained on and is
+    offered to one more annotator. One annotator's set is decided as it is.
+    """
+    n = len(label_sets)
+    counts = Counter(c for label_set in label_sets for c in label_set)
+    if any(2 * k == n for k in counts.values()):
+        return None, True
+    return LabelSet(c for c, k in counts.items() if 2 * k > n), False
 
 
 class Tally:

@@ -213,4 +213,5 @@ register("information_density", information_density, requires=CLASSIFIER)
 register("ranked_batch", ranked_batch_scores, select=ranked_batch, requires=CLASSIFIER)
 register("max_std", max_std, requires=("regressor", "return_std"))
 
-from . import diversity, min_max, transfer  # noqa: E402,F401  (they register more strategies)
+from . import diversity, min_max, multilabel, transfer  # noqa: E402,F401  (they register more strategies)
+from .multilabel import MULTI_LABEL_DEFAULTS  # noqa: E402,F401

@@ -15,9 +15,35 @@ from sklearn.metrics import accuracy_score, get_scorer, r2_score
 
 from . import _compat, _learners
 from ._learners import take_rows
-from ._validation import to_plain
+from ._validation import LabelSet, check_label_set, to_plain
 
-__all__ = ["training_set", "can_fit", "train", "score", "score_name"]
+__all__ = ["training_set", "can_fit", "train", "score", "score_name", "indicator_matrix", "label_sets"]
+
+
+def indicator_matrix(labels, classes: Sequence) -> np.ndarray:
+    """Label sets as a binary indicator matrix, one column per class in ``classes`` order.
+
+    ``labels`` holds label sets (any collection of classes; see
+    :func:`~alwidgets._validation.check_label_set`), or is already an indicator
+    matrix (a 2-D numpy array of 0 and 1, ``len(classes)`` columns), which is
+    checked and returned as ints.
+    This is scikit-learn's ``MultiLabelBinarizer(classes=classes)``.
+    """
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    if isinstance(labels, np.ndarray) and labels.ndim == 2 and labels.dtype.kind in "biuf":
+        if labels.shape[1] != len(classes) or not np.isin(labels, (0, 1)).all():
+            raise ValueError(f"an indicator matrix of labels must have {len(classes)} columns of 0 and 1 "
+                             f"(one per class {list(classes)}); got shape {labels.shape}")
+        return labels.astype(int)
+    sets = [check_label_set(v, classes) for v in labels]
+    return MultiLabelBinarizer(classes=list(classes)).fit_transform(sets).reshape(len(sets), len(classes)).astype(int)
+
+
+def label_sets(labels, classes: Sequence) -> list[LabelSet]:
+    """The label set of each row of an indicator matrix (or of each collection of classes) in ``labels``."""
+    Y = indicator_matrix(labels, classes)
+    return [LabelSet(classes[k] for k in np.flatnonzero(row)) for row in Y]
 
 
 def training_set(base_X, base_y, X_pool, indices: Sequence[int], labels: Sequence):
@@ -26,7 +52,7 @@ def training_set(base_X, base_y, X_pool, indices: Sequence[int], labels: Sequenc
     ``(None, None)`` when there is nothing to train on.
     """
     X_parts = [] if base_X is None else [base_X]
-    y_parts = [] if base_y is None else [np.asarray(base_y).ravel()]
+    y_parts = [] if base_y is None else [_as_targets(base_y)]
     if len(indices):
         X_parts.append(take_rows(X_pool, list(indices)))
         y_parts.append(np.asarray(list(labels)))
@@ -36,10 +62,21 @@ def training_set(base_X, base_y, X_pool, indices: Sequence[int], labels: Sequenc
     return X, np.concatenate(y_parts)
 
 
+def _as_targets(y) -> np.ndarray:
+    """A learner's own labels: a column of labels, or a multi-label indicator matrix kept two-dimensional."""
+    y = np.asarray(y)
+    return y if y.ndim == 2 and y.shape[1] > 1 else y.ravel()
+
+
 def can_fit(y, is_classifier: bool) -> bool:
-    """Whether labels ``y`` are enough to fit: two classes for a classifier, one label for a regressor."""
+    """Whether labels ``y`` are enough to fit: two classes for a classifier, one label for a regressor.
+
+    Multi-label labels (an indicator matrix) need two different label sets.
+    """
     if y is None or len(y) == 0:
         return False
+    if is_classifier and np.ndim(y) == 2:
+        return len(np.unique(np.asarray(y), axis=0)) >= 2
     if is_classifier:
         return len({to_plain(v) for v in np.asarray(y).ravel()}) >= 2
     return True

@@ -33,6 +33,11 @@ def learner_for(name, data):
         sin = alw.datasets.load_sin(n_samples=120)
         learner = ActiveLearner(GaussianProcessRegressor(kernel=kernel, random_state=0))
         return _fitted(learner, sin.X, sin.y, n=10), sin.X
+    if "multi_label" in strategy.requires:
+        # three attributes of each digit, several of which may hold at once: even, at least 5, prime
+        Y = np.column_stack([data.y % 2 == 0, data.y >= 5, np.isin(data.y, [2, 3, 5, 7])]).astype(int)
+        learner = ActiveLearner(alw.multilabel.default_model())
+        return _fitted(learner, data.X, Y), data.X
     if "committee" in strategy.requires:
         learner = alw.make_committee(LogisticRegression(max_iter=300), n_members=3, random_state=0)
     else:

@@ -111,6 +111,13 @@ class Labeler(widgets.VBox):
         A "Labeled" view next to the labeling one (classifiers): the labels
         given, filterable by class and annotator, or ordered by how much the
         model disagrees; any of them can be opened and relabeled.
+    multi_label : bool, optional
+        One toggle button per class instead of label buttons: a person toggles
+        the classes that apply (keys 1–9 toggle, 0 the tenth) and presses
+        Submit (or Enter) to record the set; none toggled records the empty
+        set ("no class applies"). Default: ``session.multi_label``; True needs
+        a ``Session(..., multi_label=True)``. One item at a time
+        (``batch_size=1``).
     """
 
     def __init__(
@@ -130,9 +137,11 @@ class Labeler(widgets.VBox):
         fresh_pick: bool = False,
         suggest: bool = False,
         review: bool = True,
+        multi_label: bool | None = None,
     ):
         super().__init__()
         self.session = session
+        self.multi_label = self._check_multi_label(multi_label, batch_size)
         self.batch_size = _check_count(batch_size, "batch_size")
         self.budget = None if budget is None else _check_count(budget, "budget")
         self.sync = bool(sync)
@@ -168,7 +177,7 @@ class Labeler(widgets.VBox):
         self.review = None
         self.mode = None
         children = [self.instance, self.controls, self.progress, self.status, plot_box]
-        if review and self.classes is not None:
+        if review and self.classes is not None and not self.multi_label:  # the review ranks single labels
             self.review = ReviewPanel(session, self.view, self.open_for_relabel)
             self.review.layout.display = "none"
             self.mode = widgets.ToggleButtons(options=[LABEL_MODE, REVIEW_MODE], value=LABEL_MODE,
@@ -213,9 +222,26 @@ class Labeler(widgets.VBox):
                 raise ValueError(f"classes {unknown!r} are not among the session's classes {known!r}")
         return classes
 
+    def _check_multi_label(self, multi_label, batch_size) -> bool:
+        session_multi = bool(getattr(self.session, "multi_label", False))
+        if multi_label is None:
+            multi_label = session_multi
+        if bool(multi_label) != session_multi:
+            raise ValueError(f"multi_label={multi_label!r} does not match the session: create it with "
+                             f"Session(..., multi_label={bool(multi_label)})")
+        if multi_label and batch_size != 1:
+            raise ValueError("a multi-label Labeler shows one item at a time: leave batch_size at 1")
+        return bool(multi_label)
+
     def _check_y_true(self, y_true):
         if y_true is None:
             return None
+        if self.multi_label:  # label sets or an indicator matrix: one set per pool item
+            sets = training.label_sets(y_true, self.session.classes)
+            if len(sets) != self.session.n_pool:
+                raise ValueError(f"y_true must hold one label set per pool item ({self.session.n_pool}); "
+                                 f"got {len(sets)}")
+            return sets
         y_true = np.asarray(y_true)
         if y_true.ndim != 1 or len(y_true) != self.session.n_pool:
             raise ValueError(
@@ -226,7 +252,7 @@ class Labeler(widgets.VBox):
     def _make_baseline(self):
         """A shadow learner on random labels, for the dashed line; needs true labels and a test set."""
         session = self.session
-        if self.y_true is None or session.X_test is None:
+        if self.y_true is None or session.X_test is None or self.multi_label:
             return None
         return RandomBaseline(session.learner, session.X_pool, self.y_true, session.X_test, session.y_test,
                               random_state=session.random_state, scoring=session.scoring)
@@ -245,8 +271,11 @@ class Labeler(widgets.VBox):
         self.label_buttons: dict = {}
         self.value = None
         self.submit_button = None
+        self.toggles: dict = {}
         rows = []
-        if self.batch_size == 1 and self.classes is not None:
+        if self.multi_label:
+            rows.append(self._build_toggles())
+        elif self.batch_size == 1 and self.classes is not None:
             for label, key in zip(self.classes, shortcut_keys(self.classes), strict=True):
                 button = widgets.Button(
                     description=f"{label} [{key}]" if key else str(label),
@@ -281,7 +310,7 @@ class Labeler(widgets.VBox):
         self.skip_button.add_class("alw-skip")
         self.skip_button.on_click(lambda _b: self.skip())
         self.strategy = widgets.Dropdown(
-            options=strategies.available(self.session.learner),
+            options=strategies.available(self.session.learner, multi_label=self.multi_label),
             value=self.session.strategy,
             description="Strategy",
             layout=widgets.Layout(width="auto"),
@@ -291,11 +320,42 @@ class Labeler(widgets.VBox):
         rows.append(widgets.HBox([self.undo_button, self.skip_button, self.strategy], layout=widgets.Layout(grid_gap="6px")))
         self.controls = widgets.VBox(rows)
 
+    def _build_toggles(self) -> widgets.HBox:
+        """Multi-label: a toggle per class and a Submit button that records the toggled set."""
+        for label, key in zip(self.classes, shortcut_keys(self.classes), strict=True):
+            toggle = widgets.ToggleButton(
+                description=f"{label} [{key}]" if key else str(label),
+                tooltip=f"class {label!r} applies to this item" + (f" (key {key} toggles)" if key else ""),
+                layout=widgets.Layout(width="auto", min_width="4em"),
+            )
+            toggle.add_class("alw-toggle")
+            self.toggles[label] = toggle
+        self.submit_button = widgets.Button(description=f"Submit [{SUBMIT_KEY}]", button_style="primary",
+                                            tooltip="record the toggled classes (none toggled: no class applies)",
+                                            layout=widgets.Layout(width="auto"))
+        self.submit_button.add_class("alw-submit")
+        self.submit_button.on_click(lambda _b: self.submit_set())
+        return widgets.HBox([*self.toggles.values(), self.submit_button], layout=widgets.Layout(flex_flow="row wrap"))
+
+    @property
+    def chosen(self) -> set:
+        """Multi-label: the classes toggled on for the shown item."""
+        return {label for label, toggle in self.toggles.items() if toggle.value}
+
+    @guarded("submit")
+    def submit_set(self) -> None:
+        """Multi-label: record the toggled classes as the shown item's label set (none toggled: the empty set)."""
+        self.label(self.chosen)
+
+    def _set_toggles(self, chosen) -> None:
+        for label, toggle in self.toggles.items():
+            toggle.value = label in chosen
+
     def _listened_keys(self) -> list[str]:
         keys = [UNDO_KEY, SKIP_KEY]
         if self.classes is not None:
             keys += [k for k in shortcut_keys(self.classes) if k]
-        if self.batch_size > 1 or (self.suggest and self.classes is not None):
+        if self.batch_size > 1 or self.multi_label or (self.suggest and self.classes is not None):
             keys.append(SUBMIT_KEY)
         return keys
 
@@ -326,7 +386,7 @@ class Labeler(widgets.VBox):
         n_features = _n_features(session.X_pool)
         if not session.is_classifier and n_features == 1:
             names.append("regression")
-        if session.is_classifier and n_features == 2:
+        if session.is_classifier and n_features == 2 and not self.multi_label:
             names.append("decision_boundary")
         return names
 
@@ -496,7 +556,9 @@ class Labeler(widgets.VBox):
     @guarded("key")
     def handle_key(self, key: str) -> None:
         """What a shortcut key does: a class key labels, Backspace undoes, S skips, Enter submits a batch."""
-        if key == UNDO_KEY:
+        if self.multi_label and key != UNDO_KEY and key.lower() != SKIP_KEY:
+            self._handle_multi_label_key(key)
+        elif key == UNDO_KEY:
             self.undo()
         elif self.mode is not None and self.mode.value == REVIEW_MODE:
             return  # no item is on screen to label
@@ -518,6 +580,16 @@ class Labeler(widgets.VBox):
                 if empty:
                     empty[0]["control"].value = by_key[key]
 
+    def _handle_multi_label_key(self, key: str) -> None:
+        """A class key toggles its class, Enter submits the set."""
+        if key == SUBMIT_KEY:
+            self.submit_set()
+            return
+        by_key = {k: c for c, k in zip(self.classes, shortcut_keys(self.classes), strict=True) if k}
+        if key in by_key and self.shown:
+            toggle = self.toggles[by_key[key]]
+            toggle.value = not toggle.value
+
     def wait(self, timeout: float | None = 60.0) -> None:
         """Block until the model and plots have caught up with every label given (for tests and notebooks)."""
         if not self._worker.wait(timeout):
@@ -536,6 +608,9 @@ class Labeler(widgets.VBox):
                     cell["control"].value = (
                         _match_class(truth, self.classes) if self.classes is not None else f"{float(truth):.6g}"
                     )
+                self.submit_button.click()
+            elif self.multi_label:
+                self._set_toggles(self.y_true[self.shown[0]])
                 self.submit_button.click()
             elif self.classes is not None:
                 self.label_buttons[_match_class(self.y_true[self.shown[0]], self.classes)].click()
@@ -628,6 +703,8 @@ class Labeler(widgets.VBox):
                 self._view_widgets = [shown]
                 if prefill and self.value is not None and idx in prefill:
                     self.value.value = f"{prefill[idx]:.6g}"
+                if self.multi_label:  # a new item starts with nothing toggled; an undone one with its set
+                    self._set_toggles((prefill or {}).get(idx, ()))
                 self._enable_labeling(True)
             else:
                 guesses = {i: g[0] for i, g in self.suggested.items()}
@@ -670,7 +747,7 @@ class Labeler(widgets.VBox):
 
     def _suggestions(self, items: list[int]) -> dict[int, tuple]:
         """The model's guess for each item about to be shown (none before it is fitted, or with suggest off)."""
-        if not self.suggest or self.classes is None:
+        if not self.suggest or self.classes is None or self.multi_label:  # a guess is one class, not a set
             return {}
         guesses = {}
         for idx in items:
@@ -730,7 +807,7 @@ class Labeler(widgets.VBox):
             self.review.refresh()
 
     def _enable_labeling(self, enabled: bool) -> None:
-        for button in self.label_buttons.values():
+        for button in [*self.label_buttons.values(), *self.toggles.values()]:
             button.disabled = not enabled
         if self.submit_button is not None:
             self.submit_button.disabled = not enabled
@@ -838,7 +915,10 @@ class Labeler(widgets.VBox):
         if self._shown_version < info["model_version"]:
             parts.append(f"chosen by model version {self._shown_version}; the plots mark where version "
                          f"{info['model_version']} asks")
-        if info["top_classes"]:
+        if info["top_classes"] and self.multi_label:  # each class on its own: no "or"
+            guesses = ", ".join(f"{html.escape(str(c))} {p:.0%}" for c, p in info["top_classes"])
+            parts.append(f"the model gives {guesses}")
+        elif info["top_classes"]:
             guesses = " or ".join(f"{html.escape(str(c))} ({p:.0%})" for c, p in info["top_classes"])
             parts.append(f"the model says {guesses}")
         return f"<span style='color:#444'>Why this one? {' · '.join(parts)}</span>"

@@ -3,7 +3,8 @@
 Widget contract (CSS classes the Labeler puts on its parts): ``alw-labeler``
 (root), ``alw-instance`` (the shown item; its caption reads "item <N>"),
 ``alw-label-button`` (one per class), ``alw-value`` + ``alw-submit``
-(regression), ``alw-progress``, ``alw-plot`` (the live plot images).
+(regression), ``alw-toggle`` + ``alw-submit`` (multi-label), ``alw-progress``, ``alw-plot`` (the live plot
+images).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ LABELER_NOTEBOOKS = {
     "02_text.ipynb": "button",
     "03_regression_gp.ipynb": "value",
     "04_decision_boundary.ipynb": "button",
+    "09_multilabel.ipynb": "toggle",  # toggles per class, then Submit (none toggled: the empty set)
 }
 CLASSIFIER_NOTEBOOKS = [name for name, control in LABELER_NOTEBOOKS.items() if control == "button"]
 # JavaScript shared by the waits below.
@@ -79,6 +81,9 @@ def give_first_label(page: Page, control: str) -> None:
     """Label the shown item the way a person would: first class button, or type a value and submit."""
     if control == "button":
         page.locator(".alw-labeler .alw-label-button").first.click()
+    elif control == "toggle":
+        page.locator(".alw-labeler .alw-toggle").first.click()
+        page.locator(".alw-labeler .alw-submit").first.click()
     else:
         value = page.locator(".alw-labeler .alw-value input").first
         value.fill("0.5")
