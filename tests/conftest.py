@@ -19,6 +19,7 @@ import os
 
 import matplotlib
 import pytest
+from postgres import PostgresUnavailable, start_postgres
 
 matplotlib.use("Agg")
 os.environ.setdefault("ALW_QUICK", "1")
@@ -55,3 +56,18 @@ def fail_on_swallowed_callback_errors(caplog: pytest.LogCaptureFixture):
             "A widget callback raised an exception that ipywidgets swallowed:\n\n" + "\n\n".join(reports),
             pytrace=False,
         )
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the session (skipped outside CI where it cannot start)."""
+    try:
+        server = start_postgres()
+    except PostgresUnavailable as error:
+        message = f"PostgreSQL could not be started for the tests: {error}"
+        if os.environ.get("CI"):
+            pytest.fail(message + " (CI is set, so this is a failure, not a skip)", pytrace=False)
+        print(message)
+        pytest.skip(message)
+    yield server
+    server.stop()

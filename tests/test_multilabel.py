@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from modAL.models import ActiveLearner
 from sklearn.datasets import make_multilabel_classification
-from test_concurrency import postgres  # noqa: F401  (the session-wide PostgreSQL server fixture)
 
 import alwidgets as alw
 from alwidgets import multilabel, strategies
