@@ -62,7 +62,7 @@ STRATEGY_COLORS = {
 }
 # Lines that are no strategy (a stream, a model of your own) take the first of these
 # that is far enough from every other colour of the same plot.
-EXTRA_COLORS = ["#f0027f", "#00a08a", "#6a3d9a", "#b15928", "#000080", "#e6ab02", "#a6cee3", "#fb9a99",
+EXTRA_COLORS = ["#f0027f", "#00a08a", "#6a3d9a", "#b15928", "#e6ab02", "#a6cee3", "#fb9a99",
                 "#00441b", "#4d004b"]
 # Colours closer than this (CIE76 distance in Lab) are hard to tell apart in a thin line.
 DISTINCT_DELTA_E = 25.0

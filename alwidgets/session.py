@@ -40,7 +40,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.metrics import get_scorer
@@ -89,7 +89,6 @@ class Snapshot:
     score: float | None
     history: tuple = ()
     increments: tuple[int, ...] = ()  # online learning: the size of each partial fit, in order
-    made: float = field(default_factory=time.monotonic)
 
     @property
     def n_labels(self) -> int:
