@@ -277,12 +277,7 @@ class Labeler(widgets.VBox):
             rows.append(self._build_toggles())
         elif self.batch_size == 1 and self.classes is not None:
             for label, key in zip(self.classes, shortcut_keys(self.classes), strict=True):
-                button = widgets.Button(
-                    description=f"{label} [{key}]" if key else str(label),
-                    tooltip=f"label this item {label!r}" + (f" (key {key})" if key else ""),
-                    layout=widgets.Layout(width="auto", min_width="4em"),
-                )
-                button.add_class("alw-label-button")
+                button = _class_control(widgets.Button, label, key, f"label this item {label!r}", "alw-label-button")
                 button.on_click(lambda _b, label=label: self.label(label))
                 self.label_buttons[label] = button
             rows.append(widgets.HBox(list(self.label_buttons.values()), layout=widgets.Layout(flex_flow="row wrap")))
@@ -323,13 +318,8 @@ class Labeler(widgets.VBox):
     def _build_toggles(self) -> widgets.HBox:
         """Multi-label: a toggle per class and a Submit button that records the toggled set."""
         for label, key in zip(self.classes, shortcut_keys(self.classes), strict=True):
-            toggle = widgets.ToggleButton(
-                description=f"{label} [{key}]" if key else str(label),
-                tooltip=f"class {label!r} applies to this item" + (f" (key {key} toggles)" if key else ""),
-                layout=widgets.Layout(width="auto", min_width="4em"),
-            )
-            toggle.add_class("alw-toggle")
-            self.toggles[label] = toggle
+            self.toggles[label] = _class_control(widgets.ToggleButton, label, key,
+                                                 f"class {label!r} applies to this item", "alw-toggle")
         self.submit_button = widgets.Button(description=f"Submit [{SUBMIT_KEY}]", button_style="primary",
                                             tooltip="record the toggled classes (none toggled: no class applies)",
                                             layout=widgets.Layout(width="auto"))
@@ -967,6 +957,15 @@ class Labeler(widgets.VBox):
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _class_control(kind, label, key: str | None, tooltip: str, css_class: str) -> widgets.Widget:
+    """A button (or toggle) for one class, named with its shortcut key."""
+    control = kind(description=f"{label} [{key}]" if key else str(label),
+                   tooltip=tooltip + (f" (key {key})" if key else ""),
+                   layout=widgets.Layout(width="auto", min_width="4em"))
+    control.add_class(css_class)
+    return control
 
 
 def _html(css_class: str) -> widgets.HTML:
