@@ -7,12 +7,16 @@ to be diverse). Keeping the two apart, as modAL does, lets stream-based
 sampling reuse a measure on one item at a time, and lets a widget show why
 an item was chosen.
 
-This module imports no strategy: ``strategies``, ``diversity`` and
-``transfer`` import it and register theirs, so nothing imports in a circle.
+This module imports no strategy: ``strategies``, ``diversity``, ``min_max``
+and ``transfer`` import it and register theirs, so nothing imports in a
+circle. The first time a name is looked up, :func:`get` and :func:`available`
+import the built-in plug-ins by name (:data:`PLUGINS`), so the built-in
+strategies are there even for a caller that never imported them.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -171,6 +175,16 @@ class Strategy:
 
 
 _REGISTRY: dict[str, Strategy] = {}
+PLUGINS = ("alwidgets.strategies",)  # modules that register the built-in strategies (it imports the others)
+_PLUGINS_LOADED: list[bool] = []
+
+
+def _load_plugins() -> None:
+    """Import the built-in strategy modules once; each registers its strategies when imported."""
+    if not _PLUGINS_LOADED:
+        _PLUGINS_LOADED.append(True)
+        for module in PLUGINS:
+            importlib.import_module(module)
 
 
 def register(name: str, measure: Callable, select: Callable = top_n, requires: Sequence[str] = ()) -> Strategy:
@@ -197,6 +211,7 @@ def get(name) -> Strategy:
     """The strategy registered as ``name`` (a Strategy passes through)."""
     if isinstance(name, Strategy):
         return name
+    _load_plugins()
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):
@@ -205,6 +220,7 @@ def get(name) -> Strategy:
 
 def available(learner=None) -> list[str]:
     """Names of registered strategies; with a learner, only those that can run on it."""
+    _load_plugins()
     if learner is None:
         return list(_REGISTRY)
     return [name for name, s in _REGISTRY.items() if s.problem(learner) is None]
