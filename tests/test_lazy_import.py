@@ -109,3 +109,15 @@ s.close()
 """)
     assert out == {"before": False, "kind": "SQLStore"}
     assert path.is_file()
+
+
+def test_the_import_benchmark_times_every_snippet_and_sees_no_torch(capsys):
+    from benchmark_scripts import load_script
+
+    bench = load_script("import_time")
+    assert bench.main(["--runs", "1"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and "| now |" in line]
+    assert len(rows) == len(bench.SNIPPETS)
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert float(cells[2]) > 0 and cells[5] == "no", row
