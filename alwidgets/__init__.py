@@ -1,22 +1,56 @@
 """alwidgets: Jupyter widgets for interactive active learning on modAL.
 
-Importing alwidgets makes modAL-python work on today's numpy, scikit-learn and
-pandas (see :mod:`alwidgets._compat`).
+Importing alwidgets is cheap: each public name imports its module the first
+time it is used (PEP 562), so a notebook pays only for what it uses. modAL is
+patched to work on today's numpy, scikit-learn and pandas (see
+:mod:`alwidgets._compat`) whenever it is imported, by alwidgets or anyone else
+(see :mod:`alwidgets._modal_import`), and without PyTorch unless torch is
+already loaded.
 """
 
-from . import _compat
+from __future__ import annotations
 
-_compat.apply()
+import importlib
+import importlib.util
 
-from . import datasets, plots, sqlstore, strategies  # noqa: E402,F401  (sqlstore: the SQLite/PostgreSQL back end)
-from ._learners import make_committee  # noqa: E402
-from .baseline import RandomBaseline  # noqa: E402
-from .comparison import Comparison  # noqa: E402
-from .session import LabelingError, Session  # noqa: E402
-from .stream import Stream  # noqa: E402
-from .widgets import Labeler, views  # noqa: E402
-from .widgets.comparison import StrategyComparison  # noqa: E402
+from . import _modal_import
+
+_modal_import.install()
 
 __version__ = "0.1.0"
 
-__all__ = ["Session", "Stream", "LabelingError", "make_committee", "strategies", "datasets", "plots", "RandomBaseline", "Labeler", "views", "Comparison", "StrategyComparison"]
+# public name -> (module, attribute), or (module, None) for the module itself
+_LAZY = {
+    "Session": ("alwidgets.session", "Session"),
+    "LabelingError": ("alwidgets.session", "LabelingError"),
+    "Stream": ("alwidgets.stream", "Stream"),
+    "make_committee": ("alwidgets._learners", "make_committee"),
+    "strategies": ("alwidgets.strategies", None),
+    "datasets": ("alwidgets.datasets", None),
+    "plots": ("alwidgets.plots", None),
+    "RandomBaseline": ("alwidgets.baseline", "RandomBaseline"),
+    "Labeler": ("alwidgets.widgets.labeler", "Labeler"),
+    "views": ("alwidgets.widgets.views", None),
+    "Comparison": ("alwidgets.comparison", "Comparison"),
+    "StrategyComparison": ("alwidgets.widgets.comparison", "StrategyComparison"),
+}
+
+__all__ = ["Session", "Stream", "LabelingError", "make_committee", "strategies", "datasets", "plots",
+           "RandomBaseline", "Labeler", "views", "Comparison", "StrategyComparison"]
+
+
+def __getattr__(name: str):
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        module_name, attribute = f"{__name__}.{name}", None  # a submodule: alw.export, alw.agreement, ...
+        if name.startswith("_") or importlib.util.find_spec(module_name) is None:
+            raise AttributeError(f"module 'alwidgets' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value  # the next access is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

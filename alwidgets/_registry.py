@@ -7,12 +7,16 @@ to be diverse). Keeping the two apart, as modAL does, lets stream-based
 sampling reuse a measure on one item at a time, and lets a widget show why
 an item was chosen.
 
-This module imports no strategy: ``strategies``, ``diversity`` and
-``transfer`` import it and register theirs, so nothing imports in a circle.
+This module imports no strategy: ``strategies``, ``diversity``, ``min_max``
+and ``transfer`` import it and register theirs, so nothing imports in a
+circle. The first time a name is looked up, :func:`get` and :func:`available`
+import the built-in plug-ins by name (:data:`PLUGINS`), so the built-in
+strategies are there even for a caller that never imported them.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -197,6 +201,16 @@ class Strategy:
 
 
 _REGISTRY: dict[str, Strategy] = {}
+PLUGINS = ("alwidgets.strategies",)  # modules that register the built-in strategies (it imports the others)
+_PLUGINS_LOADED: list[bool] = []
+
+
+def _load_plugins() -> None:
+    """Import the built-in strategy modules once; each registers its strategies when imported."""
+    if not _PLUGINS_LOADED:
+        _PLUGINS_LOADED.append(True)
+        for module in PLUGINS:
+            importlib.import_module(module)
 
 
 def register(name: str, measure: Callable, select: Callable = top_n, requires: Sequence[str] = ()) -> Strategy:
@@ -223,6 +237,7 @@ def get(name) -> Strategy:
     """The strategy registered as ``name`` (a Strategy passes through)."""
     if isinstance(name, Strategy):
         return name
+    _load_plugins()
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):
@@ -235,6 +250,7 @@ def available(learner=None, multi_label: bool | None = None) -> list[str]:
     ``multi_label`` (True for a multi-label session) lists only the strategies
     for that kind of task; None reads it from a fitted learner.
     """
+    _load_plugins()
     if learner is None:
         if multi_label is None:
             return list(_REGISTRY)

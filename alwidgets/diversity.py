@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import numpy as np
 from modAL.uncertainty import classifier_margin
-from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.utils import check_random_state
 
@@ -53,6 +52,8 @@ def cluster_diversity(scores, n, *, learner, X, random_state=None) -> np.ndarray
         return top_n(scores, 1)
     Z = features(learner, X)
     rng = check_random_state(random_state)
+    from sklearn.cluster import KMeans, MiniBatchKMeans  # here: importing sklearn.cluster costs 0.3-0.5 s
+
     kind = MiniBatchKMeans if Z.shape[0] > MINIBATCH_ABOVE else KMeans
     clusters = kind(n_clusters=n, n_init=1, random_state=rng.randint(2**31 - 1)).fit_predict(Z)
     chosen = []

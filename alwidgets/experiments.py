@@ -39,16 +39,24 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 
 from . import min_max, strategies  # noqa: F401  (min_max registers "min_max_margin")
 from ._validation import check_int
+from .datasets import split
 
 __all__ = [
     "Protocol",
     "TODAY",
     "ARTICLE",
+    "ARTICLE_BUDGET_FRACTION",
+    "RATIO_FRACTIONS",
     "make_model",
+    "random_protocol",
+    "prepare",
+    "article_budget",
+    "full_budget",
     "learning_curve",
     "smooth",
     "labels_to_reach",
@@ -114,6 +122,50 @@ TODAY = Protocol("refit", None, "least_confident", 10)
 
 ARTICLE = Protocol("online", 1000, "min_max_margin", 10)
 """The article's setting: online network, 1,000 random candidates, top minus lowest probability."""
+
+ARTICLE_BUDGET_FRACTION = 20_000 / 60_000
+"""Random sampling's full budget in the article, as a share of its training set (20,000 of 60,000)."""
+RATIO_FRACTIONS = (0.05, 0.1, 0.2, ARTICLE_BUDGET_FRACTION, 0.5, 0.75, 1.0)
+"""Target budgets B of the ratio curve, as shares of the pool."""
+TEST_SIZE = 0.25  # the share of the images held out for testing
+REFIT_BUDGET_FRACTION = 0.4  # refit runs stop here (past the article's budget): refitting is what costs
+
+
+def random_protocol(protocol: Protocol) -> Protocol:
+    """Random sampling with the same model and mini-batches as ``protocol``: what it is measured against."""
+    return protocol.with_(strategy="random", candidates=None)
+
+
+def prepare(data, scale: int | None = None, test_size: float = TEST_SIZE) -> dict:
+    """A data set as the MNIST experiment uses it: ``scale`` images, ``test_size`` held out, standardized.
+
+    Keeps ``scale`` images (a stratified draw; None keeps all), splits off
+    ``test_size`` of them for testing (stratified, ``random_state=0``: the same
+    split for every seed), and standardizes the pixels with the pool's mean and
+    spread (no labels used), as float32. Returns ``X_pool``, ``y_pool``,
+    ``X_test``, ``y_test`` and ``n_images``.
+    """
+    if scale is not None:
+        check_int(scale, "scale")
+        if scale < len(data.y):
+            data, _ = split(data, test_size=1 - scale / len(data.y), random_state=0)
+    pool, test = split(data, test_size=test_size, random_state=0)
+    scaler = StandardScaler().fit(pool.X)
+    return {"X_pool": scaler.transform(pool.X).astype(np.float32), "y_pool": np.asarray(pool.y),
+            "X_test": scaler.transform(test.X).astype(np.float32), "y_test": np.asarray(test.y),
+            "n_images": len(data.y)}
+
+
+def article_budget(n_pool: int) -> int:
+    """The article's target budget B on a pool of ``n_pool``: a third of it, as 20,000 of 60,000."""
+    return int(round(ARTICLE_BUDGET_FRACTION * n_pool))
+
+
+def full_budget(protocol: Protocol, n_pool: int) -> int:
+    """Labels a run of ``protocol`` gets: the whole pool online; 40% of it refitted, in whole mini-batches."""
+    if protocol.model == "refit":
+        return int(round(REFIT_BUDGET_FRACTION * n_pool / protocol.batch)) * protocol.batch
+    return n_pool
 
 
 def make_model(kind: str, random_state=None):

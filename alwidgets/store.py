@@ -507,15 +507,26 @@ class MemoryStore:
 
 
 _PATH_OPENER: list = []  # the back end for paths and URLs: alwidgets.sqlstore puts itself here when imported
+PATH_BACKEND = "alwidgets.sqlstore"  # the plug-in imported, by name, for the first path or URL if none registered
 
 
 def register_path_opener(opener) -> None:
     """Make ``opener(path_or_url, create=...)`` the store :func:`open_store` uses for paths and URLs.
 
-    The SQL back end registers itself (``alwidgets`` imports it), so this
-    module never imports it back.
+    The SQL back end registers itself when it is imported; :func:`open_store`
+    imports it by name (:data:`PATH_BACKEND`) the first time it is handed a
+    path and no back end has registered, so this module never imports it.
     """
     _PATH_OPENER[:] = [opener]
+
+
+def _path_opener():
+    """The registered opener for paths and URLs, importing the SQL back end if none has registered yet."""
+    if not _PATH_OPENER:
+        import importlib
+
+        importlib.import_module(PATH_BACKEND)  # registers itself (sqlalchemy is imported only now)
+    return _PATH_OPENER[0] if _PATH_OPENER else None
 
 
 def is_store(obj) -> bool:
@@ -537,8 +548,9 @@ def open_store(store, *, create: bool = True, read_only: bool = False):
         return MemoryStore()
     if is_store(store):
         return store
-    if isinstance(store, (str, Path)) and _PATH_OPENER:
-        return _PATH_OPENER[0](store, create=create and not read_only, read_only=read_only)
+    opener = _path_opener() if isinstance(store, (str, Path)) else None
+    if opener is not None:
+        return opener(store, create=create and not read_only, read_only=read_only)
     raise ValueError(
         "store must be None (labels in memory), a SQLite file path such as 'labels.db', "
         f"a 'postgresql://user@host/db' URL or a store object; got {store!r}"

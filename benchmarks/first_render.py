@@ -51,6 +51,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 RESULTS = ROOT / "benchmarks" / "results"
+TEMPLATES = ROOT / "alwidgets" / "share" / "jupyter"  # holds voila/templates/alwidgets
 DASHBOARD = "dashboard"  # the page served by `python -m alwidgets serve`
 CHROMIUM = os.environ.get("ALW_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -131,9 +132,8 @@ def server_env(home: Path, quick: bool) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("ALW_QUICK", "MPLBACKEND")}
     if quick:
         env["ALW_QUICK"] = "1"
-    from alwidgets.cli import VOILA_TEMPLATES_ROOT  # the page template the notebooks name, from the source tree
-
-    env.update(JUPYTER_PATH=os.pathsep.join([str(home / "data"), str(VOILA_TEMPLATES_ROOT)]), JUPYTER_CONFIG_DIR=str(home / "config"),
+    # The alwidgets Voila template (notebooks name it) from this source tree: found even when it is not installed.
+    env.update(JUPYTER_PATH=os.pathsep.join([str(home / "data"), str(TEMPLATES)]), JUPYTER_CONFIG_DIR=str(home / "config"),
                JUPYTER_RUNTIME_DIR=str(home / "runtime"), JUPYTER_PLATFORM_DIRS="1", PYTHONUNBUFFERED="1",
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     return env

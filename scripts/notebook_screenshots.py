@@ -75,13 +75,18 @@ def labeler_lesson(name: str, n_answers: int, claim: str):
 
 
 def lesson_06(page) -> None:
-    wait_background(page, 3)
+    page.set_viewport_size({"width": 1200, "height": 2400})  # Voila's page scrolls inside: tall parts need room
+    wait_background(page, 2)
+    page.wait_for_timeout(1000)
+    shoot(page, OUT / "06_article_protocol.png", ".alw-background >> nth=0")
+    shoot(page, OUT / "06_skewed.png", ".alw-background >> nth=1")
+    shoot(page, OUT / "06_ablation.png", markdown("Which of the article's choices matter"),
+          ".jp-RenderedMarkdown:has-text('Which choices move the ratio')")
     race = page.locator(".alw-comparison").first
     race.locator(".alw-step").first.click()
     page.wait_for_function("() => /step 1\\b/.test(document.querySelector('.alw-comparison .alw-status')?.innerText)")
     page.wait_for_timeout(2000)
     shoot(page, OUT / "06_live_batch.png", ".alw-comparison")
-    shoot(page, OUT / "06_skewed.png", ".alw-background >> nth=1")
     shoot(page, OUT / "06_citation.png", markdown("This notebook repeats the experiment"))
 
 

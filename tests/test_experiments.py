@@ -249,3 +249,31 @@ def test_the_session_engine_passes_candidates_and_online_to_the_session(digits):
     assert lane.n_labeled == 30 and lane.fitted
     with pytest.raises(ValueError, match="engine must be one of"):
         experiments._new_lane(X, TODAY, np.unique(y), 0, engine="tensorflow")
+
+
+# ---------------------------------------------------------------------- the data and budgets of the MNIST article
+
+
+def test_prepare_keeps_scale_images_holds_out_a_quarter_and_standardizes_on_the_pool():
+    data = alw.datasets.load_digits()
+    d = experiments.prepare(data, scale=800)
+    assert d["n_images"] in (799, 800)  # a stratified draw of 800 of 1,797: the split rounds the rest up
+    assert len(d["y_test"]) == round(d["n_images"] / 4) and len(d["y_pool"]) + len(d["y_test"]) == d["n_images"]
+    assert d["X_pool"].dtype == np.float32
+    used = d["X_pool"].std(axis=0) > 0
+    np.testing.assert_allclose(d["X_pool"][:, used].mean(axis=0), 0, atol=1e-4)
+    np.testing.assert_allclose(d["X_pool"][:, used].std(axis=0), 1, atol=1e-3)
+    again = experiments.prepare(data, scale=800)  # the same split for every seed and every caller
+    np.testing.assert_array_equal(d["y_test"], again["y_test"])
+    assert experiments.prepare(data)["n_images"] == len(data.y)
+    with pytest.raises(ValueError, match="scale"):
+        experiments.prepare(data, scale=0)
+
+
+def test_the_article_budget_is_a_third_of_the_pool_and_refit_runs_stop_at_40_percent():
+    assert experiments.article_budget(3750) == 1250  # as 20,000 of 60,000
+    assert experiments.ARTICLE_BUDGET_FRACTION in experiments.RATIO_FRACTIONS
+    assert experiments.full_budget(ARTICLE, 3750) == 3750
+    assert experiments.full_budget(TODAY, 3750) == 1500
+    random = experiments.random_protocol(ARTICLE)
+    assert (random.strategy, random.candidates, random.model, random.batch) == ("random", None, "online", 10)

@@ -693,3 +693,33 @@ def test_mean_curve_averages_the_runs_that_reached_each_label_count():
     assert [e["score"] for e in curve] == pytest.approx([0.6, 0.8, 0.95])
     (line,) = plots.plot_learning_curve({"margin": curve}).lines
     assert list(line.get_xdata()) == [10, 20, 30]
+
+
+# ----------------------------------------------------------------------------- over seeds
+
+
+def test_seed_curves_draw_the_median_and_the_band_of_each_strategy():
+    n = np.arange(10, 60, 10)
+    runs = {"random": [(n, n / 100), (n, n / 100 + 0.1), (n, n / 100 + 0.2)],
+            "min_max_margin": [(n, n / 50), (n[:3], n[:3] / 50)]}  # a shorter seed: the median uses the others
+    ax = plots.plot_seed_curves(runs, mark=30)
+    lines = {line.get_label(): line for line in ax.lines}
+    np.testing.assert_allclose(lines["random (3 seeds)"].get_ydata(), n / 100 + 0.1)
+    np.testing.assert_allclose(lines["min_max_margin (2 seeds)"].get_ydata(), n / 50)
+    assert lines["random (3 seeds)"].get_color() == plots.STRATEGY_COLORS["random"]
+    assert "B = 30" in lines
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    assert band.min() == pytest.approx(0.1 + 0.02) and band.max() == pytest.approx(0.5 + 0.18)  # 10-90% of 3 seeds
+    with pytest.raises(TypeError, match="runs must be a dict"):
+        plots.plot_seed_curves([(n, n)])
+
+
+def test_ratio_curve_draws_the_median_ratio_the_break_even_line_and_the_claim():
+    ax = plots.plot_ratio_curve({100: [1.0, 2.0, 3.0], 50: [0.5, 0.7, 0.9], 200: []}, name="min_max_margin",
+                                claim=(100, 2.5), mark=100)
+    median = next(line for line in ax.lines if line.get_label() == "min_max_margin")
+    np.testing.assert_allclose(median.get_xdata(), [50, 100])  # sorted; a budget with no ratio left out
+    np.testing.assert_allclose(median.get_ydata(), [0.7, 2.0])
+    star = next(line for line in ax.lines if line.get_label() == "the article: 2.5x")
+    assert (star.get_xdata()[0], star.get_ydata()[0]) == (100, 2.5)
+    assert any(line.get_label() == "as many labels as random" and set(line.get_ydata()) == {1.0} for line in ax.lines)
