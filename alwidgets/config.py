@@ -20,10 +20,11 @@
     estimator = "logistic_regression"   # or "random_forest", "naive_bayes", "committee"
     strategy = "margin"                 # a name from alw.strategies.available()
     random_state = 0
+    annotators_choose_strategy = false  # true: each page shows a strategy menu (for teaching, not for a team)
 
     [store]
     url = "labels/NAME.db"      # a SQLite file (relative to this config file; NAME is this file's name
-                                # without .toml) or "postgresql://..."
+                                # without .toml; its folder is made if missing) or "postgresql://..."
     overlap = 1                 # annotators per item
     lease_timeout = 600         # seconds before an unanswered item returns to the pool
     refresh_every = 10          # refit after this many labels of other annotators
@@ -71,7 +72,7 @@ _SCHEMA: dict[str, dict[str, tuple]] = {
     "data": {"source": (str,), "path": (str,), "text_column": (str,), "id_column": (str,), "limit": (int,),
              "encoding": (str,), "max_text_chars": (int,)},
     "labels": {"classes": (list,)},
-    "model": {"estimator": (str,), "strategy": (str,), "random_state": (int,)},
+    "model": {"estimator": (str,), "strategy": (str,), "random_state": (int,), "annotators_choose_strategy": (bool,)},
     "store": {"url": (str,), "overlap": (int,), "lease_timeout": (int, float), "refresh_every": (int,)},
 }
 
@@ -94,6 +95,7 @@ class Config:
     estimator: str = "logistic_regression"
     strategy: str = "margin"
     random_state: int = 0
+    annotators_choose_strategy: bool = False  # the campaign's strategy is the config's; a page may offer others
     store: str = DEFAULT_STORE
     overlap: int = 1
     lease_timeout: float = 600.0
@@ -159,7 +161,7 @@ def config_from_dict(raw: dict, *, base: Path, origin: str = "config", name: str
                     f"[{section}] knows {sorted(_SCHEMA[section])}"
                 )
             types = _SCHEMA[section][key]
-            if isinstance(value, bool) or not isinstance(value, types):
+            if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
                 names = " or ".join(t.__name__ for t in types)
                 raise ConfigError(f"{origin}: {_where(section, key)} must be a {names}; got {value!r}")
             values[_where(section, key)] = value
@@ -246,7 +248,8 @@ def config_from_dict(raw: dict, *, base: Path, origin: str = "config", name: str
     return Config(
         title=get("title", default_title), source=source, path=path, text_column=get("data.text_column"),
         id_column=get("data.id_column"), limit=limit, classes=list(classes) if classes is not None else None,
-        estimator=estimator, strategy=strategy, random_state=get("model.random_state", 0), store=store,
+        estimator=estimator, strategy=strategy, random_state=get("model.random_state", 0),
+        annotators_choose_strategy=get("model.annotators_choose_strategy", False), store=store,
         overlap=overlap, lease_timeout=lease_timeout, refresh_every=refresh_every, encoding=encoding,
         max_text_chars=max_text_chars, name=name or "labels", store_is_default=get("store.url") is None,
         origin=origin,
@@ -331,8 +334,8 @@ class Campaign:
         from .store import open_store
 
         target = self.config.store_target()
-        if self.config.store_is_default and "://" not in target:
-            Path(target).parent.mkdir(parents=True, exist_ok=True)  # labels/ next to the config: no set-up needed
+        if "://" not in target:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)  # e.g. labels/ next to the config: no set-up needed
         store = open_store(target)
         try:
             store.bind_campaign(self.store_info(), rebind=rebind)

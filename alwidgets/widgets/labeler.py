@@ -93,6 +93,10 @@ class Labeler(widgets.VBox):
         When a refit lands within 0.3 s of an item being shown, show the
         fresher model's pick instead. Off by default: an item that changes
         under a fast labeler's click would take the label meant for the other.
+    choose_strategy : bool, default=True
+        Show a menu to switch the query strategy. A team's dashboard hides it
+        unless the campaign's config allows it (``annotators_choose_strategy``):
+        the strategy is then :attr:`strategy` None and only the session's.
         Either way the plots mark where the current model asks.
     keyboard : bool, default=True
         Listen for shortcut keys, and for Enter in the y value box: page-wide
@@ -115,8 +119,10 @@ class Labeler(widgets.VBox):
         sync: bool = False,
         keyboard: bool = True,
         fresh_pick: bool = False,
+        choose_strategy: bool = True,
     ):
         super().__init__()
+        self.choose_strategy = bool(choose_strategy)
         self.session = session
         self.batch_size = _check_count(batch_size, "batch_size")
         self.budget = None if budget is None else _check_count(budget, "budget")
@@ -250,15 +256,19 @@ class Labeler(widgets.VBox):
         self.skip_button = widgets.Button(description=f"Skip [{SKIP_KEY.upper()}]", layout=widgets.Layout(width="auto"))
         self.skip_button.add_class("alw-skip")
         self.skip_button.on_click(lambda _b: self.skip())
-        self.strategy = widgets.Dropdown(
-            options=strategies.available(self.session.learner),
-            value=self.session.strategy,
-            description="Strategy",
-            layout=widgets.Layout(width="auto"),
-        )
-        self.strategy.add_class("alw-strategy")
-        self.strategy.observe(self._on_strategy, names="value")
-        rows.append(widgets.HBox([self.undo_button, self.skip_button, self.strategy], layout=widgets.Layout(grid_gap="6px")))
+        self.strategy = None
+        buttons = [self.undo_button, self.skip_button]
+        if self.choose_strategy:
+            self.strategy = widgets.Dropdown(
+                options=strategies.available(self.session.learner),
+                value=self.session.strategy,
+                description="Strategy",
+                layout=widgets.Layout(width="auto"),
+            )
+            self.strategy.add_class("alw-strategy")
+            self.strategy.observe(self._on_strategy, names="value")
+            buttons.append(self.strategy)
+        rows.append(widgets.HBox(buttons, layout=widgets.Layout(grid_gap="6px")))
         self.controls = widgets.VBox(rows)
 
     def _listened_keys(self) -> list[str]:
@@ -673,6 +683,10 @@ class Labeler(widgets.VBox):
             guesses = " or ".join(f"{html.escape(str(c))} ({p:.0%})" for c, p in info["top_classes"])
             parts.append(f"the model says {guesses}")
         return f"<span style='color:#444'>Why this one? {' · '.join(parts)}</span>"
+
+    def refresh_progress(self) -> None:
+        """Redraw the progress line from the session's label state (a dashboard calls it after a sync)."""
+        self._refresh_progress()
 
     def _refresh_progress(self) -> None:
         session = self.session
