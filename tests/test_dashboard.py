@@ -614,22 +614,30 @@ def test_only_pages_that_are_still_open_count_as_being_labeled_right_now(csv_das
 
 
 RELEASE_ON_EXIT = """
+import os
+import signal
 import sys
+import time
 from alwidgets.config import build_campaign, load_config
 from alwidgets.widgets.dashboard import Dashboard
 
 dashboard = Dashboard(build_campaign(load_config(sys.argv[1])), annotator="alice", environ={},
                       labeler_options={"keyboard": False})
 print(len(dashboard.store.leases()), flush=True)
-# the kernel ends here without anybody closing the page's widgets, as when Voila shuts a kernel down
+# the kernel ends without anybody closing the page's widgets: as when Voila shuts a kernel down, or
+# as when a service manager stops the server with SIGTERM to each of its processes
+if sys.argv[2] == "sigterm":
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(30)
 """
 
 
-def test_a_page_gives_back_its_leases_when_its_kernel_ends(tmp_path, texts_csv):
+@pytest.mark.parametrize("how, code", [("exit", 0), ("sigterm", -15)])
+def test_a_page_gives_back_its_leases_when_its_kernel_ends(tmp_path, texts_csv, how, code):
     path = csv_config(tmp_path)
-    done = subprocess.run([sys.executable, "-c", RELEASE_ON_EXIT, str(path)], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", RELEASE_ON_EXIT, str(path), how], capture_output=True, text=True,
                           timeout=300, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == code, done.stderr
     assert done.stdout.split() == ["1"]  # the page held the item it showed
     from alwidgets.store import open_store
 

@@ -41,11 +41,13 @@ import html
 import logging
 import os
 import re
+import signal
 import sys
 import tempfile
 import threading
 import time
 import urllib.parse
+import weakref
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -289,6 +291,7 @@ class Dashboard(widgets.VBox):
             raise  # the guard says it on the page
         self.labeler.progress.observe(lambda _change: self._wake.set(), names="value")
         atexit.register(self._release_at_exit)  # the kernel ends (page closed, culled, server stopped)
+        _release_on_sigterm(self)  # the kernel is stopped by a signal (a service manager stopping the server)
         if self.trusted_name is None:
             self.name_memory.remember(name)
         self.labeler_box.children = (self.labeler,)
@@ -442,6 +445,7 @@ class Dashboard(widgets.VBox):
         if self.labeler is not None:
             self.labeler.close()
         atexit.unregister(self._release_at_exit)
+        _PAGES.discard(self)
         if self.session is not None:
             try:
                 self.session.release()
@@ -450,6 +454,36 @@ class Dashboard(widgets.VBox):
         if self.store is not None:
             self.store.close()
         super().close()
+
+
+_PAGES: weakref.WeakSet = weakref.WeakSet()  # dashboards of this process that hold leases
+_PREVIOUS_SIGTERM: list = []  # the SIGTERM handler before ours, once ours is installed
+
+
+def _release_on_sigterm(dashboard: Dashboard) -> None:
+    """Give back the page's leases when the kernel gets SIGTERM, then let the signal do what it did before.
+
+    A service manager stops ``serve`` by sending SIGTERM to all its processes,
+    kernels included, and Python runs no ``atexit`` function on a signal.
+    """
+    _PAGES.add(dashboard)
+    if _PREVIOUS_SIGTERM or threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        _PREVIOUS_SIGTERM.append(signal.signal(signal.SIGTERM, _on_sigterm))
+    except (ValueError, OSError):  # not the main thread of the main interpreter: atexit is all there is
+        pass
+
+
+def _on_sigterm(signum, frame) -> None:
+    for page in list(_PAGES):
+        page._release_at_exit()
+    previous = _PREVIOUS_SIGTERM[0] if _PREVIOUS_SIGTERM else signal.SIG_DFL
+    if callable(previous):
+        previous(signum, frame)
+        return
+    signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _progress_html(progress: dict) -> str:
