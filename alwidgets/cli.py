@@ -6,8 +6,9 @@
     python -m alwidgets export STORE OUT [--events] [--force]
 
 ``serve`` checks the config, loads the data once and opens the store (so a
-mistake is reported here, before any page is served), then runs Voila on the
-dashboard notebook and prints its address. Without CONFIG it serves the
+mistake is reported here, before any page is served), prints the address,
+then becomes Voila on the dashboard notebook (``exec``: what the check loaded
+is not kept in memory beside it). Without CONFIG it serves the
 bundled MNIST digits with a SQLite store in ``./labels/labels.db``.
 
 ``serve`` never passes its own identity on: a ``JUPYTERHUB_USER`` (or a user
@@ -20,10 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import subprocess
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -186,36 +184,9 @@ def _serve(args) -> int:
         # Each visitor gets a kernel (about 0.5 GB on MNIST); one whose page was closed stays until culled.
         command += [f"--MappingKernelManager.cull_idle_timeout={args.cull_after}",
                     f"--MappingKernelManager.cull_interval={min(60, args.cull_after)}"]
-    # A service manager stops us with SIGTERM: shut Voila down as on Ctrl+C, never leave it orphaned.
-    signal.signal(signal.SIGTERM, _interrupt)
-    process = subprocess.Popen(command, env=env)
-    try:
-        if _wait_for_port(args.host, args.port, process):
-            print(f"\n  Labeling dashboard: {url}\n  (Ctrl+C stops it)\n", flush=True)
-        return process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        return 0
-
-
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
-def _wait_for_port(host: str, port: int, process, timeout: float = 60.0) -> bool:
-    """Wait until the server accepts connections (or exits); returns whether it is up."""
-    import socket
-
-    probe_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with socket.create_connection((probe_host, port), timeout=1):
-                return True
-        except OSError:
-            time.sleep(0.2)
-    return False
+    # Become Voila: this process (the data and libraries the check loaded) would otherwise stay, idle, beside it.
+    # Voila stops on Ctrl+C or SIGTERM (a service manager) and shuts its kernels down as it goes.
+    print(f"\n  Labeling dashboard: {url}\n  (Ctrl+C stops it)\n", flush=True)
+    sys.stderr.flush()
+    os.execve(sys.executable, command, env)
+    return 0  # pragma: no cover - execve does not return
