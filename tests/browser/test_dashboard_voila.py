@@ -308,6 +308,8 @@ def test_after_a_restart_only_pages_still_open_count_as_being_labeled(new_contex
                                 "document.querySelector('.alw-campaign').innerText)")
     finally:
         stop_serve(server)
+    for page in (alice, bob):  # their people went home (an open page would knock on the new server's door
+        page.close()           # for its old kernel, which Voila answers with a traceback in its log)
     server = start_serve(tmp_path, jupyter_env, port=server["port"])
     try:
         carol = open_dashboard(new_context, server["url"])
