@@ -176,7 +176,7 @@ def _serve(args) -> int:
         # a user name set by an authenticating proxy reaches the kernel as HTTP_X_FORWARDED_USER
         "--VoilaConfiguration.http_header_envs=X-Forwarded-User",
         # at most max_kernels pages at once: beyond that a visitor is told the server is full
-        "--VoilaConfiguration.multi_kernel_manager_class=alwidgets._serving.CappedKernelManager",
+        "--VoilaConfiguration.multi_kernel_manager_class=alwidgets_serving.CappedKernelManager",
         f"--CappedKernelManager.max_kernels={max_kernels}",
         f"--VoilaConfiguration.template={VOILA_TEMPLATE}",
     ]  # fmt: skip
