@@ -28,7 +28,8 @@ from pathlib import Path
 __all__ = ["main", "dashboard_notebook", "default_max_kernels"]
 
 DEFAULT_PORT = 8866
-KERNEL_BYTES = 500 * 2**20  # a dashboard kernel on the bundled MNIST at its peak (docs/deploying.md)
+KERNEL_BYTES = 350 * 2**20  # a dashboard kernel on the bundled MNIST: 302 MB RSS measured, plus headroom
+# (benchmarks/results/dashboard_memory.md)
 # A Jupyter data folder holding voila/templates/alwidgets: the page the notebooks name in their metadata.
 VOILA_TEMPLATES_ROOT = Path(__file__).resolve().parent / "share" / "jupyter"
 VOILA_TEMPLATE = "alwidgets"
@@ -79,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
                             f"(default {DEFAULT_CULL_SECONDS}; 0 keeps every kernel). Open pages are never culled, "
                             "and labels are in the store either way")
     serve.add_argument("--max-kernels", type=int, default=None, metavar="N",
-                       help="the most pages (each one a kernel of about 0.3-0.5 GB) open at once; a visitor beyond "
+                       help="the most pages (each one a kernel of about 0.3 GB on MNIST) open at once; a visitor beyond "
                             f"that is told the server is full (default: what fits in memory here, "
                             f"{default_max_kernels()}; 0 for no cap)")
     serve.add_argument("--rebind-store", action="store_true",
@@ -181,7 +182,7 @@ def _serve(args) -> int:
         f"--VoilaConfiguration.template={VOILA_TEMPLATE}",
     ]  # fmt: skip
     if args.cull_after:
-        # Each visitor gets a kernel (about 0.5 GB on MNIST); one whose page was closed stays until culled.
+        # Each visitor gets a kernel (about 0.3 GB on MNIST); one whose page was closed stays until culled.
         command += [f"--MappingKernelManager.cull_idle_timeout={args.cull_after}",
                     f"--MappingKernelManager.cull_interval={min(60, args.cull_after)}"]
     # Become Voila: this process (the data and libraries the check loaded) would otherwise stay, idle, beside it.
