@@ -20,7 +20,10 @@ import numpy as np
 
 from .store import LABEL, LabelEvent, Tally, majority
 
-__all__ = ["LabelState", "FrozenLabels", "pool_progress"]
+__all__ = ["LABELED_MEANS", "LabelState", "FrozenLabels", "pool_progress"]
+
+# What "labeled" means in every count a page shows (its hover text): see pool_progress.
+LABELED_MEANS = "an item counts as labeled once most of its votes agree; a tie is not labeled until one more vote"
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ from .. import config as alw_config
 from .._validation import normalize_name
 from ..agreement import agreement
 from ..export import csv_text, labels_frame
-from ..labelstate import pool_progress
+from ..labelstate import LABELED_MEANS, pool_progress
 from ..store import LIVE_SECONDS, StoreError, StoreUnavailable, Tally
 from . import views as alw_views
 from ._guard import describe, guarded
@@ -490,8 +490,9 @@ def _progress_html(progress: dict) -> str:
     total = progress["total"]
     share = progress["labeled"] / total if total else 0.0
     people = ", ".join(f"{html.escape(name)} {count}" for name, count in progress["per_annotator"].items())
-    parts = [f"<b>{progress['labeled']}</b> of {total:,} items labeled ({share:.0%})"]
-    parts.append(f"by annotator: {people}" if people else "nobody has labeled yet")
+    parts = [f"<span title='{LABELED_MEANS}'><b>{progress['labeled']}</b> of {total:,} items labeled "
+             f"({share:.0%})</span>"]
+    parts.append(f"labels given by annotator: {people}" if people else "nobody has labeled yet")
     if progress["ties"]:
         parts.append(f"{progress['ties']} tied, waiting for one more vote")
     if progress["leased"]:

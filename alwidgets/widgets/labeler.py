@@ -27,6 +27,7 @@ import numpy as np
 from .. import plots as alw_plots
 from .. import strategies, training
 from ..baseline import RandomBaseline
+from ..labelstate import LABELED_MEANS
 from . import views as alw_views
 from ._guard import describe, guarded
 from .keys import KeyListener
@@ -690,7 +691,8 @@ class Labeler(widgets.VBox):
 
     def _refresh_progress(self) -> None:
         session = self.session
-        parts = [f"<b>{session.n_labeled}</b> labeled", f"{session.n_pool:,} in the pool"]
+        parts = [f"<span title='{LABELED_MEANS}'><b>{session.n_labeled}</b> labeled</span>",
+                 f"{session.n_pool:,} in the pool"]
         if self.budget is not None:
             parts.append(f"budget {min(session.n_labeled, self.budget)}/{self.budget}")
         scores = [h["score"] for h in session.history if h.get("score") is not None]
