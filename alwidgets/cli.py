@@ -111,6 +111,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _find_serving_package(env: dict) -> None:
+    """Make sure Voila can import ``alwidgets_serving`` (its kernel manager), which lives beside ``alwidgets``.
+
+    An installed alwidgets has both in site-packages. An editable install made
+    before ``alwidgets_serving`` existed only maps ``alwidgets``: then the folder
+    holding both goes on Voila's PYTHONPATH.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("alwidgets_serving") is not None:
+        return
+    beside = Path(__file__).resolve().parent.parent
+    if (beside / "alwidgets_serving" / "__init__.py").is_file():
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(beside), env.get("PYTHONPATH")]))
+
+
 def _export(args) -> int:
     from .export import check_output, export_events
     from .sqlstore import InvalidEventWarning, mask_url
@@ -170,6 +186,7 @@ def _serve(args) -> int:
     notebook = dashboard_notebook()
     # alwidgets' Voila page template (Voila's lab page without CDN stylesheets), found wherever alwidgets lives.
     env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(VOILA_TEMPLATES_ROOT), env.get("JUPYTER_PATH")]))
+    _find_serving_package(env)
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '') else args.host}:{args.port}/"
     command = [
         sys.executable, "-m", "voila", str(notebook), "--no-browser",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -701,3 +702,24 @@ def test_a_cache_folder_others_may_write_in_is_not_used(tmp_path, monkeypatch):
     monkeypatch.setenv(_cache.CACHE_ENV, str(shared))
     arrays = _cache.shared_arrays("x", {"k": 1}, lambda: {"a": np.arange(3.0)})
     assert not isinstance(arrays["a"], np.memmap) and list(shared.iterdir()) == []
+
+
+def test_the_voila_server_imports_neither_alwidgets_nor_its_libraries():
+    code = ("import sys, alwidgets_serving\n"
+            "heavy = [m for m in ('alwidgets', 'sklearn', 'modAL', 'pandas', 'matplotlib', 'torch') if m in sys.modules]\n"
+            "assert not heavy, heavy\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_serve_finds_its_kernel_manager_for_an_editable_install_made_before_it_existed(monkeypatch):
+    import importlib.util
+
+    from alwidgets import cli
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "alwidgets_serving" else real(name, *a))
+    env = {"PYTHONPATH": "/elsewhere"}
+    cli._find_serving_package(env)
+    assert env["PYTHONPATH"].split(os.pathsep) == [str(REPO), "/elsewhere"]
+    assert (REPO / "alwidgets_serving" / "__init__.py").is_file()
