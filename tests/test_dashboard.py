@@ -653,10 +653,10 @@ def test_a_reload_offers_the_name_this_browser_last_labeled_under(csv_dashboard)
     first = csv_dashboard()
     first.name.value = "alice"
     first.start_button.click()
-    assert first.name_memory.accepted == "alice"  # the browser is told to keep it
+    assert first.page.accepted == "alice"  # the browser is told to keep it
     again = csv_dashboard()  # the reload: the browser sends what it kept
-    assert again.name_memory.campaign == first.name_memory.campaign
-    again.name_memory.remembered = "alice"
+    assert again.page.campaign == first.page.campaign
+    again.page.remembered = "alice"
     assert again.name.value == "alice" and again.labeler is None and "Welcome back" in again.message.value
     again.start_button.click()
     assert again.session.annotator == "alice"
@@ -670,12 +670,12 @@ def test_a_reload_offers_the_name_this_browser_last_labeled_under(csv_dashboard)
 ], ids=["proxy", "refused-proxy", "bad-name", "url-name"])
 def test_a_remembered_name_never_replaces_a_trusted_or_asked_for_one(csv_dashboard, environ, remembered, expected):
     dashboard = csv_dashboard(environ=environ)
-    dashboard.name_memory.remembered = remembered
+    dashboard.page.remembered = remembered
     assert dashboard.name.value == expected
     if "o'brien" in expected:
         assert dashboard.labeler is None and dashboard.start_button.disabled
     if environ.get("HTTP_X_FORWARDED_USER") == "carol":
-        assert dashboard.session.annotator == "carol" and dashboard.name_memory.accepted == ""
+        assert dashboard.session.annotator == "carol" and dashboard.page.accepted == ""
 
 
 def test_kernels_share_one_read_only_copy_of_the_mnist_campaign(tmp_path, monkeypatch):
@@ -723,3 +723,21 @@ def test_serve_finds_its_kernel_manager_for_an_editable_install_made_before_it_e
     cli._find_serving_package(env)
     assert env["PYTHONPATH"].split(os.pathsep) == [str(REPO), "/elsewhere"]
     assert (REPO / "alwidgets_serving" / "__init__.py").is_file()
+
+
+def test_the_poll_renews_the_leases_only_while_the_browser_page_says_it_is_open(csv_dashboard, monkeypatch):
+    import alwidgets.session
+    import alwidgets.widgets.dashboard as dashboard_module
+
+    monkeypatch.setattr(dashboard_module, "LIVE_SECONDS", 0.5)
+    monkeypatch.setattr(alwidgets.session, "LIVE_SECONDS", 0.5)
+    alice = csv_dashboard(annotator="alice")
+    time.sleep(0.6)
+    alice._refresh_safely()  # the poll, with no word from the page: nothing renewed
+    assert alice.progress()["leased"] == 0
+    alice.page._receive(alice.page, {"open": True}, [])  # what the page's module sends every few seconds
+    alice._refresh_safely()
+    assert alice.progress()["leased"] == 1 and "1 being labeled right now" in alice.campaign_line.value
+    time.sleep(0.6)  # the page was closed: its kernel lives on, its poll runs, the page says nothing
+    alice._refresh_safely()
+    assert alice.progress()["leased"] == 0 and "being labeled" not in alice.campaign_line.value

@@ -14,15 +14,16 @@ for the field is ignored; a trusted name the name check refuses blocks
 labeling, with the reason on the page. Names are normalized (Unicode NFKC)
 before they are checked and stored, so look-alike spellings are one name.
 Without a trusted name, the browser remembers the last name it started
-labeling under for the campaign (:mod:`alwidgets.widgets.memory`) and a
+labeling under for the campaign (:mod:`alwidgets.widgets.page`) and a
 reload offers it back in the field (it is checked like a typed one).
 See docs/deploying.md.
 
-The page holds the items it shows (leases, see :mod:`alwidgets.store`): its
-poll says every few seconds that it is still open (a heartbeat), and when its
-kernel ends (the page closed, the kernel culled, the server stopped) it gives
-them back. "Being labeled right now" counts only leases with a recent
-heartbeat, so pages whose kernel was killed are not counted.
+The page holds the items it shows (leases, see :mod:`alwidgets.store`).
+While the browser page says it is open (:class:`~alwidgets.widgets.page.PageLink`),
+the poll renews the leases' heartbeat; when the kernel ends (culled, the
+server stopped) it gives them back. "Being labeled right now" counts only
+leases with a recent heartbeat, so neither a closed page whose kernel lives
+on until it is culled nor a kernel that was killed is counted.
 
 Every count on the page comes from one function,
 :func:`alwidgets.labelstate.pool_progress`: an item is labeled once it has a
@@ -61,7 +62,7 @@ from ..labelstate import LABELED_MEANS, pool_progress
 from ..store import LIVE_SECONDS, StoreError, StoreUnavailable, Tally
 from . import views as alw_views
 from ._guard import describe, guarded
-from .memory import NameMemory
+from .page import PageLink
 
 __all__ = ["Dashboard", "annotator_from_environment"]
 
@@ -164,10 +165,11 @@ class Dashboard(widgets.VBox):
         self.name.add_class("alw-annotator")
         if trusted:  # the browser may re-enable the field and send another value: show the trusted one again
             self.name.observe(self._keep_trusted_name, names="value")
-        # the browser's memory of the last name started under (never used over a trusted name)
-        self.name_memory = NameMemory(campaign=f"{cfg.name}:{campaign.store_info()['campaign.pool']}")
+        # the browser page: its memory of the last name started under (never used over a trusted name), and
+        # its word that it is still open
+        self.page = PageLink(campaign=f"{cfg.name}:{campaign.store_info()['campaign.pool']}")
         if not trusted:
-            self.name_memory.observe(self._offer_remembered_name, names="remembered")
+            self.page.observe(self._offer_remembered_name, names="remembered")
         self.start_button = widgets.Button(description="Start labeling", button_style="primary", icon="play")
         self.start_button.add_class("alw-start")
         self.start_button.on_click(lambda _b: self.start())
@@ -191,7 +193,7 @@ class Dashboard(widgets.VBox):
             widgets.HBox([self.bar, self.refresh_button], layout=widgets.Layout(align_items="center")),
             self.campaign_line, self.download,
         ])
-        children = [self.title, self.who, self.message, self.labeler_box, campaign_box, self.name_memory]
+        children = [self.title, self.who, self.message, self.labeler_box, campaign_box, self.page]
         self.admin = None
         if cfg.overlap > 1:
             self.admin_html = widgets.HTML()
@@ -293,7 +295,7 @@ class Dashboard(widgets.VBox):
         atexit.register(self._release_at_exit)  # the kernel ends (page closed, culled, server stopped)
         _release_on_sigterm(self)  # the kernel is stopped by a signal (a service manager stopping the server)
         if self.trusted_name is None:
-            self.name_memory.remember(name)
+            self.page.remember(name)
         self.labeler_box.children = (self.labeler,)
         mine = len(self.session.my_labels)
         self._say(f"Labeling as <b>{html.escape(name)}</b>"
@@ -377,7 +379,7 @@ class Dashboard(widgets.VBox):
     def _refresh_safely(self) -> None:
         """:meth:`refresh` for the Refresh button and the poller: a failure is said on the page, never raised."""
         try:
-            if time.monotonic() - self._beat_at >= LIVE_SECONDS / 3:
+            if time.monotonic() - self._beat_at >= LIVE_SECONDS / 3 and self.page.is_open(LIVE_SECONDS):
                 self.heartbeat()
             self.refresh()
         except StoreError as error:  # a lost database connection must not kill the page; say it, safely

@@ -347,3 +347,15 @@ def test_the_strategy_menu_is_not_shown_to_annotators_by_default(person):
     page = person("gina")
     assert page.locator(".alw-labeler .alw-label-button").count()
     assert page.locator(".alw-strategy").count() == 0
+
+
+def test_a_closed_page_soon_stops_counting_as_being_labeled(person):
+    """A closed page's kernel lives on until it is culled (Voila's shut-down-on-close request fails its XSRF
+    check), and it must not count as somebody labeling: only pages that say they are open do."""
+    ivy = person("ivy")
+    jack = person("jack")
+    count = "() => (document.querySelector('.alw-campaign').innerText.match(/(\\d+) being labeled right now/) " \
+            "|| [0, 0])[1]"
+    ivy.close()
+    jack.wait_for_function(f"() => Number(({count})()) === 1", timeout=120_000)  # jack's page, and no other
+    assert "being labeled right now" in jack.locator(".alw-campaign").inner_text()
