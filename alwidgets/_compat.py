@@ -13,6 +13,12 @@ modAL's last release breaks in three places on the current stack:
    rows, sparse matrices, DataFrames with Series as rows, torch tensors) and
    also stacks a learner's tensor or DataFrame with the array rows of a pool.
 
+And ``modAL.utils.data`` imports torch whenever it is installed: some 300 MB
+of memory in every process (every dashboard kernel) that never sees a tensor.
+:mod:`alwidgets._modal_import` runs that module with torch hidden, and
+:func:`apply` gives it a stand-in that finds torch once the user has imported
+it (a tensor cannot exist before).
+
 It also runs a query strategy twice when the strategy returns bare indices
 (``BaseLearner.query`` retries inside a bare ``except:``), and its
 ``data_hstack`` forgets to return stacked DataFrames.
@@ -42,6 +48,7 @@ import functools
 import importlib
 import inspect
 import sys
+import types
 from collections.abc import Sequence
 
 import numpy as np
@@ -234,11 +241,34 @@ def _import_expected_error():
             del np.float
 
 
+class _TorchWhenImported:
+    """What ``modAL.utils.data`` calls ``torch``: torch itself once imported by someone, never importing it.
+
+    modAL only asks ``torch.is_tensor(x)`` before it uses torch, and a tensor
+    exists only once torch is imported.
+    """
+
+    def is_tensor(self, value) -> bool:
+        torch = sys.modules.get("torch")
+        return torch is not None and torch.is_tensor(value)
+
+    def __getattr__(self, name):
+        return getattr(importlib.import_module("torch"), name)
+
+
+def _import_modal_without_torch() -> None:
+    """Import ``modAL.utils.data`` (which :mod:`alwidgets._modal_import` runs with torch hidden) and give it a stand-in."""
+    data = importlib.import_module("modAL.utils.data")
+    if not isinstance(getattr(data, "torch", None), types.ModuleType):  # torch was hidden, or is not installed
+        data.torch = _TorchWhenImported()
+
+
 def apply() -> None:
     """Patch modAL in place. Safe to call more than once."""
     global _APPLIED
     if _APPLIED:
         return
+    _import_modal_without_torch()
     import modAL.batch  # noqa: F401  (imported so that its names can be patched)
     import modAL.models.base as base
     import modAL.models.learners as learners

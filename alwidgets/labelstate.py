@@ -13,14 +13,17 @@ those, so a learner always knows the labels of some state of the store.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from .store import LABEL, LabelEvent, Tally, majority
 
-__all__ = ["LabelState", "FrozenLabels"]
+__all__ = ["LABELED_MEANS", "LabelState", "FrozenLabels", "pool_progress"]
+
+# What "labeled" means in every count a page shows (its hover text): see pool_progress.
+LABELED_MEANS = "an item counts as labeled once most of its votes agree; a tie is not labeled until one more vote"
 
 
 @dataclass(frozen=True)
@@ -126,17 +129,53 @@ class LabelState:
         """The training labels as they stand now, immutable."""
         return FrozenLabels(self.seq, tuple(self.labels), tuple(self.labels.values()), self.others)
 
-    def per_annotator(self) -> dict[str, int]:
-        """Labels given per annotator on items of this pool, by name."""
-        counts: dict[str, int] = {}
-        for item_id, item_votes in self.tally.votes.items():
-            if item_id in self.index_of:
-                for name in item_votes:
-                    counts[name] = counts.get(name, 0) + 1
-        return dict(sorted(counts.items()))
-
 
 _MISSING = object()
+
+
+def pool_progress(tally: Tally, pool: Collection[str], overlap: int = 1, leases: Iterable = ()) -> dict:
+    """How far the labeling of a pool has come: the one definition every count on every page uses.
+
+    An item is **labeled** when it has a training label: the majority of its
+    current votes (a label taken back is no vote; a tie is not labeled). So
+    with ``overlap`` above one, ``labeled`` counts items, not the labels
+    annotators gave, which ``per_annotator`` counts.
+
+    Parameters
+    ----------
+    tally : Tally
+        The votes the store's log adds up to.
+    pool : container of str
+        The item ids of the pool; events on other items are not counted.
+    overlap : int
+        Votes an item needs before it is complete.
+    leases : iterable of LeaseRow
+        The leases to count as "being labeled right now" (pass the live ones).
+
+    Returns
+    -------
+    dict
+        ``{"labeled", "total", "complete", "ties", "per_annotator", "leased"}``;
+        ``total`` is ``len(pool)``, ``ties`` counts items with all their votes
+        and no majority, ``per_annotator`` is ``{name: labels given}`` sorted by
+        count then name, ``leased`` the pool items in ``leases``.
+    """
+    labeled = complete = ties = 0
+    per_annotator: dict[str, int] = {}
+    for item_id, item_votes in tally.votes.items():
+        if item_id not in pool:
+            continue
+        _, tie = majority(item_votes.values())
+        enough = len(item_votes) >= overlap
+        labeled += not tie
+        complete += enough and not tie
+        ties += enough and tie
+        for name in item_votes:
+            per_annotator[name] = per_annotator.get(name, 0) + 1
+    leased = {row.item_id for row in leases if row.item_id in pool}
+    return {"labeled": labeled, "total": len(pool), "complete": complete, "ties": ties,
+            "per_annotator": dict(sorted(per_annotator.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "leased": len(leased)}
 
 
 def _toggle(members: set, item, present: bool) -> None:

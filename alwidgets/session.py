@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -49,10 +50,10 @@ from sklearn.utils import check_random_state
 from . import _learners, strategies, training
 from ._learners import take_rows
 from ._validation import check_int, check_label_set, check_label_value, match_class, to_plain
-from .labelstate import FrozenLabels, LabelState
+from .labelstate import FrozenLabels, LabelState, pool_progress
 from .pool import as_oracle, check_annotator, check_item_ids, check_pool, check_seconds, check_test
 from .stopping import StabilizingPredictions
-from .store import DEFAULT_LEASE_TIMEOUT, LABEL, RETRACT, SKIP, LabelEvent, open_store
+from .store import DEFAULT_LEASE_TIMEOUT, LABEL, LIVE_SECONDS, RETRACT, SKIP, LabelEvent, open_store
 
 __all__ = ["Session", "LabelingError", "Snapshot", "Ranking"]
 
@@ -231,6 +232,9 @@ class Session:
 
         self._owns_store = store is not None and not hasattr(store, "append_many")
         self.store = open_store(store)
+        # names this Session's leases in the store: a page gives back exactly its own when it closes
+        self.holder = uuid.uuid4().hex
+        self._holds = hasattr(self.store, "heartbeat")  # a store back end of one's own may not know holders
         self._state = LabelState(self.item_ids, self.annotator, self.overlap)
         self._state_lock = threading.Lock()  # guards the label state; never held during a fit, rank or draw
         self._update_lock = threading.Lock()  # one update (fit + rank) at a time; no click takes it
@@ -405,7 +409,7 @@ class Session:
         ids = self.item_ids
         candidates = (ids[i] for i in map(int, order) if i not in busy)
         leased = self.store.lease(self.annotator, candidates, n, slots=self.overlap, extra_slots=extra,
-                                  timeout=self.lease_timeout)
+                                  timeout=self.lease_timeout, **self._holder_kw())
         return [self._index_of[item] for item in leased]
 
     def why(self, idx: int) -> dict:
@@ -529,7 +533,7 @@ class Session:
         if before is _NOT_LABELED:
             # keep the item for this annotator to label again, without giving up what they are shown
             self.store.lease(self.annotator, [self.item_ids[idx]], 1, slots=self.overlap,
-                             timeout=self.lease_timeout, release_others=False)
+                             timeout=self.lease_timeout, release_others=False, **self._holder_kw())
         if refit:
             self.update()
         return idx, label
@@ -755,18 +759,18 @@ class Session:
             return sum(e.seq > before for e in new)
 
     def progress(self) -> dict:
-        """How far the labeling of this pool has come, over all annotators.
+        """How far the labeling of this pool has come, over all annotators: :func:`~alwidgets.labelstate.pool_progress`.
 
-        ``{"labeled": items with a training label, "total": pool size,
-        "complete": items with all the votes they need, "ties": items whose
-        votes tie, "per_annotator": {name: labels given}, "leased": items
-        shown to someone right now}``. Call :meth:`sync` first for the latest.
+        ``{"labeled": items with a training label (the majority of their
+        votes; a tie is not labeled), "total": pool size, "complete": items
+        with all the votes they need, "ties": items with all their votes and
+        no majority, "per_annotator": {name: labels given}, "leased": items on
+        an open page right now (live leases)}``. Call :meth:`sync` first for
+        the latest. ``labeled`` is always :attr:`n_labeled`.
         """
-        leased = {row.item_id for row in self.store.leases()} & self._index_of.keys()
+        leases = self.store.leases(live_within=LIVE_SECONDS) if self._holds else self.store.leases()
         with self._state_lock:
-            return {"labeled": len(self._state.labels), "total": self.n_pool, "complete": len(self._state.closed),
-                    "ties": len(self._state.ties), "per_annotator": self._state.per_annotator(),
-                    "leased": len(leased)}
+            return pool_progress(self._state.tally, self._index_of, self.overlap, leases)
 
     def agreement(self):
         """Agreement between annotators on the items several of them labeled; see :func:`alwidgets.agreement.agreement`."""
@@ -787,8 +791,16 @@ class Session:
                              store=self.store)
 
     def release(self) -> None:
-        """Give back the items this annotator was shown and has not answered."""
-        self.store.release(self.annotator)
+        """Give back the items this Session was shown and has not answered (another page's stay with it)."""
+        self.store.release(self.annotator, **self._holder_kw())
+
+    def heartbeat(self) -> None:
+        """Say that this Session's page is still open: its leases count as live (a dashboard's poll calls this)."""
+        if self._holds:
+            self.store.heartbeat(self.holder)
+
+    def _holder_kw(self) -> dict:
+        return {"holder": self.holder} if self._holds else {}
 
     def release_items(self, indices) -> None:
         """Give back the leases on pool items ``indices`` (shown, then replaced by a fresher pick)."""

@@ -7,10 +7,17 @@ Three tables, all prefixed ``alw_`` so they can live in a shared database:
     time, strategy, model_version). Rows are only ever inserted.
 ``alw_leases``
     One row per taken slot of an item: who holds it, until when, and whether
-    it is answered. ``(item_id, slot)`` and ``(item_id, annotator)`` are
-    unique, so the database itself refuses to give one slot to two people.
+    it is answered; the page that took it (``holder``) and when that page last
+    said it is open (``heartbeat``). ``(item_id, slot)`` and
+    ``(item_id, annotator)`` are unique, so the database itself refuses to
+    give one slot to two people.
 ``alw_meta``
     Marks the database as an alwidgets store and records its schema version.
+
+Schema 2 added ``holder`` and ``heartbeat`` to ``alw_leases``. A store of
+schema 1 is brought up to date the first time it is opened for writing (two
+``ALTER TABLE ... ADD COLUMN``; its old leases get no heartbeat, so none of
+them counts as live). Opened read-only, it is read as it is.
 
 Every write is one short transaction, and writes are serialized (SQLite:
 ``BEGIN IMMEDIATE``; PostgreSQL: a transaction-level advisory lock), so
@@ -102,7 +109,7 @@ def mask_url(url) -> str:
     except ArgumentError:
         return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", text_url)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _PG_LOCK_KEY = 0x616C77  # "alw": the advisory lock that serializes writes to one PostgreSQL store
 _SQLITE_BUSY_SECONDS = 60.0
 _PG_CONNECT_TIMEOUT = 5
@@ -119,7 +126,7 @@ events_table = Table(
     Column("time", Double, nullable=False),
     Column("strategy", Text, nullable=False, default=""),
     Column("model_version", Integer, nullable=False, default=0),
-    Column("suggested", Text, nullable=True),  # added after schema 1 was first released: see _add_new_columns
+    Column("suggested", Text, nullable=True),  # new in schema 2: added to older stores by _add_new_columns
     sqlite_autoincrement=True,
 )
 leases_table = Table(
@@ -130,9 +137,12 @@ leases_table = Table(
     Column("annotator", Text, nullable=False),
     Column("expires", Double, nullable=False),
     Column("done", Boolean, nullable=False, default=False),
+    Column("holder", Text, nullable=False, server_default=""),
+    Column("heartbeat", Double, nullable=False, server_default=text("0")),
     PrimaryKeyConstraint("item_id", "slot", name="alw_leases_pk"),
     UniqueConstraint("item_id", "annotator", name="alw_leases_one_per_annotator"),
     Index("alw_leases_by_annotator", "annotator", "done"),
+    Index("alw_leases_by_holder", "holder", "done"),
 )
 meta_table = Table(
     "alw_meta",
@@ -179,6 +189,7 @@ class SQLStore:
         self._immutable = False  # read-only SQLite with nobody writing: read the file without locks or side files
         self._reported: set[int] = set()  # sequence numbers of invalid events already warned about
         self._missing_columns: set[str] = set()  # columns of a newer alwidgets that a read-only old store lacks
+        self._lease_columns = list(leases_table.columns)  # fewer for a read-only store of an older schema
         if isinstance(target, Path) or not _is_url(target):
             self.path = Path(target).expanduser().resolve()
             self.url = f"sqlite:///{self.path}"
@@ -366,6 +377,7 @@ class SQLStore:
                     if not set(TABLES) <= present:
                         raise StoreError(f"store {self._describe()} is missing tables {sorted(set(TABLES) - present)}")
                     self._missing_columns = _add_new_columns(conn, add=not self.read_only)
+                    self._migrate(conn, int(version or SCHEMA_VERSION))
         except OperationalError as error:
             self.engine.dispose()
             if self.backend == "sqlite" and _is_access_error(error):
@@ -377,6 +389,24 @@ class SQLStore:
         except StoreError:
             self.engine.dispose()
             raise
+
+    def _migrate(self, conn, version: int) -> None:
+        """Bring a store of an older schema up to date (when writing), or note what it lacks (when reading)."""
+        columns = {c["name"] for c in inspect(conn).get_columns("alw_leases")}
+        missing = [name for name in ("holder", "heartbeat") if name not in columns]
+        if self.read_only:
+            self._lease_columns = [c for c in leases_table.columns if c.name not in missing]
+            return
+        for name in missing:
+            kind = "TEXT NOT NULL DEFAULT ''" if name == "holder" else "DOUBLE PRECISION NOT NULL DEFAULT 0"
+            conn.execute(text(f"ALTER TABLE alw_leases ADD COLUMN {name} {kind}"))
+        if missing:
+            conn.execute(text("CREATE INDEX IF NOT EXISTS alw_leases_by_holder ON alw_leases (holder, done)"))
+        if version < SCHEMA_VERSION:
+            conn.execute(meta_table.update().where(meta_table.c.key == "schema_version")
+                         .values(value=str(SCHEMA_VERSION)))
+            log.warning("store %s: schema %d brought up to date (schema %d)", self._describe(), version,
+                        SCHEMA_VERSION)
 
     def _connect_message(self, error) -> str:
         if self.backend == "postgresql":
@@ -506,7 +536,7 @@ class SQLStore:
 
     def lease(self, annotator: str, candidates: Iterable[str], n: int = 1, *, slots: int = 1,
               extra_slots: dict[str, int] | None = None, timeout: float = DEFAULT_LEASE_TIMEOUT,
-              release_others: bool = True) -> list[str]:
+              release_others: bool = True, holder: str = "") -> list[str]:
         """Lease the first ``n`` free items of ``candidates`` to ``annotator``, in one transaction.
 
         An item is free for an annotator who has not answered it and while fewer
@@ -517,25 +547,44 @@ class SQLStore:
         with self._guard("leasing items"), self._write() as conn:
             return lease_items(_SQLLeaseBook(conn, self.backend), annotator, candidates, n, slots=slots,
                                extra_slots=extra_slots, timeout=timeout, release_others=release_others,
-                               now=self._now(conn))
+                               now=self._now(conn), holder=holder)
 
-    def release(self, annotator: str, item_ids: Iterable[str] | None = None) -> None:
-        """Give back ``annotator``'s unanswered leases (all of them when ``item_ids`` is None)."""
+    def release(self, annotator: str, item_ids: Iterable[str] | None = None, *, holder: str | None = None) -> None:
+        """Give back ``annotator``'s unanswered leases (all of them when ``item_ids`` is None).
+
+        With ``holder``, only the unanswered leases that holder (a page) took, whoever they are for.
+        """
         with self._guard("giving back leases"), self._write() as conn:
             book = _SQLLeaseBook(conn, self.backend)
-            if item_ids is None:
+            if holder is not None:
+                book.drop_holder(holder)
+            elif item_ids is None:
                 book.drop_open_except(annotator, set())
             else:
                 for item_id in item_ids:
                     book.drop(item_id, annotator, only_open=True)
 
-    def leases(self) -> list[LeaseRow]:
-        """The leases held right now (unanswered, not expired)."""
+    def heartbeat(self, holder: str) -> None:
+        """Say that ``holder`` (a page) is still open: its unanswered leases stay live (one short write)."""
+        with self._guard("renewing leases"), self._write() as conn:
+            _SQLLeaseBook(conn, self.backend).touch(holder, self._now(conn))
+
+    def leases(self, live_within: float | None = None) -> list[LeaseRow]:
+        """The leases held right now (unanswered, not expired).
+
+        With ``live_within``, only those whose holder sent a heartbeat in the
+        last ``live_within`` seconds (by the database's clock).
+        """
         t = leases_table
 
         def read(conn):
             now = self._now(conn)
-            return conn.execute(select(t).where(and_(t.c.done.is_(False), t.c.expires > now))).all()
+            query = select(*self._lease_columns).where(and_(t.c.done.is_(False), t.c.expires > now))
+            if live_within is not None:
+                if "heartbeat" not in {c.name for c in self._lease_columns}:
+                    return []  # a store of schema 1, read as it is: no lease has a heartbeat
+                query = query.where(t.c.heartbeat >= now - float(live_within))
+            return conn.execute(query).all()
 
         with self._guard("reading leases"):
             return [_lease_row(r) for r in self._stable_read(read)]
@@ -590,7 +639,8 @@ class _SQLLeaseBook(LeaseBook):
         t = leases_table
         self.conn.execute(delete(t).where(and_(t.c.item_id == row.item_id, t.c.slot == row.slot)))
         self.conn.execute(t.insert().values(item_id=row.item_id, slot=row.slot, annotator=row.annotator,
-                                            expires=row.expires, done=row.done))
+                                            expires=row.expires, done=row.done, holder=row.holder,
+                                            heartbeat=row.heartbeat))
 
     def drop(self, item_id, annotator, only_open):
         t = leases_table
@@ -605,6 +655,14 @@ class _SQLLeaseBook(LeaseBook):
         if keep:
             query = query.where(t.c.item_id.not_in(list(keep)))
         self.conn.execute(query)
+
+    def drop_holder(self, holder):
+        t = leases_table
+        self.conn.execute(delete(t).where(and_(t.c.holder == holder, t.c.done.is_(False))))
+
+    def touch(self, holder, now):
+        t = leases_table
+        self.conn.execute(t.update().where(and_(t.c.holder == holder, t.c.done.is_(False))).values(heartbeat=now))
 
 
 # ---------------------------------------------------------------------- rows
@@ -659,7 +717,9 @@ def _user() -> str:
 
 
 def _lease_row(r) -> LeaseRow:
-    return LeaseRow(r.item_id, r.slot, r.annotator, r.expires, bool(r.done))
+    fields = r._mapping
+    return LeaseRow(r.item_id, r.slot, r.annotator, r.expires, bool(r.done), fields.get("holder") or "",
+                    float(fields.get("heartbeat") or 0.0))
 
 
 def _add_new_columns(conn, add: bool) -> set[str]:

@@ -13,6 +13,15 @@ tie is left open. So that two people are not shown the same item, a session
 item), held by one annotator until it is answered or times out. An answered
 slot stays taken, so an item is never given to more annotators than asked.
 
+A lease also names its *holder* (the page or session that shows the item)
+and carries a *heartbeat*: the last time that holder said it is still there.
+The holder refreshes it while its page is open (:meth:`MemoryStore.heartbeat`,
+which the dashboard's poll calls) and gives its leases back when its kernel
+ends. "Being labeled right now" counts only *live* leases, whose heartbeat is
+recent (``leases(live_within=...)``), so the lease of a page whose kernel was
+killed is not counted, even while it still keeps its item from others until
+it expires.
+
 :class:`MemoryStore` keeps all this in Python objects (one process);
 :class:`alwidgets.sqlstore.SQLStore` keeps it in SQLite or PostgreSQL.
 """
@@ -25,7 +34,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +60,7 @@ SKIP = "skip"
 KINDS = (LABEL, RETRACT, SKIP)
 
 DEFAULT_LEASE_TIMEOUT = 600.0  # seconds an unanswered item stays with the annotator it was shown to
+LIVE_SECONDS = 30.0  # a lease whose holder has not sent a heartbeat for this long is not counted as live
 
 
 class StoreError(RuntimeError):
@@ -299,17 +309,28 @@ def replay(events) -> tuple[dict, set]:
 
 @dataclass(frozen=True)
 class LeaseRow:
-    """One slot on an item: held by ``annotator`` until ``expires``, or answered (``done``)."""
+    """One slot on an item: held by ``annotator`` until ``expires``, or answered (``done``).
+
+    ``holder`` names the page (session) that leased it and ``heartbeat`` is
+    the last time that holder said it is still open.
+    """
 
     item_id: str
     slot: int
     annotator: str
     expires: float
     done: bool = False
+    holder: str = ""
+    heartbeat: float = 0.0
 
     def active(self, now: float) -> bool:
         """Whether the slot is taken: answered, or leased and not yet expired."""
         return self.done or self.expires > now
+
+    def live(self, now: float, within: float | None) -> bool:
+        """Whether the lease is held right now: unanswered, not expired, with a heartbeat in the last ``within`` s."""
+        return (not self.done and self.expires > now
+                and (within is None or self.heartbeat >= now - within))
 
 
 def _plan_lease(rows: list[LeaseRow], annotator: str, need: int, now: float) -> int | None:
@@ -363,10 +384,19 @@ class LeaseBook:
     def drop_open_except(self, annotator: str, keep: set[str]) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def drop_holder(self, holder: str) -> None:  # pragma: no cover - interface
+        """Drop every unanswered lease of ``holder``."""
+        raise NotImplementedError
+
+    def touch(self, holder: str, now: float) -> None:  # pragma: no cover - interface
+        """Set the heartbeat of ``holder``'s unanswered leases to ``now``."""
+        raise NotImplementedError
+
 
 def lease_items(book: LeaseBook, annotator: str, candidates: Iterable[str], n: int, *, slots: int,
-                extra_slots: dict[str, int] | None, timeout: float, release_others: bool, now: float) -> list[str]:
-    """Lease the first ``n`` of ``candidates`` (most wanted first) still free for ``annotator``."""
+                extra_slots: dict[str, int] | None, timeout: float, release_others: bool, now: float,
+                holder: str = "") -> list[str]:
+    """Lease the first ``n`` of ``candidates`` (most wanted first) still free for ``annotator``, held by ``holder``."""
     extra_slots = extra_slots or {}
     taken: list[str] = []
     if n > 0:
@@ -376,7 +406,7 @@ def lease_items(book: LeaseBook, annotator: str, candidates: Iterable[str], n: i
                 slot = _plan_lease(rows.get(item_id, []), annotator, extra_slots.get(item_id, slots), now)
                 if slot is None:
                     continue
-                book.put(LeaseRow(item_id, slot, annotator, now + timeout, False))
+                book.put(LeaseRow(item_id, slot, annotator, now + timeout, False, holder, now))
                 taken.append(item_id)
                 if len(taken) == n:
                     break
@@ -428,9 +458,21 @@ class _MemoryLeaseBook(LeaseBook):
         for item_id in list(self.open_by_annotator.get(annotator, set()) - keep):
             self.drop(item_id, annotator, only_open=True)
 
-    def active(self, now):
-        return [row for slots in self.by_item.values() for row in slots.values()
-                if not row.done and row.expires > now]
+    def drop_holder(self, holder):
+        for slots in self.by_item.values():
+            for slot, row in list(slots.items()):
+                if row.holder == holder and not row.done:
+                    del slots[slot]
+                    self.open_by_annotator.get(row.annotator, set()).discard(row.item_id)
+
+    def touch(self, holder, now):
+        for slots in self.by_item.values():
+            for slot, row in list(slots.items()):
+                if row.holder == holder and not row.done:
+                    slots[slot] = replace(row, heartbeat=now)
+
+    def active(self, now, within=None):
+        return [row for slots in self.by_item.values() for row in slots.values() if row.live(now, within)]
 
 
 class MemoryStore:
@@ -466,25 +508,38 @@ class MemoryStore:
 
     def lease(self, annotator: str, candidates: Iterable[str], n: int = 1, *, slots: int = 1,
               extra_slots: dict[str, int] | None = None, timeout: float = DEFAULT_LEASE_TIMEOUT,
-              release_others: bool = True) -> list[str]:
+              release_others: bool = True, holder: str = "") -> list[str]:
         """Lease the first ``n`` free items of ``candidates`` to ``annotator``; see :func:`lease_items`."""
         with self._lock:
             return lease_items(self._book, annotator, candidates, n, slots=slots, extra_slots=extra_slots,
-                               timeout=timeout, release_others=release_others, now=time.time())
+                               timeout=timeout, release_others=release_others, now=time.time(), holder=holder)
 
-    def release(self, annotator: str, item_ids: Iterable[str] | None = None) -> None:
-        """Give back ``annotator``'s unanswered leases (all of them when ``item_ids`` is None)."""
+    def release(self, annotator: str, item_ids: Iterable[str] | None = None, *, holder: str | None = None) -> None:
+        """Give back ``annotator``'s unanswered leases (all of them when ``item_ids`` is None).
+
+        With ``holder``, only the unanswered leases that holder (a page) took, whoever they are for.
+        """
         with self._lock:
-            if item_ids is None:
+            if holder is not None:
+                self._book.drop_holder(holder)
+            elif item_ids is None:
                 self._book.drop_open_except(annotator, set())
             else:
                 for item_id in item_ids:
                     self._book.drop(item_id, annotator, only_open=True)
 
-    def leases(self) -> list[LeaseRow]:
-        """The leases held right now (unanswered, not expired)."""
+    def heartbeat(self, holder: str) -> None:
+        """Say that ``holder`` (a page) is still open: its unanswered leases stay live."""
         with self._lock:
-            return self._book.active(time.time())
+            self._book.touch(holder, time.time())
+
+    def leases(self, live_within: float | None = None) -> list[LeaseRow]:
+        """The leases held right now (unanswered, not expired).
+
+        With ``live_within``, only those whose holder sent a heartbeat in the last ``live_within`` seconds.
+        """
+        with self._lock:
+            return self._book.active(time.time(), live_within)
 
     def bind_campaign(self, info: dict[str, str], rebind: bool = False) -> None:
         """Record the campaign (:func:`campaign_info`) this store is for; StoreError if it holds another's labels."""

@@ -230,3 +230,15 @@ def test_modal_expected_error_reduction_runs_on_dataframes():
         idx, _rows = learner.query(KINDS[kind](X[4:]))
         picks.append(int(np.ravel(idx)[0]))
     assert picks[0] == picks[1]
+
+
+def test_importing_alwidgets_does_not_import_torch_and_modal_still_finds_it_later():
+    """modAL imports torch when it is installed (some 300 MB per process); alwidgets keeps it out until used."""
+    pytest.importorskip("torch")
+    code = ("import sys, numpy as np, alwidgets, modAL.utils.data as data\n"
+            "assert 'torch' not in sys.modules, 'torch was imported'\n"
+            "assert not data.torch.is_tensor(np.zeros(2))\n"
+            "import torch\n"
+            "assert data.torch.is_tensor(torch.zeros(2)) and data.torch.cat is torch.cat\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr

@@ -311,3 +311,37 @@ def test_a_suggestion_and_a_relabel_round_trip_through_every_shared_store(store_
         ("retract", int(y[0]), None, None),
         ("label", (int(y[0]) + 2) % 10, None, None),
     ]
+
+
+def test_only_leases_with_a_recent_heartbeat_are_live_and_a_schema_1_store_is_migrated(store_url):
+    """The liveness of leases in SQL, and the migration of a store made before leases had a holder."""
+    from sqlalchemy import text
+
+    from alwidgets.sqlstore import SQLStore
+
+    made = SQLStore(store_url)
+    with made.engine.connect() as conn, conn.begin():  # turn it into a store of schema 1, with a lease an old kernel left behind
+        conn.execute(text("DROP INDEX IF EXISTS alw_leases_by_holder"))
+        conn.execute(text("DROP TABLE alw_leases"))
+        conn.execute(text("CREATE TABLE alw_leases (item_id TEXT NOT NULL, slot INTEGER NOT NULL, annotator TEXT "
+                          "NOT NULL, expires DOUBLE PRECISION NOT NULL, done BOOLEAN NOT NULL, "
+                          "PRIMARY KEY (item_id, slot), UNIQUE (item_id, annotator))"))
+        conn.execute(text("INSERT INTO alw_leases VALUES ('ghost-item', 0, 'ghost', 1e12, false)"))
+        conn.execute(text("UPDATE alw_meta SET value = '1' WHERE key = 'schema_version'"))
+    made.close()
+    store = SQLStore(store_url)
+    try:
+        assert store.info()["schema_version"] == "2"
+        assert store.leases(live_within=30) == [] and [r.item_id for r in store.leases()] == ["ghost-item"]
+        store.lease("alice", ["a"], 1, holder="page-1")
+        store.lease("bob", ["b"], 1, holder="page-2")
+        time.sleep(0.4)
+        store.heartbeat("page-2")
+        assert [r.item_id for r in store.leases(live_within=0.3)] == ["b"]
+        store.release("bob", holder="page-2")
+        assert sorted(r.item_id for r in store.leases()) == ["a", "ghost-item"]
+    finally:
+        store.close()
+    again = SQLStore(store_url)  # opening a migrated store again changes nothing
+    assert again.info()["schema_version"] == "2" and sorted(r.item_id for r in again.leases()) == ["a", "ghost-item"]
+    again.close()

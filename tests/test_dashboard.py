@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -574,3 +575,214 @@ def test_an_annotator_who_takes_every_one_of_many_suggestions_is_flagged():
     page = _progress_html(progress)
     assert page.count("alw-accepts-all") == 1 and "took all 20 suggestions" in page
     assert "overrode 20% of 20 suggestions" in page
+
+
+# ---------------------------------------------------------------------- issue 11: the team dashboard
+
+
+def test_serve_check_makes_the_folder_of_a_store_the_config_names(tmp_path, texts_csv, capsys):
+    path = write(tmp_path / "campaign.toml", csv_config(tmp_path).read_text().replace(
+        'url = "labels.db"', 'url = "labels/reviews.db"'))
+    code, out, err = serve_check(capsys, path)
+    assert code == 0, err
+    assert "40 items to label" in out and (tmp_path / "labels" / "reviews.db").is_file()
+
+
+def test_the_strategy_menu_is_shown_only_when_the_config_allows_it(tmp_path, texts_csv):
+    def strategy_menus(widget) -> list:
+        found = ["alw-strategy" in getattr(widget, "_dom_classes", ())]
+        for child in getattr(widget, "children", ()):
+            found += strategy_menus(child)
+        return [f for f in found if f]
+
+    for allowed in (None, False, True):
+        extra = "" if allowed is None else f"\n[model]\nannotators_choose_strategy = {str(allowed).lower()}"
+        config = load_config(write(tmp_path / "campaign.toml", csv_config(tmp_path).read_text() + extra))
+        assert config.annotators_choose_strategy is bool(allowed)
+        dashboard = Dashboard(build_campaign(config), annotator="alice", poll_seconds=None, environ={},
+                              labeler_options={"keyboard": False})
+        try:
+            assert (dashboard.labeler.strategy is not None) is bool(allowed)
+            assert len(strategy_menus(dashboard)) == int(bool(allowed))
+        finally:
+            dashboard.close()
+    with pytest.raises(ConfigError, match="model.annotators_choose_strategy must be a bool"):
+        load_config(write(tmp_path / "campaign.toml", '[model]\nannotators_choose_strategy = "yes"'))
+
+
+def progress_numbers(dashboard) -> tuple[int, int]:
+    """The number of labeled items the Labeler's line shows, and the number the campaign line shows."""
+    mine = re.search(r"<b>(\d+)</b> labeled", dashboard.labeler.progress.value)
+    campaign = re.search(r"<b>(\d+)</b> of [\d,]+ items labeled", dashboard.campaign_line.value)
+    return int(mine.group(1)), int(campaign.group(1))
+
+
+def test_the_labeler_and_the_campaign_line_show_one_count(csv_dashboard):
+    alice = csv_dashboard(annotator="alice")
+    bob = csv_dashboard(annotator="bob")
+    for _ in range(2):
+        alice.labeler.label_buttons["good"].click()
+    alice.labeler.wait()
+    for _ in range(5):  # bob's labels reach alice's page through its poll, not through her clicks
+        bob.labeler.label_buttons["bad"].click()
+    bob.labeler.wait()
+    progress = alice.refresh()
+    assert progress_numbers(alice) == (progress["labeled"], progress["labeled"])
+    counts = lambda p: {k: v for k, v in p.items() if k != "override_rate"}  # noqa: E731  (the counts alone)
+    assert counts(progress) == counts(bob.refresh()) == pool_progress_of(alice)
+
+
+def pool_progress_of(dashboard) -> dict:
+    from alwidgets.labelstate import pool_progress
+    from alwidgets.store import LIVE_SECONDS, Tally
+
+    tally = Tally()
+    tally.apply(dashboard.store.events())
+    return pool_progress(tally, set(dashboard.campaign.item_ids), dashboard.config.overlap,
+                         dashboard.store.leases(live_within=LIVE_SECONDS))
+
+
+def test_only_pages_that_are_still_open_count_as_being_labeled_right_now(csv_dashboard, monkeypatch):
+    import alwidgets.session
+    import alwidgets.widgets.dashboard as dashboard_module
+
+    monkeypatch.setattr(dashboard_module, "LIVE_SECONDS", 0.5)
+    monkeypatch.setattr(alwidgets.session, "LIVE_SECONDS", 0.5)
+    alice = csv_dashboard(annotator="alice")
+    csv_dashboard(annotator="bob")  # overlap 2: shown the same item as alice
+    carol = csv_dashboard(annotator="carol")
+    assert alice.refresh()["leased"] == 2
+    time.sleep(0.6)  # nobody said they are open: no page counts
+    assert alice.refresh()["leased"] == 0
+    carol.heartbeat()  # carol's poll says her page is open; alice's and bob's kernels were killed, say
+    assert alice.refresh()["leased"] == 1 and "1 being labeled right now" in alice.campaign_line.value
+    assert carol.session.progress()["leased"] == 1
+
+
+RELEASE_ON_EXIT = """
+import os
+import signal
+import sys
+import time
+from alwidgets.config import build_campaign, load_config
+from alwidgets.widgets.dashboard import Dashboard
+
+dashboard = Dashboard(build_campaign(load_config(sys.argv[1])), annotator="alice", environ={},
+                      labeler_options={"keyboard": False})
+print(len(dashboard.store.leases()), flush=True)
+# the kernel ends without anybody closing the page's widgets: as when Voila shuts a kernel down, or
+# as when a service manager stops the server with SIGTERM to each of its processes
+if sys.argv[2] == "sigterm":
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(30)
+"""
+
+
+@pytest.mark.parametrize("how, code", [("exit", 0), ("sigterm", -15)])
+def test_a_page_gives_back_its_leases_when_its_kernel_ends(tmp_path, texts_csv, how, code):
+    path = csv_config(tmp_path)
+    done = subprocess.run([sys.executable, "-c", RELEASE_ON_EXIT, str(path), how], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)
+    assert done.returncode == code, done.stderr
+    assert done.stdout.split() == ["1"]  # the page held the item it showed
+    from alwidgets.store import open_store
+
+    store = open_store(load_config(path).store, create=False)
+    try:
+        assert store.leases() == []
+    finally:
+        store.close()
+
+
+def test_a_reload_offers_the_name_this_browser_last_labeled_under(csv_dashboard):
+    first = csv_dashboard()
+    first.name.value = "alice"
+    first.start_button.click()
+    assert first.page.accepted == "alice"  # the browser is told to keep it
+    again = csv_dashboard()  # the reload: the browser sends what it kept
+    assert again.page.campaign == first.page.campaign
+    again.page.remembered = "alice"
+    assert again.name.value == "alice" and again.labeler is None and "Welcome back" in again.message.value
+    again.start_button.click()
+    assert again.session.annotator == "alice"
+
+
+@pytest.mark.parametrize("environ, remembered, expected", [
+    ({"HTTP_X_FORWARDED_USER": "carol"}, "alice", "carol"),  # a proxy's name keeps priority
+    ({"HTTP_X_FORWARDED_USER": "o'brien"}, "alice", "o'brien"),  # and its refusal rules: still blocked
+    ({}, "<b>x</b>", ""),  # a name the check refuses is never offered
+    ({"QUERY_STRING": "annotator=bob"}, "alice", "bob"),  # a name in the URL is what the visitor asked for
+], ids=["proxy", "refused-proxy", "bad-name", "url-name"])
+def test_a_remembered_name_never_replaces_a_trusted_or_asked_for_one(csv_dashboard, environ, remembered, expected):
+    dashboard = csv_dashboard(environ=environ)
+    dashboard.page.remembered = remembered
+    assert dashboard.name.value == expected
+    if "o'brien" in expected:
+        assert dashboard.labeler is None and dashboard.start_button.disabled
+    if environ.get("HTTP_X_FORWARDED_USER") == "carol":
+        assert dashboard.session.annotator == "carol" and dashboard.page.accepted == ""
+
+
+def test_kernels_share_one_read_only_copy_of_the_mnist_campaign(tmp_path, monkeypatch):
+    from alwidgets import _cache
+
+    monkeypatch.setenv(_cache.CACHE_ENV, str(tmp_path / "cache"))
+    config = load_config(None, workdir=tmp_path)
+    first, second = build_campaign(config), build_campaign(config)  # two kernels, one after the other
+    for array in (second.X_pool, second.X_test):
+        assert isinstance(array, np.memmap) and not array.flags.writeable
+    assert second.X_pool.filename == first.X_pool.filename
+    assert np.shares_memory(second.images, second.X_pool)  # the pictures are a view of the pool, not a copy
+    fresh = alw_config._mnist_arrays(config)
+    assert np.array_equal(second.X_pool, fresh["X_pool"]) and np.array_equal(second.y_test, fresh["y_test"])
+    assert second.item_ids == first.item_ids == [f"mnist-{i}" for i in fresh["pool"]]
+
+
+def test_a_cache_folder_others_may_write_in_is_not_used(tmp_path, monkeypatch):
+    from alwidgets import _cache
+
+    shared = tmp_path / "everyone"
+    shared.mkdir()
+    shared.chmod(0o777)
+    monkeypatch.setenv(_cache.CACHE_ENV, str(shared))
+    arrays = _cache.shared_arrays("x", {"k": 1}, lambda: {"a": np.arange(3.0)})
+    assert not isinstance(arrays["a"], np.memmap) and list(shared.iterdir()) == []
+
+
+def test_the_voila_server_imports_neither_alwidgets_nor_its_libraries():
+    code = ("import sys, alwidgets_serving\n"
+            "heavy = [m for m in ('alwidgets', 'sklearn', 'modAL', 'pandas', 'matplotlib', 'torch') if m in sys.modules]\n"
+            "assert not heavy, heavy\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_serve_finds_its_kernel_manager_for_an_editable_install_made_before_it_existed(monkeypatch):
+    import importlib.util
+
+    from alwidgets import cli
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "alwidgets_serving" else real(name, *a))
+    env = {"PYTHONPATH": "/elsewhere"}
+    cli._find_serving_package(env)
+    assert env["PYTHONPATH"].split(os.pathsep) == [str(REPO), "/elsewhere"]
+    assert (REPO / "alwidgets_serving" / "__init__.py").is_file()
+
+
+def test_the_poll_renews_the_leases_only_while_the_browser_page_says_it_is_open(csv_dashboard, monkeypatch):
+    import alwidgets.session
+    import alwidgets.widgets.dashboard as dashboard_module
+
+    monkeypatch.setattr(dashboard_module, "LIVE_SECONDS", 0.5)
+    monkeypatch.setattr(alwidgets.session, "LIVE_SECONDS", 0.5)
+    alice = csv_dashboard(annotator="alice")
+    time.sleep(0.6)
+    alice._refresh_safely()  # the poll, with no word from the page: nothing renewed
+    assert alice.progress()["leased"] == 0
+    alice.page._receive(alice.page, {"open": True}, [])  # what the page's module sends every few seconds
+    alice._refresh_safely()
+    assert alice.progress()["leased"] == 1 and "1 being labeled right now" in alice.campaign_line.value
+    time.sleep(0.6)  # the page was closed: its kernel lives on, its poll runs, the page says nothing
+    alice._refresh_safely()
+    assert alice.progress()["leased"] == 0 and "being labeled" not in alice.campaign_line.value

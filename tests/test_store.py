@@ -217,6 +217,61 @@ def test_leases_expire_by_the_stores_clock_not_the_clock_of_the_process_asking(t
     on_time.close()
 
 
+def test_a_lease_is_live_while_its_holder_sends_heartbeats(store):
+    store.lease("alice", ["a"], 1, holder="page-1")
+    store.lease("bob", ["b"], 1, holder="page-2")
+    assert {row.holder for row in store.leases(live_within=5)} == {"page-1", "page-2"}
+    time.sleep(0.3)
+    store.heartbeat("page-2")
+    assert [row.item_id for row in store.leases(live_within=0.2)] == ["b"]  # page-1 said nothing since
+    assert sorted(row.item_id for row in store.leases()) == ["a", "b"]  # both still keep their item from others
+    assert store.lease("carol", ["a", "b", "c"], 1) == ["c"]
+
+
+def test_a_holder_gives_back_only_its_own_leases(store):
+    store.lease("alice", ["a"], 1, holder="tab-1")
+    store.lease("bob", ["b"], 1, holder="tab-2")
+    store.append(LabelEvent("b", label=1, annotator="bob"))  # an answer stays, whoever leaves
+    store.lease("bob", ["c"], 1, holder="tab-2")
+    store.release("bob", holder="tab-2")
+    assert [(row.item_id, row.holder) for row in store.leases()] == [("a", "tab-1")]
+    assert store.lease("dave", ["b", "c"], 1) == ["c"]
+
+
+SCHEMA_1 = """
+CREATE TABLE alw_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, item_id TEXT NOT NULL, kind TEXT NOT NULL,
+    label TEXT, annotator TEXT NOT NULL, time FLOAT NOT NULL, strategy TEXT NOT NULL, model_version INTEGER NOT NULL);
+CREATE TABLE alw_leases (item_id TEXT NOT NULL, slot INTEGER NOT NULL, annotator TEXT NOT NULL,
+    expires FLOAT NOT NULL, done BOOLEAN NOT NULL, CONSTRAINT alw_leases_pk PRIMARY KEY (item_id, slot),
+    CONSTRAINT alw_leases_one_per_annotator UNIQUE (item_id, annotator));
+CREATE TABLE alw_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO alw_meta VALUES ('schema_version', '1'), ('application', 'alwidgets');
+INSERT INTO alw_events (item_id, kind, label, annotator, time, strategy, model_version)
+    VALUES ('a', 'label', '1', 'alice', 0, '', 0);
+INSERT INTO alw_leases VALUES ('a', 0, 'alice', 0, 1), ('b', 0, 'ghost', 1e12, 0);
+"""
+
+
+def test_a_store_of_schema_1_is_brought_up_to_date_and_its_old_leases_are_not_live(tmp_path):
+    path = tmp_path / "labels.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(SCHEMA_1)
+    db.close()
+    reader = open_store(path, create=False, read_only=True)  # export reads it as it is
+    assert [e.item_id for e in reader.events()] == ["a"] and reader.leases(live_within=30) == []
+    assert [row.item_id for row in reader.leases()] == ["b"]
+    reader.close()
+    store = open_store(path)
+    try:
+        assert store.info()["schema_version"] == "2"
+        assert [row.item_id for row in store.leases()] == ["b"]  # the ghost still keeps its item until it expires
+        assert store.leases(live_within=30) == []  # but nobody counts it as being labeled
+        assert store.lease("carol", ["a", "b", "c"], 1, holder="page") == ["c"]
+        assert [row.holder for row in store.leases(live_within=30)] == ["page"]
+    finally:
+        store.close()
+
+
 def test_replay_majority_retract_and_skip():
     events = [
         LabelEvent("x", label=1, annotator="a"), LabelEvent("x", label=1, annotator="b"),
@@ -442,7 +497,7 @@ def test_a_store_in_a_missing_folder_is_refused(digits, tmp_path):
 
 def test_a_new_store_is_marked_as_an_alwidgets_store_in_wal_mode(tmp_path):
     store = open_store(tmp_path / "labels.db")
-    assert store.info()["schema_version"] == "1"
+    assert store.info()["schema_version"] == "2"
     store.close()
     with sqlite3.connect(tmp_path / "labels.db") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

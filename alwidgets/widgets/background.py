@@ -27,7 +27,6 @@ import html
 import inspect
 import json
 import os
-import tempfile
 import threading
 import time
 import weakref
@@ -37,11 +36,11 @@ from pathlib import Path
 import ipywidgets as widgets
 import numpy as np
 
+from .._cache import CACHE_ENV, cache_dir
 from .worker import Worker
 
-__all__ = ["BackgroundRun", "Task", "cache_dir", "cached_data", "wait_all"]
+__all__ = ["BackgroundRun", "CACHE_ENV", "Task", "cache_dir", "cached_data", "wait_all"]
 
-CACHE_ENV = "ALW_CACHE_DIR"
 PARTIAL_INTERVAL_SECONDS = 1.0  # partial results are drawn at most this often
 _RUNS: weakref.WeakSet = weakref.WeakSet()
 
@@ -260,15 +259,6 @@ def wait_all(timeout: float | None = None) -> int:
         if run.error is not None:
             raise RuntimeError(f"the background run {_plain(run.title.value)!r} failed") from run.error
     return len(runs)
-
-
-def cache_dir() -> Path:
-    """Where cached results live: ``$ALW_CACHE_DIR``, else ``alwidgets-cache-<uid>`` in the temp folder."""
-    configured = os.environ.get(CACHE_ENV)
-    if configured:
-        return Path(configured)
-    uid = os.getuid() if hasattr(os, "getuid") else "user"
-    return Path(tempfile.gettempdir()) / f"alwidgets-cache-{uid}"
 
 
 def cached_data(name: str, load: Callable[..., object], **kwargs):

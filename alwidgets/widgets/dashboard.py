@@ -13,7 +13,21 @@ labels under: the field shows it locked, and whatever the browser later sends
 for the field is ignored; a trusted name the name check refuses blocks
 labeling, with the reason on the page. Names are normalized (Unicode NFKC)
 before they are checked and stored, so look-alike spellings are one name.
+Without a trusted name, the browser remembers the last name it started
+labeling under for the campaign (:mod:`alwidgets.widgets.page`) and a
+reload offers it back in the field (it is checked like a typed one).
 See docs/deploying.md.
+
+The page holds the items it shows (leases, see :mod:`alwidgets.store`).
+While the browser page says it is open (:class:`~alwidgets.widgets.page.PageLink`),
+the poll renews the leases' heartbeat; when the kernel ends (culled, the
+server stopped) it gives them back. "Being labeled right now" counts only
+leases with a recent heartbeat, so neither a closed page whose kernel lives
+on until it is culled nor a kernel that was killed is counted.
+
+Every count on the page comes from one function,
+:func:`alwidgets.labelstate.pool_progress`: an item is labeled once it has a
+training label, the majority of its votes (a tie is not labeled).
 
 The store's problems are shown to visitors without host, port or user
 names; the details go to the server's log (the kernel's standard error,
@@ -22,15 +36,19 @@ which Voila writes to its own log).
 
 from __future__ import annotations
 
+import atexit
 import base64
 import html
 import logging
 import os
 import re
+import signal
 import sys
 import tempfile
 import threading
+import time
 import urllib.parse
+import weakref
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -40,9 +58,11 @@ from .. import config as alw_config
 from .._validation import normalize_name
 from ..agreement import agreement, suggestion_use
 from ..export import csv_text, labels_frame
-from ..store import StoreError, StoreUnavailable, Tally
+from ..labelstate import LABELED_MEANS, pool_progress
+from ..store import LIVE_SECONDS, StoreError, StoreUnavailable, Tally
 from . import views as alw_views
 from ._guard import describe, guarded
+from .page import PageLink
 
 __all__ = ["Dashboard", "annotator_from_environment"]
 
@@ -132,6 +152,7 @@ class Dashboard(widgets.VBox):
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._store_down = False  # the last look at the store failed: said on the page, logged once
+        self._beat_at = 0.0  # when this page last said it is open (monotonic clock)
         self.add_class("alw-dashboard")
 
         cfg = self.config
@@ -144,6 +165,11 @@ class Dashboard(widgets.VBox):
         self.name.add_class("alw-annotator")
         if trusted:  # the browser may re-enable the field and send another value: show the trusted one again
             self.name.observe(self._keep_trusted_name, names="value")
+        # the browser page: its memory of the last name started under (never used over a trusted name), and
+        # its word that it is still open
+        self.page = PageLink(campaign=f"{cfg.name}:{campaign.store_info()['campaign.pool']}")
+        if not trusted:
+            self.page.observe(self._offer_remembered_name, names="remembered")
         self.start_button = widgets.Button(description="Start labeling", button_style="primary", icon="play")
         self.start_button.add_class("alw-start")
         self.start_button.on_click(lambda _b: self.start())
@@ -167,7 +193,7 @@ class Dashboard(widgets.VBox):
             widgets.HBox([self.bar, self.refresh_button], layout=widgets.Layout(align_items="center")),
             self.campaign_line, self.download,
         ])
-        children = [self.title, self.who, self.message, self.labeler_box, campaign_box]
+        children = [self.title, self.who, self.message, self.labeler_box, campaign_box, self.page]
         self.admin = None
         if cfg.overlap > 1:
             self.admin_html = widgets.HTML()
@@ -252,7 +278,8 @@ class Dashboard(widgets.VBox):
         campaign = self.campaign
         try:
             self.session = campaign.session(name, store=self.store)
-            options = {"classes": campaign.classes, "view": self._view(), "suggest": campaign.config.suggest}
+            options = {"classes": campaign.classes, "view": self._view(), "suggest": self.config.suggest,
+                       "choose_strategy": self.config.annotators_choose_strategy}
             options.update(self.labeler_options)
             self.labeler = Labeler(self.session, **options)
         except StoreError as error:
@@ -265,6 +292,10 @@ class Dashboard(widgets.VBox):
             self.start_button.disabled = False
             raise  # the guard says it on the page
         self.labeler.progress.observe(lambda _change: self._wake.set(), names="value")
+        atexit.register(self._release_at_exit)  # the kernel ends (page closed, culled, server stopped)
+        _release_on_sigterm(self)  # the kernel is stopped by a signal (a service manager stopping the server)
+        if self.trusted_name is None:
+            self.page.remember(name)
         self.labeler_box.children = (self.labeler,)
         mine = len(self.session.my_labels)
         self._say(f"Labeling as <b>{html.escape(name)}</b>"
@@ -284,17 +315,27 @@ class Dashboard(widgets.VBox):
     # ------------------------------------------------------------------ progress, export, agreement
 
     def refresh(self) -> dict:
-        """Read new events from the store and redraw the campaign progress, the export link and the admin view."""
+        """Read new events from the store and redraw the campaign progress, the export link and the admin view.
+
+        With a Labeler on the page, its session is synced first and both
+        progress lines are drawn from its label state: they show one number.
+        """
         if self.store is None:
             return {}
         with self._lock:
             new = self.store.events(since=self._tally.last_seq)
             self._tally.apply(new)
             self._events.extend(new)
-            progress = self.progress()
+            if self.session is not None:
+                self.session.sync()
+                progress = self._with_override_rates(self.session.progress())
+            else:
+                progress = self.progress()
             with self.hold_sync():
                 self.bar.value = min(progress["labeled"], self.bar.max)
                 self.campaign_line.value = _progress_html(progress)
+                if self.labeler is not None:
+                    self.labeler.refresh_progress()
                 if self._tally.last_seq != self._export_seq:
                     self._export_seq = self._tally.last_seq
                     self.download.value = self._download_html()
@@ -303,22 +344,17 @@ class Dashboard(widgets.VBox):
             return progress
 
     def progress(self) -> dict:
-        """``{"labeled", "total", "ties", "per_annotator", "leased"}`` over every annotator of the campaign."""
-        labeled = ties = 0
-        per_annotator: dict[str, int] = {}
-        for item_id, votes in self._tally.votes.items():
-            if item_id not in self._item_index:
-                continue
-            _, tie = self._tally.decision(item_id)
-            ties += tie
-            labeled += not tie
-            for name in votes:
-                per_annotator[name] = per_annotator.get(name, 0) + 1
-        leased = {row.item_id for row in self.store.leases()} & self._item_index.keys()
+        """The campaign's progress over every annotator, as :func:`~alwidgets.labelstate.pool_progress` counts it.
+
+        "leased" counts only live leases: pages that said they are open in the last ``LIVE_SECONDS``.
+        """
+        return self._with_override_rates(pool_progress(self._tally, self._item_index, self.config.overlap,
+                                                       self.store.leases(live_within=LIVE_SECONDS)))
+
+    def _with_override_rates(self, progress: dict) -> dict:
+        """``progress`` and "override_rate": ``{annotator: (share of suggestions overridden, suggestions seen)}``."""
         suggestions = suggestion_use(e for e in self._events if e.item_id in self._item_index)
-        return {"labeled": labeled, "total": self.campaign.n_items, "ties": ties,
-                "per_annotator": dict(sorted(per_annotator.items(), key=lambda kv: (-kv[1], kv[0]))),
-                "leased": len(leased),
+        return {**progress,
                 "override_rate": {r.annotator: (r.override_rate, r.suggested) for r in suggestions.itertuples()}}
 
     def export_csv(self) -> bytes:
@@ -340,9 +376,17 @@ class Dashboard(widgets.VBox):
                 return
             self._refresh_safely()
 
+    def heartbeat(self) -> None:
+        """Say that this page is still open, so the items it shows count as being labeled right now."""
+        if self.session is not None:
+            self.session.heartbeat()
+            self._beat_at = time.monotonic()
+
     def _refresh_safely(self) -> None:
         """:meth:`refresh` for the Refresh button and the poller: a failure is said on the page, never raised."""
         try:
+            if time.monotonic() - self._beat_at >= LIVE_SECONDS / 3 and self.page.is_open(LIVE_SECONDS):
+                self.heartbeat()
             self.refresh()
         except StoreError as error:  # a lost database connection must not kill the page; say it, safely
             self._store_failed(error, "reading the campaign's progress")
@@ -354,6 +398,28 @@ class Dashboard(widgets.VBox):
                 self._store_down = False
                 log.warning("the dashboard reaches the label store again")
                 self._say("The label store is reachable again: labeling goes on.")
+
+    def _offer_remembered_name(self, change) -> None:
+        """Put the name this browser last labeled under in the field (only an empty field, before labeling)."""
+        if self.labeler is not None or self.trusted_name is not None or self.name.value:
+            return
+        try:
+            name = check_name(change["new"])
+        except ValueError:
+            return  # whatever the browser kept, a name the check refuses is never offered
+        self.name.value = name
+        self._say(f"Welcome back: press Start labeling to go on as <b>{html.escape(name)}</b>, "
+                  "or type another name.")
+
+    def _release_at_exit(self) -> None:
+        """Give back this page's leases as its kernel ends; never raises (the interpreter is exiting)."""
+        session = self.session
+        if session is None:
+            return
+        try:
+            session.release()
+        except Exception as error:  # the store is down: the leases expire by themselves
+            log.warning("could not give back the leases of %r on exit: %s", session.annotator, error)
 
     def _keep_trusted_name(self, change) -> None:
         if change["new"] != self.trusted_name:
@@ -386,6 +452,8 @@ class Dashboard(widgets.VBox):
         self._wake.set()
         if self.labeler is not None:
             self.labeler.close()
+        atexit.unregister(self._release_at_exit)
+        _PAGES.discard(self)
         if self.session is not None:
             try:
                 self.session.release()
@@ -396,14 +464,45 @@ class Dashboard(widgets.VBox):
         super().close()
 
 
+_PAGES: weakref.WeakSet = weakref.WeakSet()  # dashboards of this process that hold leases
+_PREVIOUS_SIGTERM: list = []  # the SIGTERM handler before ours, once ours is installed
+
+
+def _release_on_sigterm(dashboard: Dashboard) -> None:
+    """Give back the page's leases when the kernel gets SIGTERM, then let the signal do what it did before.
+
+    A service manager stops ``serve`` by sending SIGTERM to all its processes,
+    kernels included, and Python runs no ``atexit`` function on a signal.
+    """
+    _PAGES.add(dashboard)
+    if _PREVIOUS_SIGTERM or threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        _PREVIOUS_SIGTERM.append(signal.signal(signal.SIGTERM, _on_sigterm))
+    except (ValueError, OSError):  # not the main thread of the main interpreter: atexit is all there is
+        pass
+
+
+def _on_sigterm(signum, frame) -> None:
+    for page in list(_PAGES):
+        page._release_at_exit()
+    previous = _PREVIOUS_SIGTERM[0] if _PREVIOUS_SIGTERM else signal.SIG_DFL
+    if callable(previous):
+        previous(signum, frame)
+        return
+    signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def _progress_html(progress: dict) -> str:
     total = progress["total"]
     share = progress["labeled"] / total if total else 0.0
     rates = progress.get("override_rate", {})
     people = ", ".join(f"{html.escape(name)} {count}" + _override_note(rates.get(name))
                        for name, count in progress["per_annotator"].items())
-    parts = [f"<b>{progress['labeled']}</b> of {total:,} items labeled ({share:.0%})"]
-    parts.append(f"by annotator: {people}" if people else "nobody has labeled yet")
+    parts = [f"<span title='{LABELED_MEANS}'><b>{progress['labeled']}</b> of {total:,} items labeled "
+             f"({share:.0%})</span>"]
+    parts.append(f"labels given by annotator: {people}" if people else "nobody has labeled yet")
     if progress["ties"]:
         parts.append(f"{progress['ties']} tied, waiting for one more vote")
     if progress["leased"]:

@@ -27,6 +27,7 @@ import numpy as np
 from .. import plots as alw_plots
 from .. import strategies, training
 from ..baseline import RandomBaseline
+from ..labelstate import LABELED_MEANS
 from . import views as alw_views
 from ._guard import describe, guarded
 from .keys import KeyListener
@@ -96,6 +97,10 @@ class Labeler(widgets.VBox):
         When a refit lands within 0.3 s of an item being shown, show the
         fresher model's pick instead. Off by default: an item that changes
         under a fast labeler's click would take the label meant for the other.
+    choose_strategy : bool, default=True
+        Show a menu to switch the query strategy. A team's dashboard hides it
+        unless the campaign's config allows it (``annotators_choose_strategy``):
+        the strategy is then :attr:`strategy` None and only the session's.
         Either way the plots mark where the current model asks.
     keyboard : bool, default=True
         Listen for shortcut keys, and for Enter in the y value box: page-wide
@@ -138,8 +143,10 @@ class Labeler(widgets.VBox):
         suggest: bool = False,
         review: bool = True,
         multi_label: bool | None = None,
+        choose_strategy: bool = True,
     ):
         super().__init__()
+        self.choose_strategy = bool(choose_strategy)
         self.session = session
         self.multi_label = self._check_multi_label(multi_label, batch_size)
         self.batch_size = _check_count(batch_size, "batch_size")
@@ -304,15 +311,19 @@ class Labeler(widgets.VBox):
         self.skip_button = widgets.Button(description=f"Skip [{SKIP_KEY.upper()}]", layout=widgets.Layout(width="auto"))
         self.skip_button.add_class("alw-skip")
         self.skip_button.on_click(lambda _b: self.skip())
-        self.strategy = widgets.Dropdown(
-            options=strategies.available(self.session.learner, multi_label=self.multi_label),
-            value=self.session.strategy,
-            description="Strategy",
-            layout=widgets.Layout(width="auto"),
-        )
-        self.strategy.add_class("alw-strategy")
-        self.strategy.observe(self._on_strategy, names="value")
-        rows.append(widgets.HBox([self.undo_button, self.skip_button, self.strategy], layout=widgets.Layout(grid_gap="6px")))
+        self.strategy = None
+        buttons = [self.undo_button, self.skip_button]
+        if self.choose_strategy:
+            self.strategy = widgets.Dropdown(
+                options=strategies.available(self.session.learner, multi_label=self.multi_label),
+                value=self.session.strategy,
+                description="Strategy",
+                layout=widgets.Layout(width="auto"),
+            )
+            self.strategy.add_class("alw-strategy")
+            self.strategy.observe(self._on_strategy, names="value")
+            buttons.append(self.strategy)
+        rows.append(widgets.HBox(buttons, layout=widgets.Layout(grid_gap="6px")))
         self.controls = widgets.VBox(rows)
 
     def _build_toggles(self) -> widgets.HBox:
@@ -913,9 +924,14 @@ class Labeler(widgets.VBox):
             parts.append(f"the model says {guesses}")
         return f"<span style='color:#444'>Why this one? {' · '.join(parts)}</span>"
 
+    def refresh_progress(self) -> None:
+        """Redraw the progress line from the session's label state (a dashboard calls it after a sync)."""
+        self._refresh_progress()
+
     def _refresh_progress(self) -> None:
         session = self.session
-        parts = [f"<b>{session.n_labeled}</b> labeled", f"{session.n_pool:,} in the pool"]
+        parts = [f"<span title='{LABELED_MEANS}'><b>{session.n_labeled}</b> labeled</span>",
+                 f"{session.n_pool:,} in the pool"]
         if self.budget is not None:
             parts.append(f"budget {min(session.n_labeled, self.budget)}/{self.budget}")
         scores = [h["score"] for h in session.history if h.get("score") is not None]

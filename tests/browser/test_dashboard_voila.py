@@ -56,18 +56,14 @@ lease_timeout = 600
 
 
 
-@pytest.fixture(scope="module")
-def dashboard_server(jupyter_env: dict, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """``python -m alwidgets serve campaign.toml`` in a temporary folder; yields its URL and store path."""
-    folder = tmp_path_factory.mktemp("campaign")
-    (folder / "campaign.toml").write_text(CAMPAIGN)
-    port = free_port()
+def start_serve(folder, env: dict, port: int | None = None) -> dict:
+    """``python -m alwidgets serve campaign.toml`` in ``folder``, once it answers: its URL, process, store and log."""
+    port = port or free_port()
     log_path = folder / "serve.log"
-    with log_path.open("wb") as log:
+    with log_path.open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "alwidgets", "serve", "campaign.toml", "--port", str(port)],
-            cwd=folder, env={**jupyter_env, "JUPYTERHUB_USER": "hubadmin"}, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + START_TIMEOUT_S
@@ -85,12 +81,28 @@ def dashboard_server(jupyter_env: dict, tmp_path_factory: pytest.TempPathFactory
                 pytest.fail(f"`alwidgets serve` did not answer within {START_TIMEOUT_S} s:\n{log_path.read_text()}",
                             pytrace=False)
             time.sleep(0.5)
-    yield {"url": url, "store": folder / "labels.db", "log": log_path}
+    return {"url": url, "port": port, "process": process, "store": folder / "labels.db", "log": log_path}
+
+
+def stop_serve(server: dict) -> None:
+    """Stop the server as a service manager does: SIGTERM to its whole process group (Voila and its kernels)."""
+    process = server["process"]
     os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def dashboard_server(jupyter_env: dict, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """``python -m alwidgets serve campaign.toml`` in a temporary folder; yields its URL and store path."""
+    folder = tmp_path_factory.mktemp("campaign")
+    (folder / "campaign.toml").write_text(CAMPAIGN)
+    server = start_serve(folder, {**jupyter_env, "JUPYTERHUB_USER": "hubadmin"})
+    yield server
+    stop_serve(server)
 
 
 def _allow_only_local(route) -> None:
@@ -273,3 +285,77 @@ def test_undo_on_another_page_under_the_same_name_takes_back_nothing(person, das
     store = open_store(dashboard_server["store"], create=False, read_only=True)
     assert [e.kind for e in store.events() if e.annotator == "erin"] == ["label", "label", "retract"]
     store.close()
+
+
+# ---------------------------------------------------------------------- issue 11: the team dashboard
+
+
+def campaign_text(page: Page) -> str:
+    return page.locator(".alw-campaign").inner_text()
+
+
+def test_after_a_restart_only_pages_still_open_count_as_being_labeled(new_context, jupyter_env, tmp_path):
+    """Two people label, the server is restarted, one person comes back: one item is being labeled, not three."""
+    (tmp_path / "campaign.toml").write_text(CAMPAIGN)
+    server = start_serve(tmp_path, jupyter_env)
+    try:
+        alice = open_dashboard(new_context, server["url"])
+        start_labeling(alice, server["url"], "alice")
+        bob = open_dashboard(new_context, server["url"])
+        start_labeling(bob, server["url"], "bob")
+        label_first_class(bob)
+        alice.wait_for_function("() => /2 being labeled right now/.test("
+                                "document.querySelector('.alw-campaign').innerText)")
+    finally:
+        stop_serve(server)
+    for page in (alice, bob):  # their people went home (an open page would knock on the new server's door
+        page.close()           # for its old kernel, which Voila answers with a traceback in its log)
+    server = start_serve(tmp_path, jupyter_env, port=server["port"])
+    try:
+        carol = open_dashboard(new_context, server["url"])
+        start_labeling(carol, server["url"], "carol")
+        carol.wait_for_function("() => /\\b1 being labeled right now/.test("
+                                "document.querySelector('.alw-campaign').innerText)", timeout=60_000)
+        assert "1 of 300 items labeled" in campaign_text(carol)
+        store = open_store(server["store"], create=False)
+        try:
+            assert [row.annotator for row in store.leases(live_within=30)] == ["carol"]
+        finally:
+            store.close()
+    finally:
+        stop_serve(server)
+    log = server["log"].read_text(errors="replace")
+    assert "Traceback (most recent call last)" not in log, log[-5000:]
+
+
+def test_a_reload_offers_the_name_back_and_a_new_browser_does_not(person, dashboard_server, new_context):
+    page = person("frank")
+    label_first_class(page)
+    page.reload(wait_until="commit")
+    page.wait_for_function("() => { const f = document.querySelector('.alw-dashboard .alw-annotator input');"
+                           " return f && f.value === 'frank'; }", timeout=FIRST_RENDER_TIMEOUT_MS)
+    page.locator(".alw-message").filter(has_text="Welcome back").wait_for()
+    assert not page.locator(".alw-labeler").count()  # offered, not used without the person's word
+    page.locator("button.alw-start").click()
+    page.locator(".alw-message").filter(has_text="1 of your labels are kept").wait_for()
+    stranger = open_dashboard(new_context, dashboard_server["url"])  # another browser knows nothing of frank
+    stranger.wait_for_timeout(3000)
+    assert stranger.locator(".alw-annotator input").input_value() == ""
+
+
+def test_the_strategy_menu_is_not_shown_to_annotators_by_default(person):
+    page = person("gina")
+    assert page.locator(".alw-labeler .alw-label-button").count()
+    assert page.locator(".alw-strategy").count() == 0
+
+
+def test_a_closed_page_soon_stops_counting_as_being_labeled(person):
+    """A closed page's kernel lives on until it is culled (Voila's shut-down-on-close request fails its XSRF
+    check), and it must not count as somebody labeling: only pages that say they are open do."""
+    ivy = person("ivy")
+    jack = person("jack")
+    count = "() => (document.querySelector('.alw-campaign').innerText.match(/(\\d+) being labeled right now/) " \
+            "|| [0, 0])[1]"
+    ivy.close()
+    jack.wait_for_function(f"() => Number(({count})()) === 1", timeout=120_000)  # jack's page, and no other
+    assert "being labeled right now" in jack.locator(".alw-campaign").inner_text()

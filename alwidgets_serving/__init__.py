@@ -1,13 +1,16 @@
 """What ``python -m alwidgets serve`` adds to Voila: a cap on how many kernels run at once.
 
 Voila starts one kernel per page load, and each dashboard kernel holds its
-own copy of the data and model (about 0.3-0.5 GB). Without a cap, enough
+own model and libraries (about 0.3 GB on MNIST). Without a cap, enough
 visitors (or one person reloading a page again and again) exhaust the
 machine's memory. :class:`CappedKernelManager` refuses to start more than
 ``max_kernels``: the visitor gets a page that says the server is full.
 
-This module is imported by the Voila server process only (it needs
-jupyter_server); the rest of alwidgets never imports it.
+This package is imported by the Voila server process only (it needs
+jupyter_server); the rest of alwidgets never imports it. It is a package of
+its own, beside ``alwidgets``, so that the server does not run
+``alwidgets/__init__.py``, which imports modAL, scikit-learn, pandas and
+matplotlib for the notebooks: some 200 MB the server has no use for.
 """
 
 from __future__ import annotations
