@@ -139,6 +139,9 @@ def server_env(home: Path, quick: bool) -> dict[str, str]:
     return env
 
 
+VOILA_OPTIONS: list[str] = []  # extra command-line options for Voila (--voila-option)
+
+
 class Server:
     """Voila (or ``alwidgets serve``) in its own process group, its log in a file."""
 
@@ -152,7 +155,7 @@ class Server:
             cwd.mkdir(exist_ok=True)
         else:
             command = [sys.executable, "-m", "voila", "--no-browser", f"--port={self.port}", "--Voila.ip=127.0.0.1",
-                       "--Voila.port_retries=0", "--show_tracebacks=True", str(notebooks / page)]
+                       "--Voila.port_retries=0", "--show_tracebacks=True", *VOILA_OPTIONS, str(notebooks / page)]
             cwd = ROOT
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -371,6 +374,8 @@ def parse_args(argv: list[str] | None = None):
                         help="give up waiting for a page to settle after this many seconds (default 1800; 120 quick)")
     parser.add_argument("--first-button-timeout", type=float, default=900.0,
                         help="give up waiting for the first button after this many seconds")
+    parser.add_argument("--voila-option", action="append", default=[], metavar="OPTION",
+                        help="pass this option to Voila, e.g. --voila-option=--progressive_rendering=True")
     parser.add_argument("--notebook-dir", type=Path, default=NOTEBOOKS,
                         help="serve the notebooks of this folder instead (e.g. an older copy, to compare)")
     parser.add_argument("--before", metavar="REV",
@@ -393,6 +398,7 @@ def stop_servers_on_sigterm() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    VOILA_OPTIONS[:] = args.voila_option
     stop_servers_on_sigterm()
     chosen = pages(args.page, args.notebook_dir)
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
