@@ -223,6 +223,7 @@ def register(name: str, measure: Callable, select: Callable = top_n, requires: S
     unknown = [r for r in requires if r not in REQUIREMENTS]
     if unknown:
         raise ValueError(f"unknown requirements {unknown}; known: {sorted(REQUIREMENTS)}")
+    _load_plugins()  # the built-in strategies come first in every list, whichever module registers first
     strategy = Strategy(name, measure, select, tuple(requires))
     _REGISTRY[name] = strategy
     return strategy

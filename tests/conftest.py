@@ -19,7 +19,6 @@ import os
 
 import matplotlib
 import pytest
-from postgres import PostgresUnavailable, start_postgres
 
 matplotlib.use("Agg")
 os.environ.setdefault("ALW_QUICK", "1")
@@ -61,6 +60,8 @@ def fail_on_swallowed_callback_errors(caplog: pytest.LogCaptureFixture):
 @pytest.fixture(scope="session")
 def postgres():
     """A real PostgreSQL server for the session (skipped outside CI where it cannot start)."""
+    from postgres import PostgresUnavailable, start_postgres  # here: inner pytest runs copy this file alone
+
     try:
         server = start_postgres()
     except PostgresUnavailable as error:

@@ -98,6 +98,20 @@ out['one'] = _registry.get('min_max_margin').name
     assert out["one"] == "min_max_margin"
 
 
+@pytest.mark.parametrize("first", ["alwidgets.diversity", "alwidgets.transfer", "alwidgets.multilabel",
+                                   "alwidgets.strategies"])
+def test_the_built_in_strategies_come_first_whichever_module_is_imported_first(first):
+    out = fresh(f"""
+import importlib
+importlib.import_module({first!r})
+from alwidgets import _registry
+_registry.register("mine", lambda learner, X: X[:, 0])
+out['names'] = _registry.available()
+""")
+    assert out["names"][:3] == ["random", "least_confident", "margin"]
+    assert out["names"][-1] == "mine"
+
+
 def test_a_sqlite_path_opens_without_importing_the_sql_back_end(tmp_path):
     path = tmp_path / "labels.db"
     out = fresh(f"""
