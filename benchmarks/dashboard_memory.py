@@ -31,13 +31,11 @@ Writes benchmarks/results/dashboard_memory.md (``--out`` elsewhere).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,6 +46,7 @@ import urllib.request
 from pathlib import Path
 
 import psutil
+from first_render import free_port, private_jupyter  # the same servers set-up (benchmarks/ is on the path)
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -65,24 +64,10 @@ JS_ITEM = r"""() => {
 MB = 2**20
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def server_env(home: Path, code: Path) -> dict[str, str]:
     """This interpreter as the ``python3`` kernel, private Jupyter dirs, ``code`` first on PYTHONPATH."""
-    spec_dir = home / "data" / "kernels" / "python3"
-    spec_dir.mkdir(parents=True, exist_ok=True)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (ipykernel)", "language": "python",
-    }))
     env = {k: v for k, v in os.environ.items() if k not in ("ALW_QUICK", "MPLBACKEND", "ALW_CONFIG", "ALW_WORKDIR")}
-    env.update(JUPYTER_PATH=str(home / "data"), JUPYTER_CONFIG_DIR=str(home / "config"),
-               JUPYTER_RUNTIME_DIR=str(home / "runtime"), JUPYTER_PLATFORM_DIRS="1", PYTHONUNBUFFERED="1",
-               ALW_CACHE_DIR=str(home / "cache"), PYTHONPATH=str(code))
+    env.update(private_jupyter(home), ALW_CACHE_DIR=str(home / "cache"), PYTHONPATH=str(code))
     return env
 
 

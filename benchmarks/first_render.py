@@ -121,20 +121,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def server_env(home: Path, quick: bool) -> dict[str, str]:
-    """This interpreter as the ``python3`` kernel, private Jupyter dirs, and ALW_QUICK as asked."""
+def private_jupyter(home: Path) -> dict[str, str]:
+    """This interpreter as the ``python3`` kernel in Jupyter dirs of its own: the environment entries that say so."""
     spec_dir = home / "data" / "kernels" / "python3"
     spec_dir.mkdir(parents=True, exist_ok=True)
     (spec_dir / "kernel.json").write_text(json.dumps({
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Python 3 (ipykernel)", "language": "python",
     }))
+    return {"JUPYTER_PATH": str(home / "data"), "JUPYTER_CONFIG_DIR": str(home / "config"),
+            "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTER_PLATFORM_DIRS": "1", "PYTHONUNBUFFERED": "1"}
+
+
+def server_env(home: Path, quick: bool) -> dict[str, str]:
+    """:func:`private_jupyter`, this source tree first on the paths, and ALW_QUICK as asked."""
     env = {k: v for k, v in os.environ.items() if k not in ("ALW_QUICK", "MPLBACKEND")}
     if quick:
         env["ALW_QUICK"] = "1"
+    env.update(private_jupyter(home))
     # The alwidgets Voila template (notebooks name it) from this source tree: found even when it is not installed.
-    env.update(JUPYTER_PATH=os.pathsep.join([str(home / "data"), str(TEMPLATES)]), JUPYTER_CONFIG_DIR=str(home / "config"),
-               JUPYTER_RUNTIME_DIR=str(home / "runtime"), JUPYTER_PLATFORM_DIRS="1", PYTHONUNBUFFERED="1",
+    env.update(JUPYTER_PATH=os.pathsep.join([env["JUPYTER_PATH"], str(TEMPLATES)]),
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     return env
 
