@@ -40,16 +40,35 @@ labeler
 """
 
 
-@pytest.fixture(scope="module")
-def notebook(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("suggest-review")
-    path = folder / "suggest_review.ipynb"
+# A learning curve whose model stops changing: one answer at a time, so that every label is a model update.
+STOPPING_NOTEBOOK = """
+import alwidgets as alw
+from sklearn.linear_model import LogisticRegression
+
+digits = alw.datasets.load_digits()
+session = alw.Session(LogisticRegression(max_iter=300), digits.X[:300], "margin", classes=list(range(10)),
+                      X_test=digits.X[1000:1300], y_test=digits.y[1000:1300], random_state=0)
+for _ in range(90):
+    idx = session.query(1)[0]
+    session.teach(idx, int(digits.y[idx]))
+labeler = alw.Labeler(session, view=alw.views.image(digits.images[:300]))
+labeler
+"""
+
+
+def write_notebook(folder: Path, name: str, code: str) -> Path:
+    path = folder / name
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(NOTEBOOK)]
+    nb.cells = [nbformat.v4.new_code_cell(code)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["voila"] = {"template": "alwidgets"}  # the page template that fetches nothing from a CDN
     nbformat.write(nb, path)
     return path
+
+
+@pytest.fixture(scope="module")
+def notebook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_notebook(tmp_path_factory.mktemp("suggest-review"), "suggest_review.ipynb", NOTEBOOK)
 
 
 def stored_events(folder: Path):
@@ -106,3 +125,15 @@ def test_the_model_disagrees_opens_the_wrong_label_and_a_relabel_changes_the_sto
     events = wait_for_events(notebook.parent, before + 2)
     assert [(e.kind, e.label) for e in events[-2:]] == [("retract", wrong), ("label", right)]
     page.locator(".alw-review").wait_for(state="visible")  # back in the list, to go on reviewing
+
+
+def test_the_stop_signal_is_said_on_the_page_and_marked_on_the_learning_curve(open_voila, tmp_path_factory) -> None:
+    path = write_notebook(tmp_path_factory.mktemp("stopping"), "stopping.ipynb", STOPPING_NOTEBOOK)
+    page: Page = open_voila(str(path))
+    progress = page.locator(".alw-labeler .alw-progress")
+    progress.locator(".alw-stop", has_text="the model has stopped changing").wait_for(timeout=60_000)
+    page.locator(".alw-labeler .alw-status", has_text="up to date").wait_for(timeout=60_000)
+    plot = page.locator(".alw-labeler img.alw-plot, .alw-labeler .alw-plot img").first
+    plot.wait_for()
+    # the learning curve is on the page (that the diamond is drawn on it: tests/test_suggest_relabel.py)
+    assert plot.evaluate("image => image.naturalWidth") > 100
