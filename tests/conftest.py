@@ -72,3 +72,12 @@ def postgres():
         pytest.skip(message)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def cleanup():
+    """``cleanup(widget)`` closes the widget (and stops its worker threads) when the test ends."""
+    made = []
+    yield made.append
+    for widget in made:
+        widget.close()

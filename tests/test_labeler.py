@@ -64,14 +64,6 @@ def give_true_label(labeler, y_true):
     return idx
 
 
-@pytest.fixture
-def cleanup():
-    made = []
-    yield made.append
-    for labeler in made:
-        labeler.close()
-
-
 # ---------------------------------------------------------------------- building
 
 

@@ -17,19 +17,11 @@ import alwidgets as alw
 from alwidgets.widgets.keys import KeyListener
 
 
-@pytest.fixture
-def labelers():
-    made = []
-    yield made.append
-    for labeler in made:
-        labeler.close()
-
-
-def regression_labeler(labelers, **kwargs):
+def regression_labeler(cleanup, **kwargs):
     X = np.linspace(0, 6, 40).reshape(-1, 1)
     session = alw.Session(GaussianProcessRegressor(), X, "max_std", random_state=0)
     labeler = alw.Labeler(session, plots=None, **kwargs)
-    labelers(labeler)
+    cleanup(labeler)
     return labeler
 
 
@@ -46,8 +38,8 @@ def replies(labeler, monkeypatch) -> list:
     return sent
 
 
-def test_enter_in_the_value_box_records_the_typed_value(labelers, monkeypatch):
-    labeler = regression_labeler(labelers)
+def test_enter_in_the_value_box_records_the_typed_value(cleanup, monkeypatch):
+    labeler = regression_labeler(cleanup)
     sent = replies(labeler, monkeypatch)
     shown = labeler.current
     # The box has not synced "0.75" yet (a busy kernel holds its updates back): the text comes with Enter.
@@ -59,8 +51,8 @@ def test_enter_in_the_value_box_records_the_typed_value(labelers, monkeypatch):
 
 
 @pytest.mark.parametrize("typed", ["", "abc", "nan"])
-def test_enter_with_no_number_records_nothing_and_says_why(typed, labelers, monkeypatch):
-    labeler = regression_labeler(labelers)
+def test_enter_with_no_number_records_nothing_and_says_why(typed, cleanup, monkeypatch):
+    labeler = regression_labeler(cleanup)
     sent = replies(labeler, monkeypatch)
     shown = labeler.current
     browser_sends(labeler, {"key": "Enter", "text": typed})
@@ -69,10 +61,10 @@ def test_enter_with_no_number_records_nothing_and_says_why(typed, labelers, monk
     assert sent == [], "the typed text stays in the box, to be corrected"
 
 
-def test_enter_in_the_box_is_not_a_classifier_shortcut(labelers):
+def test_enter_in_the_box_is_not_a_classifier_shortcut(cleanup):
     session = alw.Session(LogisticRegression(), np.random.RandomState(0).rand(30, 2), classes=["a", "b"])
     labeler = alw.Labeler(session, plots=None)
-    labelers(labeler)
+    cleanup(labeler)
     assert "Enter" not in labeler.key_listener.shortcuts
     browser_sends(labeler, {"key": "Enter", "text": "0.5"})  # no value box here: nothing happens
     browser_sends(labeler, {"key": "Enter"})

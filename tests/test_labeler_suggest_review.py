@@ -18,14 +18,6 @@ def digits():
     return data.X[:300], data.y[:300], data.X[1000:1200], data.y[1000:1200], data.images[:300]
 
 
-@pytest.fixture
-def cleanup():
-    made = []
-    yield made.append
-    for widget in made:
-        widget.close()
-
-
 def make_labeler(digits, cleanup, n_labels=30, **kwargs):
     X, y, X_test, y_test, _ = digits
     session = alw.Session(LogisticRegression(max_iter=300), X, "margin", X_test=X_test, y_test=y_test,
