@@ -126,7 +126,7 @@ events_table = Table(
     Column("time", Double, nullable=False),
     Column("strategy", Text, nullable=False, default=""),
     Column("model_version", Integer, nullable=False, default=0),
-    Column("suggested", Text, nullable=True),  # new in schema 2: added to older stores by _add_new_columns
+    Column("suggested", Text, nullable=True),  # new in schema 2: added to older stores by SQLStore._migrate
     sqlite_autoincrement=True,
 )
 leases_table = Table(
@@ -376,7 +376,6 @@ class SQLStore:
                     _check_version(version, self._describe())
                     if not set(TABLES) <= present:
                         raise StoreError(f"store {self._describe()} is missing tables {sorted(set(TABLES) - present)}")
-                    self._missing_columns = _add_new_columns(conn, add=not self.read_only)
                     self._migrate(conn, int(version or SCHEMA_VERSION))
         except OperationalError as error:
             self.engine.dispose()
@@ -392,11 +391,15 @@ class SQLStore:
 
     def _migrate(self, conn, version: int) -> None:
         """Bring a store of an older schema up to date (when writing), or note what it lacks (when reading)."""
-        columns = {c["name"] for c in inspect(conn).get_columns("alw_leases")}
-        missing = [name for name in ("holder", "heartbeat") if name not in columns]
-        if self.read_only:
+        events_missing = _missing_columns(conn, events_table)
+        missing = _missing_columns(conn, leases_table)
+        if self.read_only:  # read as it is: the new event columns hold None, and no lease has a heartbeat
+            self._missing_columns = set(events_missing)
             self._lease_columns = [c for c in leases_table.columns if c.name not in missing]
             return
+        for name in events_missing:  # nullable: the events written before hold None
+            kind = events_table.c[name].type.compile(dialect=conn.dialect)
+            conn.execute(text(f"ALTER TABLE alw_events ADD COLUMN {name} {kind}"))
         for name in missing:
             kind = "TEXT NOT NULL DEFAULT ''" if name == "holder" else "DOUBLE PRECISION NOT NULL DEFAULT 0"
             conn.execute(text(f"ALTER TABLE alw_leases ADD COLUMN {name} {kind}"))
@@ -722,21 +725,10 @@ def _lease_row(r) -> LeaseRow:
                     float(fields.get("heartbeat") or 0.0))
 
 
-def _add_new_columns(conn, add: bool) -> set[str]:
-    """Give a store made by an older alwidgets the columns added since (all nullable); returns those still missing.
-
-    A read-only store is not changed: its events are read without the new
-    columns, which then hold None.
-    """
-    present = {c["name"] for c in inspect(conn).get_columns("alw_events")}
-    missing = {c.name for c in events_table.c} - present
-    if add:
-        for name in sorted(missing):
-            column = events_table.c[name]
-            kind = column.type.compile(dialect=conn.dialect)
-            conn.execute(text(f'ALTER TABLE alw_events ADD COLUMN "{name}" {kind}'))
-        return set()
-    return missing
+def _missing_columns(conn, table: Table) -> list[str]:
+    """The columns of ``table`` that the store's copy of it lacks (one made by an older alwidgets)."""
+    present = {c["name"] for c in inspect(conn).get_columns(table.name)}
+    return [c.name for c in table.columns if c.name not in present]
 
 
 def _check_version(version, where: str) -> None:
