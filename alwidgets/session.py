@@ -424,11 +424,15 @@ class Session:
             proba = np.asarray(snapshot.learner.predict_proba(take_rows(self.X_pool, [idx])))[0]
             info["top_classes"] = [(self.classes[k], float(proba[k])) for k in np.argsort(-proba, kind="stable")]
         elif self.is_classifier and snapshot.fitted:
-            proba = np.asarray(snapshot.learner.predict_proba(take_rows(self.X_pool, [idx])))[0]
-            classes = _learners.proba_classes(snapshot.learner)
+            classes, proba = self._class_probabilities(snapshot, idx)
             top = np.argsort(-proba)[:2]
             info["top_classes"] = [(to_plain(classes[k]), float(proba[k])) for k in top]
         return info
+
+    def _class_probabilities(self, snapshot: Snapshot, idx: int):
+        """``(classes, probabilities)`` of one pool item under the snapshot's fitted classifier."""
+        proba = np.asarray(snapshot.learner.predict_proba(take_rows(self.X_pool, [idx])), dtype=float)[0]
+        return _learners.proba_classes(snapshot.learner), proba
 
     # ------------------------------------------------------------------ labeling (the click path)
 
@@ -490,9 +494,9 @@ class Session:
         if (not self.is_classifier or self.multi_label or not snapshot.fitted
                 or not hasattr(snapshot.learner, "predict_proba")):
             return None  # (a multi-label guess would be a set: not offered yet)
-        proba = np.asarray(snapshot.learner.predict_proba(take_rows(self.X_pool, [idx])), dtype=float)[0]
+        classes, proba = self._class_probabilities(snapshot, idx)
         best = int(np.argmax(proba))
-        guess = to_plain(_learners.proba_classes(snapshot.learner)[best])
+        guess = to_plain(classes[best])
         if self.classes is not None:
             guess = match_class(guess, self.classes)
         return guess, float(proba[best])
