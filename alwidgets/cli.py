@@ -2,14 +2,23 @@
 
 ::
 
-    python -m alwidgets serve [CONFIG] [--port 8866] [--host 127.0.0.1] [--max-kernels N]
+    python -m alwidgets serve [CONFIG] [--port 8866] [--host 127.0.0.1] [--max-kernels N] [--pool N]
+    python -m alwidgets serve NOTEBOOK.ipynb [--port 8866] [--pool N]
     python -m alwidgets export STORE OUT [--events] [--force]
 
-``serve`` checks the config, loads the data once and opens the store (so a
-mistake is reported here, before any page is served), prints the address,
-then becomes Voila on the dashboard notebook (``exec``: what the check loaded
-is not kept in memory beside it). Without CONFIG it serves the
+``serve CONFIG`` checks the config, loads the data once and opens the store
+(so a mistake is reported here, before any page is served), prints the
+address, then becomes Voila on the dashboard notebook (``exec``: what the
+check loaded is not kept in memory beside it). Without CONFIG it serves the
 bundled MNIST digits with a SQLite store in ``./labels/labels.db``.
+``serve NOTEBOOK.ipynb`` serves that notebook (a lesson, say) the same way.
+
+Either way Voila keeps ``--pool`` pages ready (its preheated kernels): a
+kernel is started and the notebook run before anyone asks, so a visitor's
+page is shown as soon as it loads instead of after every cell has run, and
+each page taken is replaced in the background. The dashboard notebook waits
+for its visitor (:func:`alwidgets.widgets.page.wait_for_visitor`) before it
+reads who they are.
 
 ``serve`` never passes its own identity on: a ``JUPYTERHUB_USER`` (or a user
 header variable) in the server's environment is removed before Voila starts,
@@ -49,6 +58,7 @@ def dashboard_notebook() -> Path:
 
 
 DEFAULT_CULL_SECONDS = 600
+DEFAULT_POOL = 1  # pages kept ready: the next visitor's page shows at once; a class arriving together may want more
 
 
 def default_max_kernels() -> int:
@@ -67,10 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m alwidgets", description="alwidgets: labeling dashboards")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="serve the labeling dashboard with Voila",
-                                description="Serve the labeling dashboard of a campaign with Voila.")
+    serve = commands.add_parser("serve", help="serve the labeling dashboard, or a notebook, with Voila",
+                                description="Serve the labeling dashboard of a campaign, or a notebook, with Voila.")
     serve.add_argument("config", nargs="?", help="the campaign's TOML file (default: bundled MNIST digits, "
-                                                 "labels in ./labels/labels.db)")
+                                                 "labels in ./labels/labels.db), or a notebook (.ipynb) to serve")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default 127.0.0.1; 0.0.0.0 for a team, behind a proxy with "
@@ -83,6 +93,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="the most pages (each one a kernel of about 0.3 GB on MNIST) open at once; a visitor beyond "
                             f"that is told the server is full (default: what fits in memory here, "
                             f"{default_max_kernels()}; 0 for no cap)")
+    serve.add_argument("--pool", type=int, default=DEFAULT_POOL, metavar="N",
+                       help="pages kept ready, their notebook already run, so a visitor's page shows at once "
+                            f"(default {DEFAULT_POOL}; each one a kernel, counted in --max-kernels; 0 runs the notebook "
+                            "when the page is opened)")
     serve.add_argument("--rebind-store", action="store_true",
                        help="bind the store to this campaign even though it was made for other classes or another "
                             "pool (after changing a campaign's data on purpose); labels stay")
@@ -157,37 +171,53 @@ def _serve(args) -> int:
         raise ValueError(f"--port must be between 1 and 65535; got {args.port}")
     if args.cull_after < 0:
         raise ValueError(f"--cull-after must be 0 or more seconds; got {args.cull_after}")
+    if args.pool < 0:
+        raise ValueError(f"--pool must be 0 (no page kept ready) or more; got {args.pool}")
     max_kernels = default_max_kernels() if args.max_kernels is None else args.max_kernels
     if max_kernels < 0:
         raise ValueError(f"--max-kernels must be 0 (no cap) or more; got {max_kernels}")
+    if max_kernels and args.pool >= max_kernels:
+        # ready pages are kernels too: leave at least one place to a visitor
+        print(f"note: --pool {args.pool} is more than --max-kernels {max_kernels} leaves; keeping "
+              f"{max_kernels - 1} page{'s' if max_kernels != 2 else ''} ready", file=sys.stderr)
+        args.pool = max_kernels - 1
     env = dict(os.environ)
     for variable in alw_config.TRUSTED_NAME_VARIABLES:
         # the server's own identity (serve started inside a JupyterHub session, say) is nobody's visitor name
         env.pop(variable, None)
-    if args.config is None:
-        config = alw_config.default_config(os.getcwd())
-        env[alw_config.ENV_WORKDIR] = os.getcwd()
-        env.pop(alw_config.ENV_CONFIG, None)
+    if args.config is not None and args.config.endswith(".ipynb"):
+        notebook = _check_notebook(args.config)
+        print(f"Checked {notebook}: {_code_cells(notebook)} code cells", flush=True)
+        if args.check:
+            return 0
+        what = "Notebook"
     else:
-        config = alw_config.load_config(args.config)
-        env[alw_config.ENV_CONFIG] = str(Path(args.config).resolve())
-    print(f"Checking {config.origin}: loading {config.source} data…", flush=True)
-    campaign = alw_config.build_campaign(config)
-    store = campaign.open_store(rebind=args.rebind_store)
-    try:
-        n_events = len(store.events())
-    finally:
-        store.close()
-    print(f"  {campaign.n_items:,} items to label, classes {campaign.classes}; store {mask_url(config.store)} "
-          f"({n_events} events so far)", flush=True)
-    if args.check:
-        return 0
+        if args.config is None:
+            config = alw_config.default_config(os.getcwd())
+            env[alw_config.ENV_WORKDIR] = os.getcwd()
+            env.pop(alw_config.ENV_CONFIG, None)
+        else:
+            config = alw_config.load_config(args.config)
+            env[alw_config.ENV_CONFIG] = str(Path(args.config).resolve())
+        print(f"Checking {config.origin}: loading {config.source} data…", flush=True)
+        campaign = alw_config.build_campaign(config)
+        store = campaign.open_store(rebind=args.rebind_store)
+        try:
+            n_events = len(store.events())
+        finally:
+            store.close()
+        print(f"  {campaign.n_items:,} items to label, classes {campaign.classes}; store {mask_url(config.store)} "
+              f"({n_events} events so far)", flush=True)
+        if args.check:
+            return 0
+        notebook = dashboard_notebook()
+        what = "Labeling dashboard"
 
-    notebook = dashboard_notebook()
     # alwidgets' Voila page template (Voila's lab page without CDN stylesheets), found wherever alwidgets lives.
     env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(VOILA_TEMPLATES_ROOT), env.get("JUPYTER_PATH")]))
     _find_serving_package(env)
-    url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '') else args.host}:{args.port}/"
+    local = args.host in ("0.0.0.0", "", "::")
+    url = f"http://{'127.0.0.1' if local else args.host}:{args.port}/"
     command = [
         sys.executable, "-m", "voila", str(notebook), "--no-browser",
         f"--port={args.port}", f"--Voila.ip={args.host}", "--Voila.port_retries=0",
@@ -198,13 +228,39 @@ def _serve(args) -> int:
         f"--CappedKernelManager.max_kernels={max_kernels}",
         f"--VoilaConfiguration.template={VOILA_TEMPLATE}",
     ]  # fmt: skip
+    if args.pool:
+        command += ["--VoilaConfiguration.preheat_kernel=True", f"--VoilaConfiguration.default_pool_size={args.pool}"]
+        # a ready page's kernel asks the server who opened it (voila.utils.wait_for_request) at this address
+        env["VOILA_APP_IP"] = "127.0.0.1" if local else args.host
     if args.cull_after:
         # Each visitor gets a kernel (about 0.3 GB on MNIST); one whose page was closed stays until culled.
+        # Voila never culls the ready pages of its pool.
         command += [f"--MappingKernelManager.cull_idle_timeout={args.cull_after}",
                     f"--MappingKernelManager.cull_interval={min(60, args.cull_after)}"]
     # Become Voila: this process (the data and libraries the check loaded) would otherwise stay, idle, beside it.
     # Voila stops on Ctrl+C or SIGTERM (a service manager) and shuts its kernels down as it goes.
-    print(f"\n  Labeling dashboard: {url}\n  (Ctrl+C stops it)\n", flush=True)
+    ready = f"; {args.pool} page{'s' if args.pool != 1 else ''} kept ready" if args.pool else ""
+    print(f"\n  {what}: {url}{ready}\n  (Ctrl+C stops it)\n", flush=True)
     sys.stderr.flush()
     os.execve(sys.executable, command, env)
     return 0  # pragma: no cover - execve does not return
+
+
+def _check_notebook(path: str) -> Path:
+    """``path`` as an absolute Path, once it is known to be a notebook nbformat reads (else a clear error)."""
+    import nbformat
+
+    notebook = Path(path).resolve()
+    if not notebook.is_file():
+        raise FileNotFoundError(f"no notebook at {path}")
+    try:
+        nbformat.read(notebook, as_version=4)
+    except Exception as error:  # nbformat raises JSON, validation and encoding errors alike
+        raise ValueError(f"{path} is not a notebook Jupyter can read: {error}") from None
+    return notebook
+
+
+def _code_cells(notebook: Path) -> int:
+    import nbformat
+
+    return sum(cell.cell_type == "code" for cell in nbformat.read(notebook, as_version=4).cells)

@@ -53,7 +53,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-__all__ = ["Campaign", "Config", "ConfigError", "build_campaign", "default_config", "load_config"]
+__all__ = ["Campaign", "Config", "ConfigError", "build_campaign", "default_config", "load_campaign", "load_config"]
 
 from ._cache import shared_arrays
 from .datasets import DEFAULT_MAX_TEXT_CHARS
@@ -417,6 +417,27 @@ def build_campaign(config: Config) -> Campaign:
         ids = content_ids(data.X[:n])
     return Campaign(config=config, X_pool=data.X[:n], item_ids=ids, classes=list(config.classes),
                     texts=data.texts[:n], name=config.path.stem)
+
+
+def load_campaign(path=None) -> Campaign:
+    """The campaign in the TOML file ``path`` (default: ``$ALW_CONFIG``, else the bundled MNIST digits), built.
+
+    Without a file the store goes to ``labels/labels.db`` under
+    ``$ALW_WORKDIR`` (set by ``python -m alwidgets serve``) or the working
+    folder; under the test suite's quick mode (``ALW_QUICK``) to a temporary folder.
+    """
+    path = path or os.environ.get(ENV_CONFIG) or None
+    if path is None:
+        workdir = os.environ.get(ENV_WORKDIR)
+        if workdir is None and os.environ.get("ALW_QUICK"):
+            import tempfile
+
+            workdir = tempfile.mkdtemp(prefix="alw-dashboard-")
+        config = default_config(workdir)
+        Path(config.store).parent.mkdir(parents=True, exist_ok=True)  # the default needs no set-up
+    else:
+        config = load_config(path)
+    return build_campaign(config)
 
 
 def _mnist_arrays(config: Config) -> dict[str, np.ndarray]:

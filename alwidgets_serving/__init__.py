@@ -6,6 +6,12 @@ visitors (or one person reloading a page again and again) exhaust the
 machine's memory. :class:`CappedKernelManager` refuses to start more than
 ``max_kernels``: the visitor gets a page that says the server is full.
 
+With Voila's preheated kernels (``serve --pool N``) the kernels kept ready
+count too: Voila builds its pooling manager on top of this class, so a refill
+of the pool at the cap is refused like a visitor's kernel, and the visitor
+who would have taken it is told the server is full. Once a kernel ends (its
+page culled), the pool is filled again.
+
 This package is imported by the Voila server process only (it needs
 jupyter_server); the rest of alwidgets never imports it. It is a package of
 its own, beside ``alwidgets``, so that the server does not run
@@ -15,6 +21,7 @@ matplotlib for the notebooks: some 200 MB the server has no use for.
 
 from __future__ import annotations
 
+from jupyter_core.utils import ensure_async
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado import web
 from traitlets import Integer
@@ -37,6 +44,7 @@ class CappedKernelManager(AsyncMappingKernelManager):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._starting = 0  # kernels being started right now, not yet listed
+        self._closing = False  # the server is stopping: no pool is refilled
 
     async def start_kernel(self, *, kernel_id=None, **kwargs):
         new = kernel_id is None or kernel_id not in self
@@ -49,3 +57,27 @@ class CappedKernelManager(AsyncMappingKernelManager):
             return await super().start_kernel(kernel_id=kernel_id, **kwargs)
         finally:
             self._starting -= new
+
+    async def shutdown_kernel(self, kernel_id, *args, **kwargs):
+        result = await ensure_async(super().shutdown_kernel(kernel_id, *args, **kwargs))
+        self._refill_pool()
+        return result
+
+    async def shutdown_all(self, *args, **kwargs):
+        self._closing = True
+        return await ensure_async(super().shutdown_all(*args, **kwargs))
+
+    def _refill_pool(self) -> None:
+        """A place is free: keep pages ready again if a refill was refused while the server was full.
+
+        Voila refills its pool (``_pools``, present only with preheated kernels)
+        only when a visitor takes a kernel from it; a refill refused at the cap
+        leaves a failed entry there, and nothing would refill it after.
+        """
+        pools = getattr(self, "_pools", None)
+        notebook = getattr(self, "notebook_path", None)
+        if self._closing or pools is None or notebook is None or notebook not in pools:
+            return
+        pool = pools[notebook]
+        pool[:] = [task for task in pool if not (task.done() and (task.cancelled() or task.exception() is not None))]
+        self.fill_if_needed(delay=0, notebook_name=notebook)

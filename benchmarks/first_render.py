@@ -1,8 +1,12 @@
 """How long a person waits for each notebook's page, served by Voila and loaded in Chromium.
 
 Each notebook in notebooks/ is served by its own Voila server (``voila
-NOTEBOOK``, as the README says to serve one), and the team dashboard by
-``python -m alwidgets serve`` in a temporary folder. Debian's Chromium,
+NOTEBOOK``: each visitor's kernel is started, and the notebook run, when the
+page is requested), and the team dashboard by ``python -m alwidgets serve
+--pool 0`` in a temporary folder. With ``--pool N`` every page is served by
+``python -m alwidgets serve PAGE --pool N`` instead, which keeps N pages ready
+(Voila's preheated kernels, the notebook already run), and each visitor comes
+``--arrive-after`` seconds after the server started. Debian's Chromium,
 driven by Playwright, opens the page with every non-local request aborted
 (Voila's page links a stylesheet on a CDN). A script injected before the page
 loads timestamps, from the moment the page was requested:
@@ -151,14 +155,19 @@ VOILA_OPTIONS: list[str] = []  # extra command-line options for Voila (--voila-o
 class Server:
     """Voila (or ``alwidgets serve``) in its own process group, its log in a file."""
 
-    def __init__(self, page: str, env: dict[str, str], workdir: Path, notebooks: Path = NOTEBOOKS):
+    def __init__(self, page: str, env: dict[str, str], workdir: Path, notebooks: Path = NOTEBOOKS, pool: int = 0):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log_path = workdir / f"{page}.log"
+        serve = [sys.executable, "-m", "alwidgets", "serve", "--port", str(self.port), "--cull-after", "0",
+                 "--pool", str(pool)]
         if page == DASHBOARD:
-            command = [sys.executable, "-m", "alwidgets", "serve", "--port", str(self.port), "--cull-after", "0"]
+            command = serve
             cwd = workdir / "campaign"  # the default campaign keeps its store in ./labels/
             cwd.mkdir(exist_ok=True)
+        elif pool:
+            command = [*serve, str(notebooks / page)]
+            cwd = ROOT
         else:
             command = [sys.executable, "-m", "voila", "--no-browser", f"--port={self.port}", "--Voila.ip=127.0.0.1",
                        "--Voila.port_retries=0", "--show_tracebacks=True", *VOILA_OPTIONS, str(notebooks / page)]
@@ -322,6 +331,10 @@ def report(results: list[PageResult], args, command: str, seconds: float) -> str
     return (
         "# First render in Voila\n\n"
         f"Seconds from the page request, in Chromium, notebooks in {mode} mode. "
+        + (f"Pages served by `python -m alwidgets serve PAGE --pool {args.pool}`: {args.pool} page(s) kept ready, "
+           f"the notebook already run; each visitor came {args.arrive_after:g} s after the server started. "
+           if args.pool else "Each visitor's kernel was started, and the notebook run, when the page was requested "
+           "(`voila NOTEBOOK`; the dashboard with `serve --pool 0`). ")
         + (f"*Before*: the notebook as it was at commit `{args.before}`, loaded just after, under the same load. "
            if args.before is not None else "")
         + "The *first* visitor of a page finds "
@@ -382,6 +395,11 @@ def parse_args(argv: list[str] | None = None):
                         help="give up waiting for the first button after this many seconds")
     parser.add_argument("--voila-option", action="append", default=[], metavar="OPTION",
                         help="pass this option to Voila, e.g. --voila-option=--progressive_rendering=True")
+    parser.add_argument("--pool", type=int, default=0, metavar="N",
+                        help="serve every page with `python -m alwidgets serve PAGE --pool N` (N pages kept ready, "
+                             "the notebook already run) instead of a kernel started per visitor (default 0)")
+    parser.add_argument("--arrive-after", type=float, default=20.0, metavar="SECONDS",
+                        help="with --pool: each visitor comes this long after the server started (default 20)")
     parser.add_argument("--notebook-dir", type=Path, default=NOTEBOOKS,
                         help="serve the notebooks of this folder instead (e.g. an older copy, to compare)")
     parser.add_argument("--before", metavar="REV",
@@ -392,6 +410,10 @@ def parse_args(argv: list[str] | None = None):
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    if args.pool < 0:
+        parser.error("--pool must be 0 or more")
+    if args.pool and args.voila_option:
+        parser.error("--voila-option is for pages served by `voila`; --pool serves them with `alwidgets serve`")
     if args.settle_timeout is None:
         args.settle_timeout = 120.0 if args.quick else 1800.0
     return args
@@ -433,8 +455,10 @@ def main(argv: list[str] | None = None) -> int:
                     for k in range(loads):
                         # A fresh server per load: a kernel left from the last load cannot compete for the CPUs.
                         server = Server(page, {**page_env, CACHE_ENV: str(workdir / "cache-before" / page)}
-                                        if visitor == "before" else page_env, workdir, folder.resolve())
+                                        if visitor == "before" else page_env, workdir, folder.resolve(), args.pool)
                         try:
+                            if args.pool:
+                                time.sleep(args.arrive_after)  # the pool's page runs its notebook meanwhile
                             timeout = args.first_button_timeout if visitor != "before" else args.before_timeout
                             run = measure(browser, server.url, timeout, args.quiet, args.settle_timeout)
                         finally:

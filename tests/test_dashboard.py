@@ -284,6 +284,79 @@ def test_a_trusted_name_from_jupyterhub_starts_at_once_and_is_locked(csv_dashboa
     assert dashboard.labeler is not None and dashboard.session.annotator == "ada" and dashboard.name.disabled
 
 
+@pytest.mark.parametrize(
+    "environ, name, labeling, field_locked",
+    [
+        ({"HTTP_X_FORWARDED_USER": "carol"}, "carol", True, True),
+        ({"QUERY_STRING": "annotator=dave"}, "dave", False, False),
+        ({}, "", False, False),
+    ],
+)
+def test_a_page_kept_ready_takes_in_its_visitor_only_when_they_come(csv_dashboard, environ, name, labeling,
+                                                                     field_locked):
+    dashboard = csv_dashboard(visitor_known=False)
+    assert dashboard.name.disabled and dashboard.start_button.disabled and not dashboard.visitor_known
+    dashboard.start("mallory")  # a click sent before the visitor is known starts nothing
+    assert dashboard.labeler is None and "still opening" in dashboard.message.value
+    dashboard.welcome(environ)
+    assert dashboard.visitor_known and dashboard.name.value == name
+    assert (dashboard.labeler is not None) == labeling and dashboard.name.disabled == field_locked
+    if labeling:
+        assert dashboard.session.annotator == name
+    dashboard.welcome({"HTTP_X_FORWARDED_USER": "eve"})  # only the first visitor counts
+    assert dashboard.name.value == name
+
+
+def test_when_visitor_arrives_calls_at_once_outside_a_ready_page(monkeypatch):
+    from alwidgets.widgets.page import when_visitor_arrives
+
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+    calls = []
+    when_visitor_arrives(lambda: calls.append(1))
+    assert calls == [1]
+
+
+def test_when_visitor_arrives_waits_for_voilas_word_then_sets_the_environment(monkeypatch):
+    """A kernel from Voila's pool: the request's details come over voila/query/<kernel id>, then the callback runs."""
+    import asyncio
+    import json
+    import threading
+
+    import websockets
+
+    from alwidgets.widgets.page import when_visitor_arrives
+
+    asked, ready, done = [], threading.Event(), threading.Event()
+    port = free_port()
+
+    async def serve():
+        async def answer(socket):
+            asked.append(socket.request.path)
+            await socket.send(json.dumps({"HTTP_X_FORWARDED_USER": "carol", "QUERY_STRING": "a=1"}))
+
+        async with websockets.serve(answer, "127.0.0.1", port):
+            ready.set()
+            await asyncio.get_running_loop().run_in_executor(None, done.wait, 30)
+
+    server = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    server.start()
+    assert ready.wait(10)
+    for key, value in {"VOILA_PREHEAT": "True", "VOILA_APP_PORT": str(port), "VOILA_SERVER_URL": "/base/",
+                       "VOILA_KERNEL_ID": "k-1"}.items():
+        monkeypatch.setenv(key, value)
+    for key in ("HTTP_X_FORWARDED_USER", "QUERY_STRING"):  # what the thread writes is gone after the test
+        monkeypatch.setenv(key, "")
+        monkeypatch.delenv(key)
+    called = threading.Event()
+    seen = {}
+    when_visitor_arrives(lambda: seen.update(user=os.environ.get("HTTP_X_FORWARDED_USER")) or called.set())
+    try:
+        assert called.wait(10), "the callback never ran"
+    finally:
+        done.set()
+    assert asked == ["/base/voila/query/k-1"] and seen == {"user": "carol"}
+
+
 def test_the_default_dashboard_keeps_its_store_in_the_working_folder(tmp_path, monkeypatch):
     monkeypatch.setenv(alw_config.ENV_WORKDIR, str(tmp_path))
     monkeypatch.delenv(alw_config.ENV_CONFIG, raising=False)
@@ -520,6 +593,65 @@ def test_serve_answers_a_clear_page_once_max_kernels_pages_are_open(tmp_path, te
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_pages_kept_ready_count_against_max_kernels(tmp_path, texts_csv):
+    """With --pool 1 and --max-kernels 2, two visitors get pages run ahead of them; the third is told it is full."""
+    import urllib.error
+    import urllib.request
+
+    csv_config(tmp_path)
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        server = subprocess.Popen([sys.executable, "-m", "alwidgets", "serve", "campaign.toml", "--port", str(port),
+                                   "--max-kernels", "2", "--pool", "1", "--cull-after", "0"],
+                                  cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 180
+        while "Kernel pool of dashboard.ipynb is filled" not in log.read_text():
+            assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.5)
+        for _visitor in range(2):
+            assert "Labeling dashboard" in urllib.request.urlopen(url, timeout=120).read().decode()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url, timeout=120)
+        assert refused.value.code == 503
+        assert "This labeling server is full: 2 pages are open" in refused.value.read().decode()
+        assert log.read_text().count("Using pre-heated kernel") == 2
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.parametrize("closing, expected_fills", [(False, 1), (True, 0)])
+def test_a_refused_refill_is_dropped_and_the_pool_filled_once_a_place_frees(closing, expected_fills):
+    import asyncio
+    import types
+
+    from alwidgets_serving import CappedKernelManager
+
+    async def refused():
+        raise RuntimeError("full")
+
+    async def ready():
+        return {"kernel_id": "k"}
+
+    async def scenario():
+        failed, waiting = asyncio.ensure_future(refused()), asyncio.ensure_future(ready())
+        await asyncio.gather(failed, waiting, return_exceptions=True)
+        fills = []
+        manager = types.SimpleNamespace(  # only the pool bookkeeping Voila adds on top of the class, no kernels
+            _pools={"dashboard.ipynb": [failed, waiting]}, notebook_path="dashboard.ipynb", _closing=closing,
+            fill_if_needed=lambda **kw: fills.append(kw))
+        CappedKernelManager._refill_pool(manager)
+        return manager._pools["dashboard.ipynb"], waiting, fills
+
+    pool, waiting, fills = asyncio.run(scenario())
+    assert len(fills) == expected_fills
+    if not closing:
+        assert pool == [waiting] and fills == [{"delay": 0, "notebook_name": "dashboard.ipynb"}]
 
 
 def test_a_text_of_many_megabytes_on_one_line_is_refused_without_reading_it_whole(tmp_path, capsys):

@@ -41,16 +41,25 @@ def test_an_unknown_page_is_named():
         first_render.pages(["nope.ipynb"])
 
 
+def test_pages_kept_ready_are_served_by_alwidgets_serve_not_by_voila_options():
+    with pytest.raises(SystemExit):
+        first_render.parse_args(["--pool", "1", "--voila-option=--progressive_rendering=True"])
+    assert first_render.parse_args(["--pool", "2"]).pool == 2
+
+
 @pytest.mark.slow
 @pytest.mark.browser
-def test_quick_run_of_one_notebook_writes_a_table_with_its_timings(tmp_path):
+@pytest.mark.parametrize("serving, said", [([], "when the page was requested"),
+                                           (["--pool", "1", "--arrive-after", "8"], "kept ready")])
+def test_quick_run_of_one_notebook_writes_a_table_with_its_timings(tmp_path, serving, said):
     if not os.access(first_render.CHROMIUM, os.X_OK):
         pytest.skip(f"no Chromium at {first_render.CHROMIUM}")
     out = tmp_path / "first_render.md"
     result = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--page", "04_decision_boundary.ipynb",
-                             "--quiet", "1", "--out", str(out)], capture_output=True, text=True, timeout=600,
-                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                             "--quiet", "1", "--out", str(out), *serving], capture_output=True, text=True,
+                            timeout=600, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert said in out.read_text()
     rows = [line for line in out.read_text().splitlines() if line.startswith("| 04_decision_boundary")]
     assert [row.split("|")[2].strip() for row in rows] == ["first", "later"]
     for row in rows:

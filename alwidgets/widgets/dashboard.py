@@ -44,12 +44,10 @@ import os
 import re
 import signal
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
 import weakref
-from pathlib import Path
 
 import ipywidgets as widgets
 import numpy as np
@@ -131,10 +129,16 @@ class Dashboard(widgets.VBox):
         people's labels; None only refreshes on this page's own labels.
     labeler_options : dict, optional
         Extra keyword arguments for :class:`~alwidgets.Labeler`.
+    environ : mapping, optional
+        Where to read who opened the page (default ``os.environ``).
+    visitor_known : bool, default=True
+        False for a page built before anyone opened it (a page ``serve``
+        keeps ready): the name row waits, and :meth:`welcome` is called once
+        the visitor is known (:func:`~alwidgets.widgets.page.when_visitor_arrives`).
     """
 
     def __init__(self, campaign, *, annotator: str | None = None, poll_seconds: float | None = 3.0,
-                 labeler_options: dict | None = None, environ=None):
+                 labeler_options: dict | None = None, environ=None, visitor_known: bool = True):
         super().__init__()
         _log_to_server()
         self.campaign = campaign
@@ -157,20 +161,16 @@ class Dashboard(widgets.VBox):
 
         cfg = self.config
         self.title = widgets.HTML(f"<h2 style='margin:0.2em 0'>{html.escape(cfg.title)}</h2>")
-        env_name, trusted = annotator_from_environment(environ)
-        self.trusted_name = env_name if trusted else None  # the only name this page labels under, when set
-        self.name = widgets.Text(value=env_name if trusted else (annotator or env_name or ""),
-                                 description="Your name", placeholder="e.g. alice", disabled=trusted,
+        self.trusted_name = None  # the only name this page labels under, when set (see welcome)
+        self.visitor_known = False
+        self.name = widgets.Text(description="Your name", placeholder="e.g. alice", disabled=True,
                                  style={"description_width": "initial"})
         self.name.add_class("alw-annotator")
-        if trusted:  # the browser may re-enable the field and send another value: show the trusted one again
-            self.name.observe(self._keep_trusted_name, names="value")
         # the browser page: its memory of the last name started under (never used over a trusted name), and
         # its word that it is still open
         self.page = PageLink(campaign=f"{cfg.name}:{campaign.store_info()['campaign.pool']}")
-        if not trusted:
-            self.page.observe(self._offer_remembered_name, names="remembered")
-        self.start_button = widgets.Button(description="Start labeling", button_style="primary", icon="play")
+        self.start_button = widgets.Button(description="Start labeling", button_style="primary", icon="play",
+                                           disabled=True)
         self.start_button.add_class("alw-start")
         self.start_button.on_click(lambda _b: self.start())
         self.message = widgets.HTML()
@@ -207,9 +207,42 @@ class Dashboard(widgets.VBox):
             self.store = campaign.open_store()  # one connection pool per kernel, shared with the session
         except StoreError as error:
             self._store_failed(error, "opening the store")
-            self.start_button.disabled = True
+        else:
+            self.refresh()
+            # progress is read off the click path: a label wakes this thread, and it also looks every poll_seconds
+            self._poller = threading.Thread(target=self._poll, args=(poll_seconds,), daemon=True,
+                                            name="alwidgets-dashboard-poll")
+            self._poller.start()
+        if visitor_known:
+            self.welcome(environ, annotator=annotator)
+
+    @guarded("open the page")
+    def welcome(self, environ=None, *, annotator: str | None = None) -> None:
+        """Take in who opened the page (see :func:`annotator_from_environment`); once, before any labeling.
+
+        A trusted name locks the field and starts labeling under it (or blocks
+        labeling with the reason, if the name check refuses it); ``annotator``
+        starts under that name; otherwise the field waits for a typed name, or
+        offers back the one this browser remembers.
+        """
+        if self.visitor_known:
             return
-        self.refresh()
+        self.visitor_known = True
+        env_name, trusted = annotator_from_environment(environ)
+        if trusted:
+            self.trusted_name = env_name
+            self.name.value = env_name
+            # the browser may re-enable the field and send another value: show the trusted one again
+            self.name.observe(self._keep_trusted_name, names="value")
+        else:
+            self.name.value = annotator or env_name or ""
+            self.name.disabled = False
+            self.page.observe(self._offer_remembered_name, names="remembered")
+            if self.page.remembered:
+                self._offer_remembered_name({"new": self.page.remembered})
+        if self.store is None:
+            return  # the store could not be opened: the page says so, and labeling stays off
+        self.start_button.disabled = False
         if trusted:
             try:
                 check_name(self.trusted_name)
@@ -222,31 +255,13 @@ class Dashboard(widgets.VBox):
                 self.start()
         elif annotator is not None:
             self.start()
-        # progress is read off the click path: a label wakes this thread, and it also looks every poll_seconds
-        self._poller = threading.Thread(target=self._poll, args=(poll_seconds,), daemon=True,
-                                        name="alwidgets-dashboard-poll")
-        self._poller.start()
 
     # ------------------------------------------------------------------ building from a config
 
     @classmethod
     def from_config(cls, path=None, **kwargs) -> Dashboard:
-        """The dashboard of the campaign in the TOML file ``path`` (default: ``$ALW_CONFIG``, else bundled MNIST).
-
-        Without a file the store goes to ``labels/labels.db`` under
-        ``$ALW_WORKDIR`` (set by ``python -m alwidgets serve``) or the working
-        folder; under the test suite's quick mode (``ALW_QUICK``) to a temporary folder.
-        """
-        path = path or os.environ.get(alw_config.ENV_CONFIG) or None
-        if path is None:
-            workdir = os.environ.get(alw_config.ENV_WORKDIR)
-            if workdir is None and os.environ.get("ALW_QUICK"):
-                workdir = tempfile.mkdtemp(prefix="alw-dashboard-")
-            config = alw_config.default_config(workdir)
-            Path(config.store).parent.mkdir(parents=True, exist_ok=True)  # the default needs no set-up
-        else:
-            config = alw_config.load_config(path)
-        return cls(alw_config.build_campaign(config), **kwargs)
+        """The dashboard of the campaign in the TOML file ``path`` (see :func:`alwidgets.config.load_campaign`)."""
+        return cls(alw_config.load_campaign(path), **kwargs)
 
     # ------------------------------------------------------------------ labeling
 
@@ -257,6 +272,9 @@ class Dashboard(widgets.VBox):
 
         if self.labeler is not None:
             return self.labeler
+        if not self.visitor_known:  # a page kept ready: whoever opens it may hold a trusted name
+            self._say("The page is still opening: try again in a moment.", error=True)
+            return None
         if self.store is None:
             self._say(STORE_TROUBLE, error=True)
             return None

@@ -14,16 +14,26 @@ A small anywidget (like :mod:`alwidgets.widgets.keys`), invisible on the page.
   shut-down-on-close request is refused by its XSRF check, and the kernel
   lives on until it is culled. The dashboard renews its leases' heartbeat
   only while its page says it is open.
+
+:func:`when_visitor_arrives` is the kernel's side of a page run ahead of its
+visitor (``python -m alwidgets serve`` keeps such a page ready): who opened it
+is known only once they have.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import sys
+import threading
 import time
+from collections.abc import Callable
 
 import anywidget
 import traitlets
 
-__all__ = ["BEAT_SECONDS", "PageLink", "STORAGE_PREFIX"]
+__all__ = ["BEAT_SECONDS", "PageLink", "STORAGE_PREFIX", "when_visitor_arrives"]
 
 STORAGE_PREFIX = "alwidgets.annotator:"
 BEAT_SECONDS = 10  # how often an open page says so (a background tab may be throttled to once a minute)
@@ -96,3 +106,56 @@ class PageLink(anywidget.AnyWidget):
     def _receive(self, _widget, content, _buffers) -> None:
         if isinstance(content, dict) and content.get("open"):
             self.last_seen = time.monotonic()
+
+
+
+def when_visitor_arrives(callback: Callable[[], object]) -> None:
+    """Call ``callback`` once someone has opened the page: at once, or later in a kernel Voila ran ahead.
+
+    Voila's preheated kernels (``serve --pool``) run a notebook before anybody
+    asks for it, so a visitor gets a page whose cells have already run. The
+    request (its query string, a login proxy's user header) reaches the
+    kernel's ``os.environ`` only when the visitor comes: Voila sends it to the
+    kernel over ``voila/query/<kernel id>``. The wait happens on a daemon
+    thread, so the waiting kernel stays idle and can be shut down at any time;
+    ``callback`` then runs on the kernel's event loop, as a cell would. In
+    JupyterLab, nbclient, or a kernel Voila started for the request, it is
+    called at once.
+    """
+    if os.environ.get("VOILA_PREHEAT", "False") == "False":
+        callback()
+        return
+    try:
+        loop = asyncio.get_running_loop()  # a cell runs on the kernel's loop
+    except RuntimeError:
+        loop = None
+
+    def wait() -> None:
+        os.environ.update(_request_info())
+        if loop is None:
+            callback()
+        else:
+            loop.call_soon_threadsafe(callback)
+
+    threading.Thread(target=wait, name="alwidgets-visitor", daemon=True).start()
+
+
+def _request_info() -> dict[str, str]:
+    """The request that took this kernel from Voila's pool, as environment entries; {} if Voila cannot say."""
+    import websockets
+
+    server_url = os.environ.get("VOILA_SERVER_URL", "/")
+    url = (f"{os.environ.get('VOILA_WS_PROTOCOL', 'ws')}://{os.environ.get('VOILA_APP_IP', '127.0.0.1')}:"
+           f"{os.environ.get('VOILA_APP_PORT', '8866')}{os.environ.get('VOILA_WS_BASE_URL', server_url)}"
+           f"voila/query/{os.environ.get('VOILA_KERNEL_ID', '')}")
+
+    async def receive() -> str:
+        async with websockets.connect(url, open_timeout=10) as socket:
+            return await socket.recv()
+
+    try:
+        info = json.loads(asyncio.run(receive()))
+    except Exception as error:  # the server went away, or another Voila: the visitor is then unknown
+        print(f"alwidgets: no request details from {url}: {error!r}", file=sys.__stderr__, flush=True)
+        return {}
+    return {str(k): str(v) for k, v in info.items()} if isinstance(info, dict) else {}

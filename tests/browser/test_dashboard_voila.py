@@ -15,26 +15,18 @@ look-alike name, and undo from another page under the same name.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import BrowserContext, Page
-from ports import free_port
+from serving import start_serve, stop_serve
 
 from alwidgets.store import open_store
 
 pytestmark = pytest.mark.browser
 
 FIRST_RENDER_TIMEOUT_MS = 120_000  # kernel start, MNIST load and first fit, on a loaded machine
-START_TIMEOUT_S = 120
 LOCAL_URL = re.compile(r"^(https?|wss?)://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$)")
 JS_ITEM = r"""() => {
     const node = document.querySelector('.alw-labeler .alw-instance');
@@ -54,45 +46,6 @@ lease_timeout = 600
 """
 
 
-
-
-def start_serve(folder, env: dict, port: int | None = None) -> dict:
-    """``python -m alwidgets serve campaign.toml`` in ``folder``, once it answers: its URL, process, store and log."""
-    port = port or free_port()
-    log_path = folder / "serve.log"
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "alwidgets", "serve", "campaign.toml", "--port", str(port)],
-            cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"`alwidgets serve` exited with {process.returncode}:\n{log_path.read_text()}", pytrace=False)
-        try:
-            with urllib.request.urlopen(url + "voila/static/", timeout=5):
-                break
-        except urllib.error.HTTPError:
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                os.killpg(process.pid, signal.SIGTERM)
-                pytest.fail(f"`alwidgets serve` did not answer within {START_TIMEOUT_S} s:\n{log_path.read_text()}",
-                            pytrace=False)
-            time.sleep(0.5)
-    return {"url": url, "port": port, "process": process, "store": folder / "labels.db", "log": log_path}
-
-
-def stop_serve(server: dict) -> None:
-    """Stop the server as a service manager does: SIGTERM to its whole process group (Voila and its kernels)."""
-    process = server["process"]
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
@@ -199,6 +152,7 @@ def test_a_name_set_by_an_authenticating_proxy_is_used_and_locked(new_context, d
                           extra_http_headers={"X-Forwarded-User": "carol"})
     context.route("**/*", _allow_only_local)
     page = context.new_page()
+    offset = dashboard_server["log"].stat().st_size
     page.goto(dashboard_server["url"], wait_until="commit", timeout=FIRST_RENDER_TIMEOUT_MS)
     page.wait_for_function(JS_ITEM, timeout=FIRST_RENDER_TIMEOUT_MS)  # labeling starts without typing a name
     name = page.locator(".alw-annotator input")
@@ -207,6 +161,8 @@ def test_a_name_set_by_an_authenticating_proxy_is_used_and_locked(new_context, d
     store = open_store(dashboard_server["store"], create=False)
     assert [e.annotator for e in store.events() if e.kind == "label"][-1] == "carol"
     store.close()
+    # the page was one `serve` kept ready (run before carol came): her name reached it all the same
+    assert b"Using pre-heated kernel" in dashboard_server["log"].read_bytes()[offset:]
 
 
 # ---------------------------------------------------------------------- identity

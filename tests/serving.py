@@ -1,0 +1,79 @@
+"""``python -m alwidgets serve`` in a subprocess, started and stopped as a user and a service manager would."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from ports import free_port
+
+START_TIMEOUT_S = 120
+
+
+def start_serve(folder, env: dict, port: int | None = None, target: str = "campaign.toml", options=()) -> dict:
+    """``python -m alwidgets serve TARGET OPTIONS`` in ``folder``, once it answers: its URL, process, store and log."""
+    port = port or free_port()
+    log_path = folder / "serve.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "alwidgets", "serve", target, "--port", str(port), *options],
+            cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"`alwidgets serve` exited with {process.returncode}:\n{log_path.read_text()}", pytrace=False)
+        try:
+            with urllib.request.urlopen(url + "voila/static/", timeout=5):
+                break
+        except urllib.error.HTTPError:
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                os.killpg(process.pid, signal.SIGTERM)
+                pytest.fail(f"`alwidgets serve` did not answer within {START_TIMEOUT_S} s:\n{log_path.read_text()}",
+                            pytrace=False)
+            time.sleep(0.5)
+    return {"url": url, "port": port, "process": process, "store": folder / "labels.db", "log": log_path}
+
+
+def wait_until_kernels_idle(server: dict, timeout: float = 60) -> None:
+    """Wait until no kernel of the server is running a cell: a page kept ready may still be running its notebook.
+
+    A kernel shut down in the middle of a cell logs a traceback (ipykernel
+    answers the cell on a socket already closed); the tests read the log for
+    tracebacks, so they stop the server once it is quiet.
+    """
+    deadline = time.monotonic() + timeout
+    for kernel_id in dict.fromkeys(re.findall(r"Kernel started: ([0-9a-f-]{36})", server["log"].read_text())):
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{server['url']}api/kernels/{kernel_id}", timeout=5) as answer:
+                    state = json.load(answer).get("execution_state")
+            except OSError:  # shut down already (404), or the server is gone
+                break
+            if state not in ("busy", "starting"):
+                break
+            time.sleep(0.25)
+
+
+def stop_serve(server: dict) -> None:
+    """Stop the server as a service manager does: SIGTERM to its whole process group (Voila and its kernels)."""
+    process = server["process"]
+    if process.poll() is None:
+        wait_until_kernels_idle(server)
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=20)
