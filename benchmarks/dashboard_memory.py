@@ -1,7 +1,8 @@
 """Memory of the team dashboard: the server and one kernel per annotator, with N people labeling at once.
 
-For each N, ``python -m alwidgets serve`` (the bundled MNIST campaign, 3,750
-items, its SQLite store in a temporary folder) is started, and N Chromium
+For each N, ``python -m alwidgets serve --pool 0`` (the bundled MNIST
+campaign, 3,750 items, its SQLite store in a temporary folder; no page kept
+ready, so every kernel is an annotator's) is started, and N Chromium
 contexts (Debian's Chromium driven by Playwright, every non-local request
 aborted) each open the page, type a name, press Start and label ``--labels``
 items. Once every page has drawn its model, the memory of each process is
@@ -79,10 +80,13 @@ class Serve:
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = workdir / "serve.log"
         env = server_env(workdir / "jupyter", code)
+        command = [sys.executable, "-m", "alwidgets", "serve", "--port", str(self.port), "--max-kernels", "0",
+                   "--cull-after", "0"]
+        if "--pool" in (code / "alwidgets" / "cli.py").read_text():
+            command += ["--pool", "0"]  # one kernel per annotator, nothing kept ready: what each person costs
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "alwidgets", "serve", "--port", str(self.port), "--max-kernels", "0",
-                 "--cull-after", "0"],
+                command,
                 cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + SERVER_START_SECONDS
         while True:
@@ -223,17 +227,21 @@ def _mean(values) -> float:
 
 
 def table(results: dict[str, list[dict]]) -> str:
+    """One row per measurement; *added per annotator* is the growth of the machine's total PSS from the row above."""
     lines = ["| code | N | kernel RSS (mean / max) | kernel PSS (mean) | kernel USS (mean) | server RSS | server PSS "
-             "| all PSS / N | peak RSS, all |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| all PSS / N | added per annotator (PSS) | peak RSS, all |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for label, rows in results.items():
-        for row in rows:
+        previous = None
+        for row in sorted(rows, key=lambda r: r["n"]):
             kernels = row["kernels"]
             total_pss = row["server"]["pss"] + sum(k["pss"] for k in kernels)
+            added = "—" if previous is None else f"{(total_pss - previous[1]) / (row['n'] - previous[0]):.0f}"
+            previous = (row["n"], total_pss)
             lines.append(
                 f"| {label} | {row['n']} | {_mean(k['rss'] for k in kernels):.0f} / {max(k['rss'] for k in kernels):.0f} "
                 f"| {_mean(k['pss'] for k in kernels):.0f} | {_mean(k['uss'] for k in kernels):.0f} "
-                f"| {row['server']['rss']:.0f} | {row['server']['pss']:.0f} | {total_pss / row['n']:.0f} "
+                f"| {row['server']['rss']:.0f} | {row['server']['pss']:.0f} | {total_pss / row['n']:.0f} | {added} "
                 f"| {row['peak_rss']:.0f} |")
     return "\n".join(lines)
 

@@ -575,6 +575,37 @@ def test_regression_panels_draw_the_band():
     assert "R² " in widget.panel_captions["max_std"].value
 
 
+def test_the_widget_is_built_before_its_panels_are_drawn_and_the_worker_draws_them():
+    """Building the race shows its controls at once; the first drawing of the panels follows on the worker."""
+    import threading
+
+    data = alw.datasets.load_digits()
+    drawing = threading.Event()
+    release = threading.Event()
+    original = alw.StrategyComparison.render
+
+    def slow_render(widget):
+        drawing.set()
+        assert release.wait(30)
+        original(widget)
+
+    alw.StrategyComparison.render = slow_render
+    try:
+        widget = alw.StrategyComparison(LogisticRegression(max_iter=200), data.X[:300], data.y[:300],
+                                        ["random", "margin"], images=data.images[:300], random_state=0, budget=4)
+        assert drawing.wait(30), "the worker never started drawing"
+        assert widget.frames == 0 and not widget.panel_images["margin"].value  # built, not yet drawn
+        assert "drawing…" in widget.status.value and not widget.play_button.disabled
+        widget.step()  # a press during the first drawing is kept, and runs after it
+        release.set()
+        assert widget.wait(60)
+    finally:
+        release.set()
+        alw.StrategyComparison.render = original
+    assert widget.frames > 0 and widget.panel_images["margin"].value[:4] == b"\x89PNG"
+    assert widget.race.n_steps == 1 and "paused" in widget.status.value
+
+
 def test_image_panels_show_the_item_each_strategy_asks():
     data = alw.datasets.load_digits()
     widget = alw.StrategyComparison(LogisticRegression(max_iter=200), data.X[:300], data.y[:300],
@@ -593,6 +624,7 @@ def test_image_panels_of_a_mini_batch_show_the_whole_batch():
     widget = alw.StrategyComparison(LogisticRegression(max_iter=200), data.X[:300], data.y[:300],
                                     ["random", "margin"], images=data.images[:300], random_state=0, budget=20,
                                     batch_size=10)
+    assert widget.wait(60)  # the first drawing is the worker's
     ax = widget._axes["margin"]
 
     assert ax.get_title() == "asks next: 10 items"

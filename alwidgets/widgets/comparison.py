@@ -127,7 +127,10 @@ class StrategyComparison(widgets.VBox):
             layout=widgets.Layout(width="100%"),
         )
         self.add_class("alw-comparison")
-        self.render()
+        # The first drawing of every panel takes most of a second: the worker does it, so the controls show at once.
+        self._first_draw = True
+        self._set_status()
+        self._worker.request()
 
     # ------------------------------------------------------------------ public API
 
@@ -365,6 +368,9 @@ class StrategyComparison(widgets.VBox):
 
     def _run_queued(self) -> None:
         """The worker's task: run queued steps, or play, one step at a time; a pause takes effect between steps."""
+        if self._first_draw:
+            self._first_draw = False
+            self.render()
         while self._next_step():
             started = time.perf_counter()
             self._wake.clear()
@@ -637,7 +643,7 @@ class StrategyComparison(widgets.VBox):
         elif self._queued:
             state = f"{self._queued} step{'s' * (self._queued != 1)} queued"
         elif busy:
-            state = "finishing this step…"
+            state = "drawing…" if self.frames == 0 else "finishing this step…"
         else:
             state = "budget spent" if race.done else "paused"
         used = max(race.used(name) for name in race.strategy_names)
