@@ -463,6 +463,30 @@ def serve_check(capsys, *args) -> tuple[int, str, str]:
     return code, out, err
 
 
+def test_serve_checks_a_notebook_it_is_given(capsys):
+    code, out, _ = serve_check(capsys, REPO / "notebooks" / "04_decision_boundary.ipynb")
+    assert code == 0 and "04_decision_boundary.ipynb: 3 code cells" in out
+
+
+@pytest.mark.parametrize(
+    "name, text, said",
+    [
+        ("missing.ipynb", None, "no notebook at"),
+        ("broken.ipynb", "{not json", "is not a notebook Jupyter can read"),
+    ],
+)
+def test_serve_names_a_notebook_it_cannot_serve(tmp_path, capsys, name, text, said):
+    if text is not None:
+        (tmp_path / name).write_text(text)
+    code, _, err = serve_check(capsys, tmp_path / name)
+    assert code == 2 and said in err and name in err
+
+
+def test_serve_refuses_a_negative_pool(capsys):
+    code, _, err = serve_check(capsys, "--pool", "-1")
+    assert code == 2 and "--pool must be 0" in err
+
+
 def test_two_campaigns_in_one_folder_get_a_store_each(tmp_path, texts_csv, capsys):
     campaign_toml(tmp_path, "sentiment", ["pos", "neg"])
     campaign_toml(tmp_path, "topic", ["movie", "book", "game"])
