@@ -313,6 +313,7 @@ def plot_ratio_curve(
     ax: Axes | None = None,
     *,
     name: str = "active",
+    reached: Mapping | None = None,
     claim: tuple[float, float] | None = None,
     mark: float | None = None,
     title: str = "Labels saved over targets",
@@ -329,6 +330,11 @@ def plot_ratio_curve(
         Cleared and reused; a new one when None.
     name : str
         The strategy, for its colour and the legend.
+    reached : dict of float to list of bool, optional
+        ``{B: [whether that seed reached random's score, ...]}``, in the order
+        of ``ratios``. A seed that never reached it has only an upper bound
+        for its ratio (:func:`alwidgets.experiments.ratio_at`), so the median
+        there is one too: drawn as a hollow triangle pointing down.
     claim : (B, ratio), optional
         A reported ratio to compare with, drawn as a star.
     mark : float, optional
@@ -337,15 +343,26 @@ def plot_ratio_curve(
     """
     if not isinstance(ratios, Mapping):
         raise TypeError(f"ratios must be a dict {{budget: [ratio per seed, ...]}}; got {type(ratios).__name__}")
+    reached = {} if reached is None else reached
+    for b, flags in reached.items():
+        if len(flags) != len(ratios.get(b, ())):
+            raise ValueError(f"reached[{b}] has {len(flags)} entries for {len(ratios.get(b, ()))} ratios")
     ax = _prepare(ax, "ratio_curve")
-    points = sorted((float(b), np.asarray(r, dtype=float)) for b, r in ratios.items() if len(r))
+    points = sorted((float(b), np.asarray(r, dtype=float), all(reached.get(b, [True]))) for b, r in ratios.items()
+                    if len(r))
     color = strategy_color(name)
     if points:
-        budgets = np.array([b for b, _ in points])
-        median = np.array([np.median(r) for _, r in points])
-        low, high = np.array([np.percentile(r, BAND_PERCENTILES) for _, r in points]).T
+        budgets = np.array([b for b, _, _ in points])
+        median = np.array([np.median(r) for _, r, _ in points])
+        low, high = np.array([np.percentile(r, BAND_PERCENTILES) for _, r, _ in points]).T
+        exact = np.array([full for _, _, full in points])
         ax.fill_between(budgets, low, high, color=color, alpha=0.18, linewidth=0)
-        ax.plot(budgets, median, "o-", color=color, linewidth=1.5, markersize=4, label=name)
+        ax.plot(budgets, median, "-", color=color, linewidth=1.5)
+        if exact.any():
+            ax.plot(budgets[exact], median[exact], "o", color=color, markersize=4, label=name)
+        if not exact.all():
+            ax.plot(budgets[~exact], median[~exact], "v", color=color, markerfacecolor="white", markersize=6,
+                    label=f"{name}: at most (a seed never reached random's score)")
     ax.axhline(1.0, color="black", linewidth=1.2, label="as many labels as random")
     if claim is not None:
         ax.plot([claim[0]], [claim[1]], marker="*", markersize=13, color="crimson", linestyle="none",

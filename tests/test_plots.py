@@ -720,6 +720,21 @@ def test_ratio_curve_draws_the_median_ratio_the_break_even_line_and_the_claim():
     median = next(line for line in ax.lines if line.get_label() == "min_max_margin")
     np.testing.assert_allclose(median.get_xdata(), [50, 100])  # sorted; a budget with no ratio left out
     np.testing.assert_allclose(median.get_ydata(), [0.7, 2.0])
+    assert not any("at most" in line.get_label() for line in ax.lines)  # every seed reached: no bound drawn
     star = next(line for line in ax.lines if line.get_label() == "the article: 2.5x")
     assert (star.get_xdata()[0], star.get_ydata()[0]) == (100, 2.5)
     assert any(line.get_label() == "as many labels as random" and set(line.get_ydata()) == {1.0} for line in ax.lines)
+
+
+def test_ratio_curve_draws_a_budget_some_seed_never_reached_as_an_upper_bound():
+    ratios = {50: [0.5, 0.7, 0.9], 100: [1.0, 2.0, 3.0], 200: [1.5, 1.8, 2.2]}
+    reached = {50: [True, True, True], 100: [True, False, True], 200: [False, False, False]}
+    ax = plots.plot_ratio_curve(ratios, name="min_max_margin", reached=reached)
+    exact = next(line for line in ax.lines if line.get_label() == "min_max_margin")
+    bound = next(line for line in ax.lines if "at most" in line.get_label())
+    np.testing.assert_allclose(exact.get_xdata(), [50])
+    np.testing.assert_allclose(bound.get_xdata(), [100, 200])
+    np.testing.assert_allclose(bound.get_ydata(), [2.0, 1.8])
+    assert bound.get_marker() == "v" and bound.get_markerfacecolor() == "white"
+    with pytest.raises(ValueError, match=r"reached\[100\] has 2 entries for 3 ratios"):
+        plots.plot_ratio_curve(ratios, reached={100: [True, False]})
