@@ -125,6 +125,19 @@ class LabelState:
         """``{pool index: {annotator: label}}`` for every item of this pool someone has labeled."""
         return {self.index_of[item]: dict(v) for item, v in self.tally.votes.items() if item in self.index_of}
 
+    def votes_newest_first(self) -> list[tuple[int, str, object]]:
+        """``(pool index, annotator, label)`` of every current vote, the most recently given first.
+
+        A vote's time is its label event's place in the log: a relabel, and
+        the undo of one (which gives the old label again), move it to the front;
+        a retraction that leaves an earlier label gives it its old place back.
+        """
+        tally = self.tally
+        given = [(tally.voted_at[(item, who)], self.index_of[item], who, label)
+                 for item, votes in tally.votes.items() if item in self.index_of for who, label in votes.items()]
+        given.sort(key=lambda vote: -vote[0])
+        return [(i, who, label) for _seq, i, who, label in given]
+
     def frozen(self) -> FrozenLabels:
         """The training labels as they stand now, immutable."""
         return FrozenLabels(self.seq, tuple(self.labels), tuple(self.labels.values()), self.others)

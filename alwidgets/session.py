@@ -328,6 +328,12 @@ class Session:
         with self._state_lock:
             return self._state.votes()
 
+    def labels_given(self) -> list[dict]:
+        """Every current vote as ``{"index", "label", "annotator"}``, the most recently given first (a copy)."""
+        with self._state_lock:
+            given = self._state.votes_newest_first()
+        return [{"index": i, "label": label, "annotator": who} for i, who, label in given]
+
     @property
     def is_current(self) -> bool:
         """Whether the latest model knows every recorded label and ranks with the current strategy."""

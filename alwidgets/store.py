@@ -238,8 +238,9 @@ class Tally:
     """
 
     def __init__(self):
-        self._stacks: dict[tuple[str, str], list] = {}
+        self._stacks: dict[tuple[str, str], list] = {}  # (item_id, annotator) -> [(label, seq), ...]
         self.votes: dict[str, dict[str, Any]] = {}  # item_id -> {annotator: label}
+        self.voted_at: dict[tuple[str, str], int] = {}  # (item_id, annotator) -> seq of the event giving that vote
         self.skips: dict[str, set[str]] = {}  # annotator -> skipped item_ids
         self.invalid: list[LabelEvent] = []  # label events whose label is not a label
         self.last_seq = 0
@@ -255,7 +256,7 @@ class Tally:
         for e in events:
             key = (e.item_id, e.annotator)
             if e.kind == LABEL:
-                self._stacks.setdefault(key, []).append(e.label)
+                self._stacks.setdefault(key, []).append((e.label, e.seq))
                 self.skips.get(e.annotator, set()).discard(e.item_id)
                 if isinstance(e.label, InvalidLabel):
                     self.invalid.append(e)
@@ -267,10 +268,11 @@ class Tally:
                 self.skips.setdefault(e.annotator, set()).add(e.item_id)
             stack = self._stacks.get(key)
             item_votes = self.votes.setdefault(e.item_id, {})
-            if stack and not isinstance(stack[-1], InvalidLabel):
-                item_votes[e.annotator] = stack[-1]
+            if stack and not isinstance(stack[-1][0], InvalidLabel):
+                item_votes[e.annotator], self.voted_at[key] = stack[-1]
             else:
                 item_votes.pop(e.annotator, None)
+                self.voted_at.pop(key, None)
             if not item_votes:
                 del self.votes[e.item_id]
             changed[e.item_id] = None

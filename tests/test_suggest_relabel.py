@@ -151,6 +151,40 @@ def test_relabel_is_a_retraction_and_a_label_and_undo_gives_the_old_label_back(d
     assert session.snapshot.label_dict() == {0: 3}
 
 
+def test_labels_given_are_newest_first_and_a_relabel_or_its_undo_moves_to_the_front(digits):
+    store = MemoryStore()
+    alice = make_session(digits, store=store, annotator="alice")
+    bob = make_session(digits, store=store, annotator="bob")
+    alice.record([0, 1], [3, 4])
+    bob.record(2, 5)
+    alice.record(3, 6)
+    alice.sync()
+
+    def given():
+        return [(r["index"], r["annotator"], r["label"]) for r in alice.labels_given()]
+
+    assert given() == [(3, "alice", 6), (2, "bob", 5), (1, "alice", 4), (0, "alice", 3)]
+    alice.relabel(0, 8)
+    assert given()[0] == (0, "alice", 8) and len(given()) == 4
+    alice.undo()  # the old label is given again: still the newest
+    assert given() == [(0, "alice", 3), (3, "alice", 6), (2, "bob", 5), (1, "alice", 4)]
+    alice.undo()  # item 3 taken back: no vote left on it, the others keep their places
+    assert given() == [(0, "alice", 3), (2, "bob", 5), (1, "alice", 4)]
+
+
+def test_a_retraction_gives_the_label_underneath_its_old_place_in_the_log():
+    from alwidgets.store import Tally
+
+    store = MemoryStore()
+    store.append_many([LabelEvent("a", label="cat"), LabelEvent("b", label="dog"), LabelEvent("a", label="emu"),
+                       LabelEvent("a", kind=RETRACT, label="emu")])
+    tally = Tally()
+    tally.apply(store.events())
+    seqs = {e.item_id + str(e.label): e.seq for e in store.events() if e.kind == LABEL}
+    assert tally.votes == {"a": {"local": "cat"}, "b": {"local": "dog"}}
+    assert [tally.voted_at[k] for k in sorted(tally.voted_at)] == [seqs["acat"], seqs["bdog"]]
+
+
 def test_relabel_refuses_an_item_without_a_label_from_this_annotator(digits):
     store = MemoryStore()
     alice = make_session(digits, store=store, annotator="alice")

@@ -96,7 +96,7 @@ class ReviewPanel(widgets.VBox):
         if self.disagree.value and ranking is not None and ranked_on == self._votes_key():
             rows = ranking.to_dict("records")
         else:
-            rows = self._newest_first()
+            rows = self.session.labels_given()
         return [r for r in rows
                 if (label == ALL or str(r["label"]) == label) and (annotator == ALL or r["annotator"] == annotator)]
 
@@ -114,18 +114,6 @@ class ReviewPanel(widgets.VBox):
 
     def _votes_key(self):
         return tuple(sorted((i, tuple(sorted(v.items(), key=str))) for i, v in self.session.votes.items()))
-
-    def _newest_first(self) -> list[dict]:
-        order = {}
-        for e in self.session.store.events():  # the log, oldest first: later labels overwrite the position
-            order[(e.item_id, e.annotator)] = e.seq
-        rows = []
-        for i, votes in self.session.votes.items():
-            for who, label in votes.items():
-                rows.append({"index": i, "label": label, "annotator": who,
-                             "_seq": order.get((self.session.item_ids[i], who), 0)})
-        rows.sort(key=lambda r: -r["_seq"])
-        return rows
 
     def _update_filters(self) -> None:
         votes = self.session.votes
