@@ -176,6 +176,12 @@ class Session:
         or an indicator matrix; the default score is micro-averaged F1. Votes of
         several annotators are decided class by class
         (:func:`alwidgets.store.set_majority`).
+    stopping : dict, optional
+        Options of the stop signal (:meth:`stopping`), passed to
+        :class:`alwidgets.stopping.StabilizingPredictions`: ``threshold``,
+        ``window`` and ``stop_set_size``. Default: agreement of at least 0.99
+        over 3 updates; ``{"threshold": 0.995, "window": 5}`` is the stricter
+        rule ``benchmarks/stopping.py`` measures.
     """
 
     def __init__(
@@ -199,6 +205,7 @@ class Session:
         candidates: int | None = None,
         online: bool = False,
         multi_label: bool = False,
+        stopping: dict | None = None,
     ):
         self.X_pool = check_pool(X_pool)
         self.n_pool = self.X_pool.shape[0] if hasattr(self.X_pool, "shape") else len(self.X_pool)
@@ -244,7 +251,7 @@ class Session:
         # fed by update(), one per new model; its stop set has a seed of its own, so that it never draws from
         # the session's random stream (which decides the queries)
         self._stopper = StabilizingPredictions(agreement="kappa" if self.is_classifier else "concordance",
-                                               random_state=0)
+                                               random_state=0, **_check_stopping(stopping))
         fitted = _learners.is_fitted(learner)
         self._snapshot = Snapshot(0, learner, fitted, _NO_LABELS, None, self._score(learner, fitted))
         self.update()  # picks up labels already in the store, and makes the first ranking
@@ -957,6 +964,21 @@ def _default_strategy(learner, multi_label: bool = False) -> str:
         if strategies.get(name).problem(learner) is None:
             return name
     return "random"
+
+
+STOPPING_OPTIONS = ("threshold", "window", "stop_set_size")
+
+
+def _check_stopping(stopping) -> dict:
+    """The stop signal's options a Session may set; anything else is named in a TypeError."""
+    if stopping is None:
+        return {}
+    if not isinstance(stopping, dict):
+        raise TypeError(f"stopping must be a dict of {', '.join(STOPPING_OPTIONS)}; got {type(stopping).__name__}")
+    unknown = sorted(set(stopping) - set(STOPPING_OPTIONS))
+    if unknown:
+        raise TypeError(f"stopping takes {', '.join(STOPPING_OPTIONS)}; got {', '.join(map(repr, unknown))}")
+    return dict(stopping)
 
 
 def _check_scoring(scoring):

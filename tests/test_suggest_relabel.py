@@ -224,6 +224,31 @@ def test_the_stopping_point_is_a_label_count_of_the_history(digits):
     assert first["n_labels"] == versions[first["version"]]
 
 
+def test_a_session_takes_a_stricter_stopping_rule_which_fires_no_sooner(digits):
+    _, y, *_ = digits
+    default, strict = make_session(digits), make_session(digits, stopping={"threshold": 0.995, "window": 5})
+    for session in (default, strict):
+        session.simulate(y, 150)
+    assert (strict.stopping()["threshold"], len(strict.stopping()["window"])) == (0.995, 5)
+    fired = default.stopping()["first_stop"]["n_labels"]
+    strict_first = strict.stopping()["first_stop"]
+    assert strict_first is not None and strict_first["n_labels"] > fired  # the same labels: a stricter rule waits
+
+
+@pytest.mark.parametrize(
+    "stopping, error, said",
+    [
+        ([0.99, 3], TypeError, "stopping must be a dict"),
+        ({"kappa": 0.99}, TypeError, "stopping takes threshold, window, stop_set_size; got 'kappa'"),
+        ({"threshold": 1.5}, ValueError, "threshold"),
+        ({"window": 0}, ValueError, "window"),
+    ],
+)
+def test_a_bad_stopping_rule_is_named(digits, stopping, error, said):
+    with pytest.raises(error, match=said):
+        make_session(digits, stopping=stopping)
+
+
 def test_the_learning_curve_marks_each_stopping_point_on_its_curve():
     history = [{"n_labels": n, "score": 0.5 + n / 100} for n in (2, 4, 6, 8)]
     other = [{"n_labels": n, "score": 0.4 + n / 100} for n in (2, 4, 6, 8)]
