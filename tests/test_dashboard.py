@@ -349,7 +349,12 @@ def test_when_visitor_arrives_waits_for_voilas_word_then_sets_the_environment(mo
         monkeypatch.delenv(key)
     called = threading.Event()
     seen = {}
-    when_visitor_arrives(lambda: seen.update(user=os.environ.get("HTTP_X_FORWARDED_USER")) or called.set())
+    # from a thread of its own, as from a plain script: this test process may have an event loop of the browser
+    # tests' in its main thread, which nothing runs between their calls
+    caller = threading.Thread(target=when_visitor_arrives,
+                              args=(lambda: seen.update(user=os.environ.get("HTTP_X_FORWARDED_USER")) or called.set(),))
+    caller.start()
+    caller.join(10)
     try:
         assert called.wait(10), "the callback never ran"
     finally:
@@ -652,6 +657,7 @@ def test_pages_kept_ready_count_against_max_kernels(tmp_path, texts_csv):
 @pytest.mark.parametrize("closing, expected_fills", [(False, 1), (True, 0)])
 def test_a_refused_refill_is_dropped_and_the_pool_filled_once_a_place_frees(closing, expected_fills):
     import asyncio
+    import threading
     import types
 
     from alwidgets_serving import CappedKernelManager
@@ -672,7 +678,11 @@ def test_a_refused_refill_is_dropped_and_the_pool_filled_once_a_place_frees(clos
         CappedKernelManager._refill_pool(manager)
         return manager._pools["dashboard.ipynb"], waiting, fills
 
-    pool, waiting, fills = asyncio.run(scenario())
+    outcome = []  # asyncio.run in a thread of its own: the browser tests may leave a loop in this thread
+    runner = threading.Thread(target=lambda: outcome.append(asyncio.run(scenario())))
+    runner.start()
+    runner.join(30)
+    pool, waiting, fills = outcome[0]
     assert len(fills) == expected_fills
     if not closing:
         assert pool == [waiting] and fills == [{"delay": 0, "notebook_name": "dashboard.ipynb"}]
