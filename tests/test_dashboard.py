@@ -952,3 +952,37 @@ def test_the_poll_renews_the_leases_only_while_the_browser_page_says_it_is_open(
     time.sleep(0.6)  # the page was closed: its kernel lives on, its poll runs, the page says nothing
     alice._refresh_safely()
     assert alice.progress()["leased"] == 0 and "being labeled" not in alice.campaign_line.value
+
+
+CLOSED_PAGE_WRITE = """[Voila] Starting buffering for k1:s1
+Task exception was never retrieved
+future: <Task finished name='Task-1303' coro=<WebSocketProtocol13.write_message.<locals>.wrapper() done, defined at \
+/x/tornado/websocket.py:1138> exception=WebSocketClosedError()>
+Traceback (most recent call last):
+  File "/x/tornado/websocket.py", line 1140, in wrapper
+    await fut
+tornado.iostream.StreamClosedError: Stream is closed
+
+During handling of the above exception, another exception occurred:
+
+Traceback (most recent call last):
+  File "/x/tornado/websocket.py", line 1142, in wrapper
+    raise WebSocketClosedError()
+tornado.websocket.WebSocketClosedError
+[Voila] Using pre-heated kernel: k2 for dashboard.ipynb
+""".replace("\\\n", "")
+CELL_ERROR = """Traceback (most recent call last):
+  File "<cell>", line 1, in <module>
+ValueError: the notebook failed
+"""
+
+
+@pytest.mark.parametrize("log, left", [(CLOSED_PAGE_WRITE, False), (CELL_ERROR, True),
+                                       (CLOSED_PAGE_WRITE + CELL_ERROR, True), (CELL_ERROR + CLOSED_PAGE_WRITE, True)])
+def test_the_browser_tests_overlook_only_the_write_a_closing_page_cut_short(log, left):
+    from serving import server_errors
+
+    cleaned = server_errors(log)
+    assert ("Traceback (most recent call last)" in cleaned) == left
+    assert ("ValueError: the notebook failed" in cleaned) == (CELL_ERROR in log)
+    assert "Using pre-heated kernel" in cleaned or CLOSED_PAGE_WRITE not in log

@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, Route, expect
 from ports import free_port
+from serving import server_errors
 
 from alwidgets.cli import VOILA_TEMPLATES_ROOT
 
@@ -374,7 +375,7 @@ def voila(
         return  # the failure report already carries the server log
     for server, offset in request.node.stash.get(_SERVERS_USED, {}).values():
         if server.name.startswith("voila "):
-            log = server.log_since(offset)
+            log = server_errors(server.log_since(offset))
             found = [marker for marker in SERVER_ERROR_MARKERS if marker in log]
             if found:
                 pytest.fail(f"{server.name} logged an error during the test:\n{log[-10_000:]}", pytrace=False)
@@ -502,7 +503,7 @@ def open_voila(voila: Callable[[str], Server], page: Page) -> Callable[..., Page
         ready.wait_for(state="visible", timeout=FIRST_RENDER_TIMEOUT_MS)
         errors = browser_page.locator(".voila-error").all_inner_texts()
         assert not errors, f"Voila showed an error page for {notebook}:\n" + "\n".join(errors)
-        log = server.log_since(offset)
+        log = server_errors(server.log_since(offset))
         found = [marker for marker in SERVER_ERROR_MARKERS if marker in log]
         assert not found, f"{server.name} logged an error while rendering {notebook}:\n{log[-10_000:]}"
         return browser_page

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import BrowserContext, Page
-from serving import start_serve, stop_serve
+from serving import server_errors, start_serve, stop_serve
 
 from alwidgets.store import open_store
 
@@ -86,7 +86,7 @@ def person(new_context: Callable[..., BrowserContext], dashboard_server: dict) -
         if not page.is_closed():
             assert not page.locator(".voila-error").all_inner_texts(), "Voila showed an error"
     assert not errors, f"uncaught errors in the page: {errors}"
-    log = dashboard_server["log"].read_text(errors="replace")
+    log = server_errors(dashboard_server["log"].read_text(errors="replace"))
     assert "Traceback (most recent call last)" not in log, log[-5000:]
 
 
@@ -280,7 +280,7 @@ def test_after_a_restart_only_pages_still_open_count_as_being_labeled(new_contex
             store.close()
     finally:
         stop_serve(server)
-    log = server["log"].read_text(errors="replace")
+    log = server_errors(server["log"].read_text(errors="replace"))
     assert "Traceback (most recent call last)" not in log, log[-5000:]
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from playwright.sync_api import Page
-from serving import start_serve, stop_serve
+from serving import server_errors, start_serve, stop_serve
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +42,7 @@ JS_ITEM = r"""() => {
 def wait_for_runs(folder: Path, count: int) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     while len(list(folder.glob("ran-*"))) < count:
-        log = (folder / "serve.log").read_text(errors="replace")
+        log = server_errors((folder / "serve.log").read_text(errors="replace"))
         assert "Traceback (most recent call last)" not in log, log[-5000:]
         assert time.monotonic() < deadline, f"fewer than {count} pages were run within {READY_TIMEOUT_S} s"
         time.sleep(0.2)
@@ -85,4 +85,4 @@ def test_a_served_notebook_is_run_before_its_visitor_comes_and_labels(new_local_
         stop_serve(server)
     log = server["log"].read_text(errors="replace")
     assert log.count("Using pre-heated kernel") == 2 and "1 page kept ready" in log
-    assert "Traceback (most recent call last)" not in log, log[-5000:]
+    assert "Traceback (most recent call last)" not in server_errors(log), log[-5000:]
