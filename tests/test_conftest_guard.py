@@ -68,7 +68,9 @@ def test_missing_chromium_fails_in_ci_and_says_how_to_install_it(
     else:
         monkeypatch.setenv("CI", ci)
     pytester.makeconftest(BROWSER_CONFTEST.read_text())
-    pytester.makepyfile(ports=(BROWSER_CONFTEST.parents[1] / "ports.py").read_text())  # the conftest imports it
+    helpers = BROWSER_CONFTEST.parents[1]
+    pytester.makepyfile(ports=(helpers / "ports.py").read_text(),  # the conftest imports both
+                        serving=(helpers / "serving.py").read_text())
     pytester.makepyfile(test_page="def test_page_opens(page):\n    page.goto('about:blank')\n")
 
     result = pytester.runpytest_subprocess("-rs", "-p", "no:cacheprovider")
