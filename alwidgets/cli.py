@@ -186,8 +186,8 @@ def _serve(args) -> int:
         # the server's own identity (serve started inside a JupyterHub session, say) is nobody's visitor name
         env.pop(variable, None)
     if args.config is not None and args.config.endswith(".ipynb"):
-        notebook = _check_notebook(args.config)
-        print(f"Checked {notebook}: {_code_cells(notebook)} code cells", flush=True)
+        notebook, n_code_cells = _check_notebook(args.config)
+        print(f"Checked {notebook}: {n_code_cells} code cells", flush=True)
         if args.check:
             return 0
         what = "Notebook"
@@ -246,21 +246,15 @@ def _serve(args) -> int:
     return 0  # pragma: no cover - execve does not return
 
 
-def _check_notebook(path: str) -> Path:
-    """``path`` as an absolute Path, once it is known to be a notebook nbformat reads (else a clear error)."""
+def _check_notebook(path: str) -> tuple[Path, int]:
+    """``path`` as an absolute Path and its number of code cells, once nbformat reads it (else a clear error)."""
     import nbformat
 
     notebook = Path(path).resolve()
     if not notebook.is_file():
         raise FileNotFoundError(f"no notebook at {path}")
     try:
-        nbformat.read(notebook, as_version=4)
+        cells = nbformat.read(notebook, as_version=4).cells
     except Exception as error:  # nbformat raises JSON, validation and encoding errors alike
         raise ValueError(f"{path} is not a notebook Jupyter can read: {error}") from None
-    return notebook
-
-
-def _code_cells(notebook: Path) -> int:
-    import nbformat
-
-    return sum(cell.cell_type == "code" for cell in nbformat.read(notebook, as_version=4).cells)
+    return notebook, sum(cell.cell_type == "code" for cell in cells)

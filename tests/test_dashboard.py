@@ -629,29 +629,25 @@ def test_pages_kept_ready_count_against_max_kernels(tmp_path, texts_csv):
     import urllib.error
     import urllib.request
 
+    from serving import start_serve, stop_serve
+
     csv_config(tmp_path)
-    port = free_port()
-    log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        server = subprocess.Popen([sys.executable, "-m", "alwidgets", "serve", "campaign.toml", "--port", str(port),
-                                   "--max-kernels", "2", "--pool", "1", "--cull-after", "0"],
-                                  cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
+    server = start_serve(tmp_path, dict(os.environ), options=["--max-kernels", "2", "--pool", "1", "--cull-after", "0"])
+    log = server["log"]
     try:
         deadline = time.monotonic() + 180
         while "Kernel pool of dashboard.ipynb is filled" not in log.read_text():
-            assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.5)
         for _visitor in range(2):
-            assert "Labeling dashboard" in urllib.request.urlopen(url, timeout=120).read().decode()
+            assert "Labeling dashboard" in urllib.request.urlopen(server["url"], timeout=120).read().decode()
         with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(url, timeout=120)
+            urllib.request.urlopen(server["url"], timeout=120)
         assert refused.value.code == 503
         assert "This labeling server is full: 2 pages are open" in refused.value.read().decode()
         assert log.read_text().count("Using pre-heated kernel") == 2
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_serve(server)
 
 
 @pytest.mark.parametrize("closing, expected_fills", [(False, 1), (True, 0)])
