@@ -16,9 +16,9 @@ bundled MNIST digits with a SQLite store in ``./labels/labels.db``.
 Either way Voila keeps ``--pool`` pages ready (its preheated kernels): a
 kernel is started and the notebook run before anyone asks, so a visitor's
 page is shown as soon as it loads instead of after every cell has run, and
-each page taken is replaced in the background. The dashboard notebook waits
-for its visitor (:func:`alwidgets.widgets.page.wait_for_visitor`) before it
-reads who they are.
+each page taken is replaced in the background. The dashboard page takes in
+who opened it only when they come
+(:func:`alwidgets.widgets.page.when_visitor_arrives`, ``Dashboard.welcome``).
 
 ``serve`` never passes its own identity on: a ``JUPYTERHUB_USER`` (or a user
 header variable) in the server's environment is removed before Voila starts,
