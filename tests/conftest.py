@@ -14,8 +14,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import sys
 
 import matplotlib
 import pytest
@@ -81,3 +83,25 @@ def cleanup():
     yield made.append
     for widget in made:
         widget.close()
+
+
+@pytest.fixture(scope="session")
+def venv_kernel(tmp_path_factory: pytest.TempPathFactory):
+    """``venv_kernel()`` is a jupyter_client ``KernelManager`` whose kernel runs this very interpreter.
+
+    A kernelspec named ``python3`` in the user's ~/.local/share/jupyter would
+    otherwise take precedence over the one in the venv.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    kernels = tmp_path_factory.mktemp("kernels")
+    name = "alwidgets-test-python"
+    (kernels / name).mkdir()
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "alwidgets test kernel",
+        "language": "python",
+    }
+    (kernels / name / "kernel.json").write_text(json.dumps(spec))
+    return lambda: KernelManager(kernel_name=name, kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))

@@ -63,24 +63,39 @@ def start_serve(folder, env: dict, port: int | None = None, target: str = "campa
     return {"url": url, "port": port, "process": process, "store": folder / "labels.db", "log": log_path}
 
 
+QUIET_SECONDS = 2.0  # idle this long, and a kernel is not just between two cells of its notebook
+
+
 def wait_until_kernels_idle(server: dict, timeout: float = 60) -> None:
-    """Wait until no kernel of the server is running a cell: a page kept ready may still be running its notebook.
+    """Wait until no kernel of the server has run a cell for QUIET_SECONDS: a page kept ready may be running its notebook.
 
     A kernel shut down in the middle of a cell logs a traceback (ipykernel
     answers the cell on a socket already closed); the tests read the log for
-    tracebacks, so they stop the server once it is quiet.
+    tracebacks, so they stop the server once it is quiet. One idle answer is
+    not enough: a kernel is idle for a moment between two cells.
     """
     deadline = time.monotonic() + timeout
-    for kernel_id in dict.fromkeys(re.findall(r"Kernel started: ([0-9a-f-]{36})", server["log"].read_text())):
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{server['url']}api/kernels/{kernel_id}", timeout=5) as answer:
-                    state = json.load(answer).get("execution_state")
-            except OSError:  # shut down already (404), or the server is gone
-                break
-            if state not in ("busy", "starting"):
-                break
-            time.sleep(0.25)
+    quiet_since = time.monotonic()
+    gone: set[str] = set()  # shut down (or of an earlier server writing to the same log): never asked again
+    while time.monotonic() < deadline and time.monotonic() - quiet_since < QUIET_SECONDS:
+        for kernel_id in dict.fromkeys(re.findall(r"Kernel started: ([0-9a-f-]{36})", server["log"].read_text())):
+            if kernel_id in gone:
+                continue
+            state = _kernel_state(server, kernel_id)
+            if state is None:
+                gone.add(kernel_id)
+            elif state in ("busy", "starting"):
+                quiet_since = time.monotonic()
+        time.sleep(0.2)
+
+
+def _kernel_state(server: dict, kernel_id: str) -> str | None:
+    """The kernel's execution state, or None once it is shut down (404) or the server is gone."""
+    try:
+        with urllib.request.urlopen(f"{server['url']}api/kernels/{kernel_id}", timeout=5) as answer:
+            return json.load(answer).get("execution_state")
+    except OSError:
+        return None
 
 
 def stop_serve(server: dict) -> None:

@@ -7,7 +7,6 @@ limit per cell. A cell that raises fails the test with that cell's traceback.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -15,8 +14,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
@@ -25,27 +22,7 @@ NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 # The notebooks the labeling widgets issue promises; more (lessons, dashboard) join the glob.
 REQUIRED_NOTEBOOKS = ["01_images.ipynb", "02_text.ipynb", "03_regression_gp.ipynb", "04_decision_boundary.ipynb"]
 CELL_TIMEOUT_SECONDS = int(os.environ.get("ALW_CELL_TIMEOUT", "300"))
-KERNEL_NAME = "alwidgets-test-python"
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
-
-
-@pytest.fixture(scope="session")
-def kernel_spec_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A kernelspec whose argv is this interpreter, so no other Python can be picked up.
-
-    A kernelspec named ``python3`` in the user's ~/.local/share/jupyter would
-    otherwise take precedence over the one in the venv.
-    """
-    kernels = tmp_path_factory.mktemp("kernels")
-    spec_dir = kernels / KERNEL_NAME
-    spec_dir.mkdir()
-    spec = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "alwidgets test kernel",
-        "language": "python",
-    }
-    (spec_dir / "kernel.json").write_text(json.dumps(spec))
-    return kernels
 
 
 # Appended to every notebook: its background runs (races, experiments) must finish, and must not fail.
@@ -61,7 +38,7 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("alwidgets-cache")
 
 
-def execute_notebook(path: Path, kernel_spec_dir: Path, cache: Path | None = None,
+def execute_notebook(path: Path, venv_kernel, cache: Path | None = None,
                      wait_for_background: bool = False) -> nbformat.NotebookNode:
     """Run the notebook in its own folder (relative paths work as for a user) and return it.
 
@@ -70,13 +47,9 @@ def execute_notebook(path: Path, kernel_spec_dir: Path, cache: Path | None = Non
     notebook = nbformat.read(path, as_version=4)
     if wait_for_background:
         notebook.cells.append(nbformat.v4.new_code_cell(WAIT_FOR_BACKGROUND))
-    kernel_manager = KernelManager(
-        kernel_name=KERNEL_NAME,
-        kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernel_spec_dir)]),
-    )
     client = NotebookClient(
         notebook,
-        km=kernel_manager,
+        km=venv_kernel(),
         timeout=CELL_TIMEOUT_SECONDS,
         resources={"metadata": {"path": str(path.parent)}},
     )
@@ -92,14 +65,14 @@ def test_the_promised_notebooks_exist() -> None:
     assert not missing, f"notebooks/ lacks {missing}"
 
 
-def test_notebooks_run_in_the_venv_kernel(tmp_path: Path, kernel_spec_dir: Path) -> None:
+def test_notebooks_run_in_the_venv_kernel(tmp_path: Path, venv_kernel) -> None:
     """The kernel is this Python with ALW_QUICK=1, not whatever `python3` is on PATH."""
     probe = nbformat.v4.new_notebook()
     probe.cells.append(nbformat.v4.new_code_cell("import os, sys\nprint(sys.executable, os.environ['ALW_QUICK'])"))
     path = tmp_path / "probe.ipynb"
     nbformat.write(probe, path)
 
-    executed = execute_notebook(path, kernel_spec_dir)
+    executed = execute_notebook(path, venv_kernel)
 
     printed = executed.cells[0].outputs[0]["text"].split()
     assert printed == [sys.executable, "1"]
@@ -107,10 +80,10 @@ def test_notebooks_run_in_the_venv_kernel(tmp_path: Path, kernel_spec_dir: Path)
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.name for path in NOTEBOOKS])
-def test_notebook_runs_top_to_bottom(path: Path, kernel_spec_dir: Path, cache_dir: Path) -> None:
+def test_notebook_runs_top_to_bottom(path: Path, venv_kernel, cache_dir: Path) -> None:
     failure = None
     try:
-        executed = execute_notebook(path, kernel_spec_dir, cache_dir, wait_for_background=True)
+        executed = execute_notebook(path, venv_kernel, cache_dir, wait_for_background=True)
     except CellTimeoutError as error:
         failure = f"{path.name}: a cell ran longer than {CELL_TIMEOUT_SECONDS} s (ALW_CELL_TIMEOUT)\n{error}"
     except CellExecutionError as error:

@@ -140,7 +140,7 @@ class BackgroundRun(widgets.VBox):
         self.results.add_class("alw-background-results")
         super().__init__([self.title, widgets.HBox([self.bar, self.status]), self.results])
         self.add_class("alw-background")
-        self._worker = Worker(self._run, name="alwidgets-background")
+        self._worker = Worker(self._run, name="alwidgets-background", cancel=self._stop.set)
         _RUNS.add(self)
         if start:
             self.start()

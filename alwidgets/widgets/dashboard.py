@@ -61,6 +61,7 @@ from ..store import LIVE_SECONDS, StoreError, StoreUnavailable, Tally
 from . import views as alw_views
 from ._guard import describe, guarded
 from .page import PageLink
+from .worker import Poller
 
 __all__ = ["Dashboard", "annotator_from_environment"]
 
@@ -153,8 +154,7 @@ class Dashboard(widgets.VBox):
         self._item_index = {item: i for i, item in enumerate(campaign.item_ids)}
         self._lock = threading.RLock()
         self._export_seq = -1
-        self._stop = threading.Event()
-        self._wake = threading.Event()
+        self._poller: Poller | None = None
         self._store_down = False  # the last look at the store failed: said on the page, logged once
         self._beat_at = 0.0  # when this page last said it is open (monotonic clock)
         self.add_class("alw-dashboard")
@@ -210,9 +210,7 @@ class Dashboard(widgets.VBox):
         else:
             self.refresh()
             # progress is read off the click path: a label wakes this thread, and it also looks every poll_seconds
-            self._poller = threading.Thread(target=self._poll, args=(poll_seconds,), daemon=True,
-                                            name="alwidgets-dashboard-poll")
-            self._poller.start()
+            self._poller = Poller(self._refresh_safely, poll_seconds, name="alwidgets-dashboard-poll")
         if visitor_known:
             self.welcome(environ, annotator=annotator)
 
@@ -309,7 +307,7 @@ class Dashboard(widgets.VBox):
             self.name.disabled = self.trusted_name is not None
             self.start_button.disabled = False
             raise  # the guard says it on the page
-        self.labeler.progress.observe(lambda _change: self._wake.set(), names="value")
+        self.labeler.progress.observe(lambda _change: self._wake_poller(), names="value")
         atexit.register(self._release_at_exit)  # the kernel ends (page closed, culled, server stopped)
         _release_on_sigterm(self)  # the kernel is stopped by a signal (a service manager stopping the server)
         if self.trusted_name is None:
@@ -386,13 +384,9 @@ class Dashboard(widgets.VBox):
         return (f"<a class='alw-download-link' download='labels.csv' href='data:text/csv;base64,{data}' "
                 f"style='font-weight:bold'>⬇ Download labels.csv</a> <span style='color:#666'>({n} items)</span>")
 
-    def _poll(self, seconds: float | None) -> None:
-        while True:
-            self._wake.wait(seconds)
-            self._wake.clear()
-            if self._stop.is_set():
-                return
-            self._refresh_safely()
+    def _wake_poller(self) -> None:
+        if self._poller is not None:
+            self._poller.wake()
 
     def heartbeat(self) -> None:
         """Say that this page is still open, so the items it shows count as being labeled right now."""
@@ -466,8 +460,8 @@ class Dashboard(widgets.VBox):
 
     def close(self) -> None:
         """Stop reading the store, give back this annotator's leases, close the Labeler and the store."""
-        self._stop.set()
-        self._wake.set()
+        if self._poller is not None:
+            self._poller.stop()
         if self.labeler is not None:
             self.labeler.close()
         atexit.unregister(self._release_at_exit)

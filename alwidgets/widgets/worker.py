@@ -6,14 +6,48 @@ the order asked. Requests made while an update runs are served together by
 the next one: the labels are already recorded in the session, and one refit
 teaches the learner all of them, so no label is lost and the person never
 waits for a fit that is already out of date.
+
+The threads here send widget updates to the page. When the kernel ends, they
+are stopped and given a few seconds to finish before the kernel closes its
+sockets (see :func:`stop_before_exit`): an update sent on a closed socket would
+end in a traceback in the server's log instead of a quiet exit.
 """
 
 from __future__ import annotations
 
+import atexit
 import threading
+import time
+import weakref
 from collections.abc import Callable
 
-__all__ = ["Worker"]
+__all__ = ["Poller", "Worker", "stop_before_exit"]
+
+EXIT_GRACE_SECONDS = 5.0  # how long the kernel's exit waits for running updates, all threads together
+_STOP_AT_EXIT: weakref.WeakSet = weakref.WeakSet()  # owners of threads that are running
+_exit_hook: list = []  # the atexit function, once registered
+
+
+def stop_before_exit(owner) -> None:
+    """Have ``owner.stop()`` then ``owner.join(timeout)`` called as the kernel exits, before its sockets close.
+
+    ``atexit`` runs the last function registered first. ipykernel registers the
+    closing of its sockets as it starts, before any cell runs; this hook is
+    registered later (on the first thread started), so it runs before that.
+    """
+    _STOP_AT_EXIT.add(owner)
+    if not _exit_hook:
+        _exit_hook.append(_stop_all)
+        atexit.register(_stop_all)
+
+
+def _stop_all(owners=None, grace: float = EXIT_GRACE_SECONDS) -> None:
+    owners = list(_STOP_AT_EXIT if owners is None else owners)
+    for owner in owners:
+        owner.stop()
+    deadline = time.monotonic() + grace
+    for owner in owners:
+        owner.join(max(0.0, deadline - time.monotonic()))
 
 
 class Worker:
@@ -29,6 +63,9 @@ class Worker:
         Called when the worker goes from idle to busy (on the requesting
         thread) and back (on the worker thread). Both run under the worker's
         lock, so they are applied in the order they happen; keep them short.
+    cancel : callable, optional
+        Called by :meth:`stop` to ask a running ``task`` to end early (a long
+        background run); without it, the running update is let finish.
     name : str
         The thread's name, to recognise it in a debugger.
     """
@@ -40,8 +77,10 @@ class Worker:
         on_busy: Callable[[], None] | None = None,
         on_idle: Callable[[], None] | None = None,
         name: str = "alwidgets-worker",
+        cancel: Callable[[], None] | None = None,
     ):
         self._task = task
+        self._cancel = cancel
         self._on_error = on_error
         self._on_busy = on_busy
         self._on_idle = on_idle
@@ -79,6 +118,7 @@ class Worker:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
                 self._thread.start()
+                stop_before_exit(self)
             self._cond.notify_all()
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -87,10 +127,20 @@ class Worker:
             return self._cond.wait_for(lambda: not self._running and self._served >= self._requested, timeout)
 
     def stop(self) -> None:
-        """Let the thread finish the current update and end."""
+        """Let the thread finish the current update (or cancel it, see ``cancel``) and end."""
         with self._cond:
             self._stopped = True
             self._cond.notify_all()
+        if self._cancel is not None:
+            self._cancel()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """After :meth:`stop`, wait for the thread to end; returns False if ``timeout`` passed first."""
+        thread = self._thread
+        if thread is None or thread is threading.current_thread():
+            return True
+        thread.join(timeout)
+        return not thread.is_alive()
 
     def _loop(self) -> None:
         while True:
@@ -120,3 +170,43 @@ class Worker:
                         if self._on_error is not None:
                             self._on_error(error)
                 self._cond.notify_all()
+
+
+class Poller:
+    """Call ``task()`` on a thread of its own every ``seconds`` (only when woken, if None) and on :meth:`wake`.
+
+    For reading what others change (a shared store's progress) off the click
+    path: a wake that comes while ``task`` runs is served by one more call.
+    """
+
+    def __init__(self, task: Callable[[], None], seconds: float | None, name: str = "alwidgets-poll"):
+        self._task = task
+        self._seconds = seconds
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self._thread.start()
+        stop_before_exit(self)
+
+    def wake(self) -> None:
+        """Call ``task`` soon, without waiting for the next period."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """End the thread after the call in progress, if any."""
+        self._stopped.set()
+        self._wake.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """After :meth:`stop`, wait for the thread to end; returns False if ``timeout`` passed first."""
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _loop(self) -> None:
+        while True:
+            self._wake.wait(self._seconds)
+            self._wake.clear()
+            if self._stopped.is_set():
+                return
+            self._task()
