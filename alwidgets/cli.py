@@ -86,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="address to listen on (default 127.0.0.1; 0.0.0.0 for a team, behind a proxy with "
                             "authentication: see docs/deploying.md)")
     serve.add_argument("--cull-after", type=int, default=DEFAULT_CULL_SECONDS, metavar="SECONDS",
-                       help="shut down the kernel of a closed page after it has been idle this long "
+                       help="shut down the kernel of a page gone without a word (a closed page ends its own) "
+                            "after it has been idle this long "
                             f"(default {DEFAULT_CULL_SECONDS}; 0 keeps every kernel). Open pages are never culled, "
                             "and labels are in the store either way")
     serve.add_argument("--max-kernels", type=int, default=None, metavar="N",
@@ -226,6 +227,8 @@ def _serve(args) -> int:
         # at most max_kernels pages at once: beyond that a visitor is told the server is full
         "--VoilaConfiguration.multi_kernel_manager_class=alwidgets_serving.CappedKernelManager",
         f"--CappedKernelManager.max_kernels={max_kernels}",
+        # a page gets the cookie Voila's shut-down-on-close request needs: a closed page ends its kernel at once
+        "--Voila.identity_provider_class=alwidgets_serving.PageIdentityProvider",
         f"--VoilaConfiguration.template={VOILA_TEMPLATE}",
     ]  # fmt: skip
     if args.pool:
@@ -233,7 +236,7 @@ def _serve(args) -> int:
         # a ready page's kernel asks the server who opened it (voila.utils.wait_for_request) at this address
         env["VOILA_APP_IP"] = "127.0.0.1" if local else args.host
     if args.cull_after:
-        # Each visitor gets a kernel (about 0.3 GB on MNIST); one whose page was closed stays until culled.
+        # Each visitor gets a kernel (about 0.3 GB on MNIST); one whose page went without a word stays until culled.
         # Voila never culls the ready pages of its pool.
         command += [f"--MappingKernelManager.cull_idle_timeout={args.cull_after}",
                     f"--MappingKernelManager.cull_interval={min(60, args.cull_after)}"]

@@ -81,7 +81,7 @@ def wait_until_kernels_idle(server: dict, timeout: float = 60) -> None:
         for kernel_id in dict.fromkeys(re.findall(r"Kernel started: ([0-9a-f-]{36})", server["log"].read_text())):
             if kernel_id in gone:
                 continue
-            state = _kernel_state(server, kernel_id)
+            state = kernel_state(server, kernel_id)
             if state is None:
                 gone.add(kernel_id)
             elif state in ("busy", "starting"):
@@ -89,7 +89,7 @@ def wait_until_kernels_idle(server: dict, timeout: float = 60) -> None:
         time.sleep(0.2)
 
 
-def _kernel_state(server: dict, kernel_id: str) -> str | None:
+def kernel_state(server: dict, kernel_id: str) -> str | None:
     """The kernel's execution state, or None once it is shut down (404) or the server is gone."""
     try:
         with urllib.request.urlopen(f"{server['url']}api/kernels/{kernel_id}", timeout=5) as answer:

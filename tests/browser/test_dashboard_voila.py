@@ -16,11 +16,12 @@ look-alike name, and undo from another page under the same name.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import BrowserContext, Page
-from serving import server_errors, start_serve, stop_serve
+from serving import kernel_state, server_errors, start_serve, stop_serve
 
 from alwidgets.store import open_store
 
@@ -306,8 +307,9 @@ def test_the_strategy_menu_is_not_shown_to_annotators_by_default(person):
 
 
 def test_a_closed_page_soon_stops_counting_as_being_labeled(person):
-    """A closed page's kernel lives on until it is culled (Voila's shut-down-on-close request fails its XSRF
-    check), and it must not count as somebody labeling: only pages that say they are open do."""
+    """A page gone without a word (the browser crashed, or the shut-down request it sends on closing was lost)
+    leaves its kernel until it is culled, and it must not count as somebody labeling: only pages that say they
+    are open do. (Playwright closes this page without running its unload handlers.)"""
     ivy = person("ivy")
     jack = person("jack")
     count = "() => (document.querySelector('.alw-campaign').innerText.match(/(\\d+) being labeled right now/) " \
@@ -315,3 +317,26 @@ def test_a_closed_page_soon_stops_counting_as_being_labeled(person):
     ivy.close()
     jack.wait_for_function(f"() => Number(({count})()) === 1", timeout=120_000)  # jack's page, and no other
     assert "being labeled right now" in jack.locator(".alw-campaign").inner_text()
+
+
+def test_a_closed_page_ends_its_kernel_and_gives_back_its_item_at_once(person, dashboard_server):
+    """Closing the tab sends Voila's shut-down request; the server accepts it (the page has its _xsrf cookie),
+    so the kernel ends at once and gives back its lease, its place under --max-kernels and its memory."""
+    kim = person("kim")
+    kernel = kim.evaluate("() => JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId")
+    assert kernel_state(dashboard_server, kernel) is not None, "the page's kernel is not running"
+    assert "_xsrf" in {cookie["name"] for cookie in kim.context.cookies()}
+
+    with kim.expect_event("close"):  # with its unload handlers run, close() does not wait for the page to close
+        kim.close(run_before_unload=True)  # as a person closing the tab
+    deadline = time.monotonic() + 30
+    while kernel_state(dashboard_server, kernel) is not None:
+        assert time.monotonic() < deadline, "the closed page's kernel is still running after 30 s"
+        time.sleep(0.25)
+    store = open_store(dashboard_server["store"], create=False)
+    try:
+        holders = [row.annotator for row in store.leases()]
+    finally:
+        store.close()
+    assert "kim" not in holders, "the closed page's kernel did not give back its lease"
+    assert "403 POST /voila/api/shutdown" not in dashboard_server["log"].read_text(errors="replace")
