@@ -299,12 +299,31 @@ def test_a_page_kept_ready_takes_in_its_visitor_only_when_they_come(csv_dashboar
     dashboard.start("mallory")  # a click sent before the visitor is known starts nothing
     assert dashboard.labeler is None and "still opening" in dashboard.message.value
     dashboard.welcome(environ)
-    assert dashboard.visitor_known and dashboard.name.value == name
-    assert (dashboard.labeler is not None) == labeling and dashboard.name.disabled == field_locked
+    assert dashboard.visitor_known and dashboard.name.value == name and dashboard.name.disabled == field_locked
+    # a Labeler is built only once the browser has drawn the page and says so, so it reaches a listening browser
+    assert dashboard.labeler is None
+    dashboard.page._handle_custom_msg({"open": True}, [])  # the browser's first "the page is open"
+    assert (dashboard.labeler is not None) == labeling
     if labeling:
         assert dashboard.session.annotator == name
     dashboard.welcome({"HTTP_X_FORWARDED_USER": "eve"})  # only the first visitor counts
     assert dashboard.name.value == name
+
+
+def test_a_page_link_calls_back_once_the_browser_has_drawn_the_page():
+    from alwidgets.widgets.page import PageLink
+
+    page = PageLink("campaign")
+    calls = []
+    page.when_shown(lambda: calls.append("first"))
+    assert calls == [] and not page.is_open(60)
+    page._handle_custom_msg({"remembered": "x"}, [])  # another message is not the page's word that it is open
+    assert calls == []
+    page._handle_custom_msg({"open": True}, [])
+    page._handle_custom_msg({"open": True}, [])  # every beat after the first calls nothing again
+    assert calls == ["first"]
+    page.when_shown(lambda: calls.append("later"))  # the page is drawn already: at once
+    assert calls == ["first", "later"]
 
 
 def test_when_visitor_arrives_calls_at_once_outside_a_ready_page(monkeypatch):

@@ -163,6 +163,7 @@ class Dashboard(widgets.VBox):
         self.title = widgets.HTML(f"<h2 style='margin:0.2em 0'>{html.escape(cfg.title)}</h2>")
         self.trusted_name = None  # the only name this page labels under, when set (see welcome)
         self.visitor_known = False
+        self._ran_ahead = not visitor_known  # built before its visitor came: see _start_once_shown
         self.name = widgets.Text(description="Your name", placeholder="e.g. alice", disabled=True,
                                  style={"description_width": "initial"})
         self.name.add_class("alw-annotator")
@@ -250,9 +251,27 @@ class Dashboard(widgets.VBox):
                           f"({error}). Labeling is blocked: ask the administrator for a sign-in name of up to 64 "
                           "letters, digits, spaces or . _ @ + -", error=True)
             else:
-                self.start()
+                self._start_once_shown()
         elif annotator is not None:
+            self._start_once_shown()
+
+    def _start_once_shown(self) -> None:
+        """:meth:`start`; on a page run ahead of its visitor, once the browser has drawn the page.
+
+        Such a page is welcomed as the browser connects. The browser then asks
+        the kernel for every widget's state and waits 4 s for the answer; a
+        kernel busy building a Labeler can miss that, and the widget manager's
+        slower fallback can lose the widgets made meanwhile (once, in the test
+        suite, a Labeler started this way showed its item but no label
+        buttons; that run did not repeat). Once the page says it is open,
+        the browser is listening, and a new Labeler reaches it like one
+        started by the Start button.
+        """
+        if not self._ran_ahead:
             self.start()
+            return
+        self._say("Opening the page for labeling…")
+        self.page.when_shown(self.start)
 
     # ------------------------------------------------------------------ building from a config
 

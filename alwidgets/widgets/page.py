@@ -93,6 +93,7 @@ class PageLink(anywidget.AnyWidget):
         super().__init__(campaign=str(campaign), **kwargs)
         self.add_class("alw-page-link")
         self.last_seen: float | None = None  # monotonic time of the page's last "I am open"
+        self._when_shown: list[Callable[[], object]] = []
         self.on_msg(self._receive)
 
     def remember(self, name: str) -> None:
@@ -103,9 +104,23 @@ class PageLink(anywidget.AnyWidget):
         """Whether the page said it is open in the last ``within`` seconds."""
         return self.last_seen is not None and time.monotonic() - self.last_seen <= within
 
+    def when_shown(self, callback: Callable[[], object]) -> None:
+        """Call ``callback()`` once the browser has drawn the page (at once, if it has), on the kernel's thread.
+
+        The page says it is open only once its widgets are restored and drawn,
+        so the callback's new widgets reach a browser that is listening.
+        """
+        if self.last_seen is not None:
+            callback()
+        else:
+            self._when_shown.append(callback)
+
     def _receive(self, _widget, content, _buffers) -> None:
         if isinstance(content, dict) and content.get("open"):
             self.last_seen = time.monotonic()
+            waiting, self._when_shown = self._when_shown, []
+            for callback in waiting:
+                callback()
 
 
 

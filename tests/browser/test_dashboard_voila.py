@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from serving import kernel_state, server_errors, start_serve, stop_serve
 
 from alwidgets.store import open_store
@@ -153,11 +154,19 @@ def test_a_name_set_by_an_authenticating_proxy_is_used_and_locked(new_context, d
                           extra_http_headers={"X-Forwarded-User": "carol"})
     context.route("**/*", _allow_only_local)
     page = context.new_page()
+    console: list[str] = []  # the widget manager's words, should the page come up incomplete
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
     offset = dashboard_server["log"].stat().st_size
     page.goto(dashboard_server["url"], wait_until="commit", timeout=FIRST_RENDER_TIMEOUT_MS)
     page.wait_for_function(JS_ITEM, timeout=FIRST_RENDER_TIMEOUT_MS)  # labeling starts without typing a name
     name = page.locator(".alw-annotator input")
     assert name.input_value() == "carol" and name.is_disabled()
+    try:
+        page.locator(".alw-labeler .alw-label-button").first.wait_for(timeout=60_000)
+    except PlaywrightTimeoutError:
+        pytest.fail("the Labeler showed an item but no label buttons; the page's console said:\n"
+                    + "\n".join(console) + "\nand the Labeler held:\n"
+                    + page.locator(".alw-labeler").first.inner_html()[:3000], pytrace=False)
     label_first_class(page)
     store = open_store(dashboard_server["store"], create=False)
     assert [e.annotator for e in store.events() if e.kind == "label"][-1] == "carol"
