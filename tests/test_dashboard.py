@@ -637,7 +637,7 @@ def test_serve_answers_a_clear_page_once_max_kernels_pages_are_open(tmp_path, te
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120)
         assert refused.value.code == 503
         body = refused.value.read().decode()
-        assert "This labeling server is full: 1 pages are open" in body and "Try again in a few minutes" in body
+        assert "This labeling server is full: 1 pages are open" in body and "Try again soon: each page closed frees its place" in body
     finally:
         server.terminate()
         server.wait(timeout=30)
