@@ -827,13 +827,15 @@ def test_only_pages_that_are_still_open_count_as_being_labeled_right_now(csv_das
     import alwidgets.session
     import alwidgets.widgets.dashboard as dashboard_module
 
-    monkeypatch.setattr(dashboard_module, "LIVE_SECONDS", 0.5)
-    monkeypatch.setattr(alwidgets.session, "LIVE_SECONDS", 0.5)
+    monkeypatch.setattr(dashboard_module, "LIVE_SECONDS", 1.0)
+    monkeypatch.setattr(alwidgets.session, "LIVE_SECONDS", 1.0)
     alice = csv_dashboard(annotator="alice")
-    csv_dashboard(annotator="bob")  # overlap 2: shown the same item as alice
+    bob = csv_dashboard(annotator="bob")  # overlap 2: shown the same item as alice
     carol = csv_dashboard(annotator="carol")
+    for page in (alice, bob, carol):  # each page says it is open (building three pages may take over a second)
+        page.heartbeat()
     assert alice.refresh()["leased"] == 2
-    time.sleep(0.6)  # nobody said they are open: no page counts
+    time.sleep(1.1)  # nobody said they are open since: no page counts
     assert alice.refresh()["leased"] == 0
     carol.heartbeat()  # carol's poll says her page is open; alice's and bob's kernels were killed, say
     assert alice.refresh()["leased"] == 1 and "1 being labeled right now" in alice.campaign_line.value
