@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-from . import _modal_import
+from alwidgets import _modal_import
 
 _modal_import.install()
 
@@ -21,18 +21,33 @@ __version__ = "0.1.0"
 
 # public name -> (module, attribute), or (module, None) for the module itself
 _LAZY = {
-    "Session": ("alwidgets.session", "Session"),
-    "LabelingError": ("alwidgets.session", "LabelingError"),
-    "Stream": ("alwidgets.stream", "Stream"),
+    "Session": ("alwidgets.engine.session", "Session"),
+    "LabelingError": ("alwidgets.engine.session", "LabelingError"),
+    "Stream": ("alwidgets.experiments.stream", "Stream"),
     "make_committee": ("alwidgets._learners", "make_committee"),
     "strategies": ("alwidgets.strategies", None),
     "datasets": ("alwidgets.datasets", None),
     "plots": ("alwidgets.plots", None),
-    "RandomBaseline": ("alwidgets.baseline", "RandomBaseline"),
+    "RandomBaseline": ("alwidgets.experiments.baseline", "RandomBaseline"),
     "Labeler": ("alwidgets.widgets.labeler", "Labeler"),
     "views": ("alwidgets.widgets.views", None),
-    "Comparison": ("alwidgets.comparison", "Comparison"),
+    "Comparison": ("alwidgets.experiments.comparison", "Comparison"),
     "StrategyComparison": ("alwidgets.widgets.comparison", "StrategyComparison"),
+    # modules that live in a layer's folder, still reachable as alw.<name>
+    "session": ("alwidgets.engine.session", None),
+    "review": ("alwidgets.engine.review", None),
+    "stopping": ("alwidgets.engine.stopping", None),
+    "training": ("alwidgets.engine.training", None),
+    "export": ("alwidgets.store.export", None),
+    "agreement": ("alwidgets.store.agreement", None),
+    "diversity": ("alwidgets.strategies.diversity", None),
+    "transfer": ("alwidgets.strategies.transfer", None),
+    "multilabel": ("alwidgets.strategies.multilabel", None),
+    "min_max": ("alwidgets.strategies.min_max", None),
+    "stream": ("alwidgets.experiments.stream", None),
+    "comparison": ("alwidgets.experiments.comparison", None),
+    "baseline": ("alwidgets.experiments.baseline", None),
+    "config": ("alwidgets.serving.config", None),
 }
 
 __all__ = ["Session", "Stream", "LabelingError", "make_committee", "strategies", "datasets", "plots",

@@ -1,8 +1,8 @@
-"""``python -m alwidgets serve|export``: see :mod:`alwidgets.cli`."""
+"""``python -m alwidgets serve|export``: see :mod:`alwidgets.serving.cli`."""
 
 import sys
 
-from .cli import main
+from alwidgets.serving.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -27,7 +27,7 @@ from sklearn.base import (
 from sklearn.utils import check_random_state
 from threadpoolctl import ThreadpoolController
 
-from . import _compat
+from alwidgets import _compat
 
 _compat.apply()
 

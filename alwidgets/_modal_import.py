@@ -53,7 +53,7 @@ class _Loader(importlib.abc.Loader):
             return
         self.loader.exec_module(module)
         if self.name == "modAL":
-            from . import _compat
+            from alwidgets import _compat
 
             _compat.apply()
 
@@ -87,7 +87,7 @@ def install() -> None:
     """Patch modAL now if it is loaded, else when it is first imported. Safe to call more than once."""
     with _LOCK:
         if "modAL" in sys.modules:
-            from . import _compat
+            from alwidgets import _compat
 
             _compat.apply()
             return

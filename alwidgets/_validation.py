@@ -1,16 +1,24 @@
-"""Small checks and conversions shared by the engine modules."""
+"""Checks and conversions shared by every layer: one place, one error type for a bad parameter."""
 
 from __future__ import annotations
 
 import numpy as np
 
 
+class InvalidParameterError(ValueError, TypeError):
+    """A parameter with a wrong type or value, named in the message.
+
+    A subclass of both ValueError and TypeError (as scikit-learn's error of the
+    same name is), so callers that catch either keep working.
+    """
+
+
 def check_int(value, name: str, minimum: int = 1) -> int:
-    """``value`` as an int; TypeError if it is not an integer, ValueError if below ``minimum``."""
+    """``value`` as an int; :class:`InvalidParameterError` naming ``name`` if it is not an integer >= ``minimum``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer; got {value!r}")
+        raise InvalidParameterError(f"{name} must be an integer; got {value!r}")
     if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}; got {value}")
+        raise InvalidParameterError(f"{name} must be at least {minimum}; got {value}")
     return int(value)
 
 

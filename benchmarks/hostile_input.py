@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
               f"huge.csv ({text_mb:,} MB text) in {folder}", flush=True)
         for code in checkouts:
             for what, command in (
-                ("import alwidgets", [sys.executable, "-c", "import alwidgets.cli, alwidgets.config"]),
+                ("import alwidgets", [sys.executable, "-c", "import alwidgets.serving.cli, alwidgets.serving.config"]),
                 (f"serve --check, {columns:,} columns", [sys.executable, "-m", "alwidgets", "serve",
                                                          str(configs["wide"]), "--check"]),
                 (f"serve --check, a {text_mb:,} MB text", [sys.executable, "-m", "alwidgets", "serve",

@@ -465,7 +465,7 @@ def line_style(name: str) -> str:
     strategy = alw.strategies.get(name)
     if "committee" in strategy.requires:
         return "--"
-    if strategy.measure.__module__ == "alwidgets.transfer":
+    if strategy.measure.__module__ == "alwidgets.strategies.transfer":
         return "-."
     if name in ("least_confident", "margin", "entropy"):
         return "-"

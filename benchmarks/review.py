@@ -10,7 +10,7 @@ wrong answer whenever the item is asked). An :class:`alwidgets.Session` collects
 labels from it with its public API (``teach`` for 2 seed labels per class, then
 ``simulate``), by margin sampling or at random, up to 200 or 500 labels. The
 labels it holds (``session.labels``) are then ranked by
-:func:`alwidgets.review.rank_labels_table`: out-of-fold probability of the
+:func:`alwidgets.engine.review.rank_labels_table`: out-of-fold probability of the
 given label, lowest first.
 
 Reported per setting, over seeds: the precision of the first 20 items (the
@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import label_efficiency as bench  # noqa: E402  (the digits scenario, its data preparation and model)
 
 import alwidgets as alw  # noqa: E402
-from alwidgets.review import rank_labels_table  # noqa: E402
+from alwidgets.engine.review import rank_labels_table  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 NOISE = 0.10
@@ -96,7 +96,7 @@ def to_markdown(runs: pd.DataFrame, pool: int, command: str, seeds: int, minutes
         f"Digits pool of the label-efficiency benchmark ({pool:,} items, standardized; LogisticRegression C=0.1). "
         f"A simulated oracle answers a random {NOISE:.0%} of the pool wrongly (another class at random). A Session "
         "collects labels from it (2 seed labels per class, then its strategy in batches of 10); "
-        "`alwidgets.review.rank_labels_table` ranks them by the out-of-fold probability of the given label "
+        "`alwidgets.engine.review.rank_labels_table` ranks them by the out-of-fold probability of the given label "
         f"(5-fold `cross_val_predict`, lowest first). Precision@{TOP} = the share of wrong labels among the first "
         f"{TOP} items of the ranking; a random list of {TOP} has, on average, the share of wrong labels among the "
         f"labels collected. {seeds} seeds (which answers are wrong, seed labels, strategy randomness, folds).",

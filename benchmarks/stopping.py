@@ -10,7 +10,7 @@ copied): digits, MNIST 5,000 and MNIST "3 vs not 3", the same LogisticRegression
 sizes. Each run drives an :class:`alwidgets.Session` with its public API
 (``teach`` for the seed labels, then ``simulate`` one batch at a time) and,
 after every model update, feeds the new model's predictions on the stop set to
-:class:`alwidgets.stopping.StabilizingPredictions` (stop set of up to 2,000
+:class:`alwidgets.engine.stopping.StabilizingPredictions` (stop set of up to 2,000
 unlabeled pool items drawn once, Cohen's kappa, threshold 0.99, window 3: the
 article's defaults). No held-out label is used by the signal; the held-out
 test set only measures what stopping costs.
@@ -63,7 +63,7 @@ import label_efficiency as bench  # noqa: E402  (the scenarios, data preparation
 
 import alwidgets as alw  # noqa: E402
 from alwidgets import experiments  # noqa: E402
-from alwidgets.stopping import StabilizingPredictions  # noqa: E402
+from alwidgets.engine.stopping import StabilizingPredictions  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 STRATEGIES = ("margin", "random")
@@ -188,7 +188,7 @@ def to_markdown(runs: pd.DataFrame, all_scenarios, command: str, seeds: int, min
     lines = [
         "### When to stop: stabilizing predictions",
         "",
-        f"`alwidgets.stopping.StabilizingPredictions`: a stop set of up to {STOP_SET_SIZE:,} unlabeled pool items "
+        f"`alwidgets.engine.stopping.StabilizingPredictions`: a stop set of up to {STOP_SET_SIZE:,} unlabeled pool items "
         "drawn once, Cohen's kappa between successive models' predictions on it, \"stop\" once kappa has been at "
         "or above a threshold for a window of consecutive model updates (Bloodgood & Vijay-Shanker, CoNLL 2009). "
         "The signal uses no held-out labels. Scenarios, model and seed labels are those of the label-efficiency "

@@ -1,4 +1,4 @@
-"""The strategies of alwidgets.transfer and alwidgets.diversity, on digits (and a regressor where one applies)."""
+"""The strategies of alwidgets.strategies.transfer and alwidgets.strategies.diversity, on digits (and a regressor where one applies)."""
 
 from __future__ import annotations
 
@@ -131,7 +131,7 @@ def test_falls_back_to_least_confident_when_the_model_makes_no_errors(digits, na
     labeled, pool = train_test_split(binary, train_size=30, stratify=digits.y[binary], random_state=0)
     learner = ActiveLearner(estimator=LogisticRegression(max_iter=1000), X_training=digits.X[labeled],
                             y_training=digits.y[labeled])
-    with caplog.at_level(logging.INFO, logger="alwidgets.transfer"):
+    with caplog.at_level(logging.INFO, logger="alwidgets.strategies.transfer"):
         idx, scores = alw.strategies.get(name)(learner, digits.X[pool], n_instances=5, random_state=0)
     expected_idx, expected_scores = alw.strategies.get("least_confident")(learner, digits.X[pool], n_instances=5)
     np.testing.assert_array_equal(idx, expected_idx)

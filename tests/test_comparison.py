@@ -1,6 +1,6 @@
 """Classroom mode: strategies racing on the same pool with a simulated oracle.
 
-The engine (:class:`alwidgets.comparison.Comparison`) is tested without
+The engine (:class:`alwidgets.experiments.comparison.Comparison`) is tested without
 Jupyter; the widget (:class:`alwidgets.StrategyComparison`) by pressing its
 buttons and reading its Python state.
 """
@@ -14,7 +14,7 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.linear_model import LogisticRegression
 
 import alwidgets as alw
-from alwidgets.comparison import YOU, Comparison, labels_saved, labels_to_reach, smooth_curve
+from alwidgets.experiments.comparison import YOU, Comparison, labels_saved, labels_to_reach, smooth_curve
 
 
 @pytest.fixture(scope="module")

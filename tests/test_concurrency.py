@@ -241,7 +241,7 @@ def _csv_campaign(folder: Path, store_url: str) -> Path:
 
 
 def test_serve_and_export_never_print_the_password_of_a_store_url(postgres, tmp_path, capsys):
-    from alwidgets.cli import main
+    from alwidgets.serving.cli import main
 
     url = postgres.new_database().replace("postgresql://postgres@", f"postgresql://postgres:{SECRET}@")
     config = _csv_campaign(tmp_path, url)
@@ -258,7 +258,7 @@ def test_serve_and_export_never_print_the_password_of_a_store_url(postgres, tmp_
 
 
 def test_a_postgresql_outage_shows_visitors_a_safe_message_and_logs_the_details(postgres, tmp_path, caplog):
-    from alwidgets.config import build_campaign, load_config
+    from alwidgets.serving.config import build_campaign, load_config
     from alwidgets.widgets.dashboard import Dashboard
 
     name = postgres.new_database().rsplit("/", 1)[1]
@@ -317,7 +317,7 @@ def test_only_leases_with_a_recent_heartbeat_are_live_and_a_schema_1_store_is_mi
     """The liveness of leases in SQL, and the migration of a store made before leases had a holder."""
     from sqlalchemy import text
 
-    from alwidgets.sqlstore import SQLStore
+    from alwidgets.store.sql import SQLStore
 
     made = SQLStore(store_url)
     with made.engine.connect() as conn, conn.begin():  # turn it into a store of schema 1, with a lease an old kernel left behind

@@ -23,7 +23,7 @@ from PIL import Image
 from ports import free_port
 
 from alwidgets import config as alw_config
-from alwidgets.config import ConfigError, build_campaign, load_config
+from alwidgets.serving.config import ConfigError, build_campaign, load_config
 from alwidgets.store import StoreError
 from alwidgets.widgets.dashboard import Dashboard, annotator_from_environment
 
@@ -479,7 +479,7 @@ classes = {json.dumps(classes)}
 
 def serve_check(capsys, *args) -> tuple[int, str, str]:
     """``python -m alwidgets serve ARGS --check`` in this process: exit code, stdout, stderr."""
-    from alwidgets.cli import main
+    from alwidgets.serving.cli import main
 
     capsys.readouterr()
     code = main(["serve", *map(str, args), "--check"])
@@ -814,7 +814,7 @@ def test_the_labeler_and_the_campaign_line_show_one_count(csv_dashboard):
 
 
 def pool_progress_of(dashboard) -> dict:
-    from alwidgets.labelstate import pool_progress
+    from alwidgets.engine.labelstate import pool_progress
     from alwidgets.store import LIVE_SECONDS, Tally
 
     tally = Tally()
@@ -824,11 +824,11 @@ def pool_progress_of(dashboard) -> dict:
 
 
 def test_only_pages_that_are_still_open_count_as_being_labeled_right_now(csv_dashboard, monkeypatch):
-    import alwidgets.session
+    import alwidgets.engine.session
     import alwidgets.widgets.dashboard as dashboard_module
 
     monkeypatch.setattr(dashboard_module, "LIVE_SECONDS", 1.0)
-    monkeypatch.setattr(alwidgets.session, "LIVE_SECONDS", 1.0)
+    monkeypatch.setattr(alwidgets.engine.session, "LIVE_SECONDS", 1.0)
     alice = csv_dashboard(annotator="alice")
     bob = csv_dashboard(annotator="bob")  # overlap 2: shown the same item as alice
     carol = csv_dashboard(annotator="carol")
@@ -847,7 +847,7 @@ import os
 import signal
 import sys
 import time
-from alwidgets.config import build_campaign, load_config
+from alwidgets.serving.config import build_campaign, load_config
 from alwidgets.widgets.dashboard import Dashboard
 
 dashboard = Dashboard(build_campaign(load_config(sys.argv[1])), annotator="alice", environ={},
@@ -954,11 +954,11 @@ def test_serve_finds_its_kernel_manager_for_an_editable_install_made_before_it_e
 
 
 def test_the_poll_renews_the_leases_only_while_the_browser_page_says_it_is_open(csv_dashboard, monkeypatch):
-    import alwidgets.session
+    import alwidgets.engine.session
     import alwidgets.widgets.dashboard as dashboard_module
 
     monkeypatch.setattr(dashboard_module, "LIVE_SECONDS", 0.5)
-    monkeypatch.setattr(alwidgets.session, "LIVE_SECONDS", 0.5)
+    monkeypatch.setattr(alwidgets.engine.session, "LIVE_SECONDS", 0.5)
     alice = csv_dashboard(annotator="alice")
     time.sleep(0.6)
     alice._refresh_safely()  # the poll, with no word from the page: nothing renewed

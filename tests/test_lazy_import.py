@@ -44,7 +44,7 @@ except AttributeError as error:
     out['error'] = str(error)
 """)
     assert set(out["dir"]) >= {"Session", "Labeler", "StrategyComparison", "strategies", "datasets", "plots", "views"}
-    assert out["names"] == ["alwidgets.widgets.labeler", "alwidgets.session", "alwidgets.datasets"]
+    assert out["names"] == ["alwidgets.widgets.labeler", "alwidgets.engine.session", "alwidgets.datasets"]
     assert out["same"]
     assert "no_such_name" in out["error"]
 
@@ -98,7 +98,7 @@ out['one'] = _registry.get('min_max_margin').name
     assert out["one"] == "min_max_margin"
 
 
-@pytest.mark.parametrize("first", ["alwidgets.diversity", "alwidgets.transfer", "alwidgets.multilabel",
+@pytest.mark.parametrize("first", ["alwidgets.strategies.diversity", "alwidgets.strategies.transfer", "alwidgets.strategies.multilabel",
                                    "alwidgets.strategies"])
 def test_the_built_in_strategies_come_first_whichever_module_is_imported_first(first):
     out = fresh(f"""
@@ -116,7 +116,7 @@ def test_a_sqlite_path_opens_without_importing_the_sql_back_end(tmp_path):
     path = tmp_path / "labels.db"
     out = fresh(f"""
 from alwidgets import store
-out['before'] = 'alwidgets.sqlstore' in sys.modules
+out['before'] = 'alwidgets.store.sql' in sys.modules
 s = store.open_store({str(path)!r})
 out['kind'] = type(s).__name__
 s.close()

@@ -14,8 +14,8 @@ from sklearn.datasets import make_multilabel_classification
 import alwidgets as alw
 from alwidgets import multilabel, strategies
 from alwidgets._validation import LabelSet, check_label_set, label_from_json, label_to_json
-from alwidgets.export import read_label_set
 from alwidgets.store import MemoryStore, majority, set_majority
+from alwidgets.store.export import read_label_set
 
 CLASSES = ["a", "b", "c", "d"]
 

@@ -1,4 +1,4 @@
-"""Engine tests of the "the model disagrees" ranking (alwidgets.review)."""
+"""Engine tests of the "the model disagrees" ranking (alwidgets.engine.review)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 import alwidgets as alw
 from alwidgets import review
-from alwidgets.review import COLUMNS, filter_ranking, rank_disagreement, rank_labels_table
+from alwidgets.engine.review import COLUMNS, filter_ranking, rank_disagreement, rank_labels_table
 
 
 @pytest.fixture(scope="module")

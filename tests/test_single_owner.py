@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_info
 
 import alwidgets as alw
 from alwidgets import _learners
-from alwidgets.labelstate import LabelState
+from alwidgets.engine.labelstate import LabelState
 from alwidgets.store import MemoryStore, replay
 
 GATES: dict[str, threading.Event] = {}  # by name: clone() deep-copies parameters, and an Event cannot be copied

@@ -1,4 +1,4 @@
-"""Engine tests of the stabilizing-predictions stopping signal (alwidgets.stopping)."""
+"""Engine tests of the stabilizing-predictions stopping signal (alwidgets.engine.stopping)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sklearn.metrics import cohen_kappa_score
 
 import alwidgets as alw
 from alwidgets import stopping
-from alwidgets.stopping import StabilizingPredictions, concordance_agreement, kappa_agreement
+from alwidgets.engine.stopping import StabilizingPredictions, concordance_agreement, kappa_agreement
 
 # kappa([0, 0, 1, 1], [0, 1, 1, 1]): observed 0.75, chance 0.5 * 0.25 + 0.5 * 0.75 = 0.5, kappa 0.5 exactly
 HALF_A = np.array([0, 0, 1, 1])

@@ -26,9 +26,9 @@ from sklearn.metrics import cohen_kappa_score
 
 import alwidgets as alw
 from alwidgets._validation import check_label_value, match_class
-from alwidgets.agreement import agreement, fleiss_kappa
-from alwidgets.sqlstore import InvalidEventWarning
 from alwidgets.store import InvalidLabel, LabelEvent, MemoryStore, StoreError, Tally, majority, open_store, replay
+from alwidgets.store.agreement import agreement, fleiss_kappa
+from alwidgets.store.sql import InvalidEventWarning
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -562,7 +562,7 @@ def run_cli(*args, cwd=None) -> subprocess.CompletedProcess:
 
 def cli(capsys, *args) -> subprocess.CompletedProcess:
     """``python -m alwidgets ARGS`` in this process (its ``main``): the exit code and what it printed."""
-    from alwidgets.cli import main
+    from alwidgets.serving.cli import main
 
     capsys.readouterr()
     code = main([str(a) for a in args])

@@ -18,10 +18,10 @@ from sklearn.linear_model import LogisticRegression
 
 import alwidgets as alw
 from alwidgets import plots
-from alwidgets.agreement import suggestion_use
-from alwidgets.export import events_frame
-from alwidgets.sqlstore import SQLStore
 from alwidgets.store import LABEL, RETRACT, SKIP, LabelEvent, MemoryStore
+from alwidgets.store.agreement import suggestion_use
+from alwidgets.store.export import events_frame
+from alwidgets.store.sql import SQLStore
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from alwidgets.cli import VOILA_TEMPLATE, VOILA_TEMPLATES_ROOT
+from alwidgets.serving.cli import VOILA_TEMPLATE, VOILA_TEMPLATES_ROOT
 
 if sys.version_info >= (3, 11):
     import tomllib

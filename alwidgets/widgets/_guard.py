@@ -15,7 +15,7 @@ import functools
 import logging
 from collections.abc import Callable
 
-from ..store import StoreError
+from alwidgets.store import StoreError
 
 __all__ = ["guarded", "describe"]
 

@@ -36,8 +36,8 @@ from pathlib import Path
 import ipywidgets as widgets
 import numpy as np
 
-from .._cache import CACHE_ENV, cache_dir
-from .worker import Worker
+from alwidgets._cache import CACHE_ENV, cache_dir
+from alwidgets.widgets.worker import Worker
 
 __all__ = ["BackgroundRun", "CACHE_ENV", "Task", "cache_dir", "cached_data", "wait_all"]
 

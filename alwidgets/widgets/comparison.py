@@ -1,6 +1,6 @@
 """Classroom mode: query strategies racing side by side, live, with Play / Pause / Step.
 
-:class:`StrategyComparison` is the view over a :class:`alwidgets.comparison.Comparison`:
+:class:`StrategyComparison` is the view over a :class:`alwidgets.experiments.comparison.Comparison`:
 one panel per strategy (its live plot and score), a shared learning curve,
 the "labels saved" readout, and the controls a teacher needs (speed, budget,
 oracle noise, a target score). Play runs the race on a background thread, so
@@ -26,11 +26,11 @@ import time
 import ipywidgets as widgets
 import numpy as np
 
-from .. import plots
-from ..comparison import REFERENCE, YOU, Comparison
-from ._guard import describe, guarded
-from .clickable import ClickableImage
-from .worker import Worker
+from alwidgets import plots
+from alwidgets.experiments.comparison import REFERENCE, YOU, Comparison
+from alwidgets.widgets._guard import describe, guarded
+from alwidgets.widgets.clickable import ClickableImage
+from alwidgets.widgets.worker import Worker
 
 __all__ = ["StrategyComparison"]
 
@@ -628,7 +628,7 @@ class StrategyComparison(widgets.VBox):
         self.saved_html.value = _saved_table(saved, target, self._score_name())
 
     def _saved(self, curves: dict) -> dict:
-        from ..comparison import labels_saved
+        from alwidgets.experiments.comparison import labels_saved
 
         try:
             return labels_saved(curves, self._target_value)

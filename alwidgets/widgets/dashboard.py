@@ -26,7 +26,7 @@ leases with a recent heartbeat, so neither a closed page whose kernel lives
 on until it is culled nor a kernel that was killed is counted.
 
 Every count on the page comes from one function,
-:func:`alwidgets.labelstate.pool_progress`: an item is labeled once it has a
+:func:`alwidgets.engine.labelstate.pool_progress`: an item is labeled once it has a
 training label, the majority of its votes (a tie is not labeled).
 
 The store's problems are shown to visitors without host, port or user
@@ -52,16 +52,16 @@ import weakref
 import ipywidgets as widgets
 import numpy as np
 
-from .. import config as alw_config
-from .._validation import normalize_name
-from ..agreement import agreement, suggestion_use
-from ..export import csv_text, labels_frame
-from ..labelstate import LABELED_MEANS, pool_progress
-from ..store import LIVE_SECONDS, StoreError, StoreUnavailable, Tally
-from . import views as alw_views
-from ._guard import describe, guarded
-from .page import PageLink
-from .worker import Poller
+from alwidgets._validation import normalize_name
+from alwidgets.engine.labelstate import LABELED_MEANS, pool_progress
+from alwidgets.serving import config as alw_config
+from alwidgets.store import LIVE_SECONDS, StoreError, StoreUnavailable, Tally
+from alwidgets.store.agreement import agreement, suggestion_use
+from alwidgets.store.export import csv_text, labels_frame
+from alwidgets.widgets import views as alw_views
+from alwidgets.widgets._guard import describe, guarded
+from alwidgets.widgets.page import PageLink
+from alwidgets.widgets.worker import Poller
 
 __all__ = ["Dashboard", "annotator_from_environment"]
 
@@ -119,8 +119,8 @@ class Dashboard(widgets.VBox):
 
     Parameters
     ----------
-    campaign : alwidgets.config.Campaign
-        The data, model and store (see :func:`alwidgets.config.build_campaign`).
+    campaign : alwidgets.serving.config.Campaign
+        The data, model and store (see :func:`alwidgets.serving.config.build_campaign`).
     annotator : str, optional
         Start labeling at once under this name (default: ask on the page).
         A trusted name from the environment (JupyterHub, a login proxy) wins
@@ -277,7 +277,7 @@ class Dashboard(widgets.VBox):
 
     @classmethod
     def from_config(cls, path=None, **kwargs) -> Dashboard:
-        """The dashboard of the campaign in the TOML file ``path`` (see :func:`alwidgets.config.load_campaign`)."""
+        """The dashboard of the campaign in the TOML file ``path`` (see :func:`alwidgets.serving.config.load_campaign`)."""
         return cls(alw_config.load_campaign(path), **kwargs)
 
     # ------------------------------------------------------------------ labeling
@@ -285,7 +285,7 @@ class Dashboard(widgets.VBox):
     @guarded("start labeling")
     def start(self, name: str | None = None):
         """Start labeling under ``name`` (default: the name field): builds the Session and the Labeler."""
-        from .labeler import Labeler
+        from alwidgets.widgets.labeler import Labeler
 
         if self.labeler is not None:
             return self.labeler
@@ -379,7 +379,7 @@ class Dashboard(widgets.VBox):
             return progress
 
     def progress(self) -> dict:
-        """The campaign's progress over every annotator, as :func:`~alwidgets.labelstate.pool_progress` counts it.
+        """The campaign's progress over every annotator, as :func:`~alwidgets.engine.labelstate.pool_progress` counts it.
 
         "leased" counts only live leases: pages that said they are open in the last ``LIVE_SECONDS``.
         """

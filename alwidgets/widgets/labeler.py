@@ -24,15 +24,16 @@ import time
 import ipywidgets as widgets
 import numpy as np
 
-from .. import plots as alw_plots
-from .. import strategies, training
-from ..baseline import RandomBaseline
-from ..labelstate import LABELED_MEANS
-from . import views as alw_views
-from ._guard import describe, guarded
-from .keys import KeyListener
-from .review import ReviewPanel
-from .worker import Worker
+from alwidgets import plots as alw_plots
+from alwidgets import strategies
+from alwidgets.engine import training
+from alwidgets.engine.labelstate import LABELED_MEANS
+from alwidgets.experiments.baseline import RandomBaseline
+from alwidgets.widgets import views as alw_views
+from alwidgets.widgets._guard import describe, guarded
+from alwidgets.widgets.keys import KeyListener
+from alwidgets.widgets.review import ReviewPanel
+from alwidgets.widgets.worker import Worker
 
 __all__ = ["Labeler"]
 

@@ -18,8 +18,8 @@ import threading
 
 import ipywidgets as widgets
 
-from ._guard import describe, guarded
-from .worker import Worker
+from alwidgets.widgets._guard import describe, guarded
+from alwidgets.widgets.worker import Worker
 
 __all__ = ["ReviewPanel"]
 

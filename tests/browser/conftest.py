@@ -30,7 +30,7 @@ from playwright.sync_api import BrowserContext, Page, Route, expect
 from ports import free_port
 from serving import server_errors
 
-from alwidgets.cli import VOILA_TEMPLATES_ROOT
+from alwidgets.serving.cli import VOILA_TEMPLATES_ROOT
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = REPO / "notebooks"

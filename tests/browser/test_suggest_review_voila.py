@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page
 
 import alwidgets as alw
-from alwidgets.sqlstore import SQLStore
+from alwidgets.store.sql import SQLStore
 
 pytestmark = pytest.mark.browser
 

@@ -17,7 +17,7 @@ Based on Stabilizing Predictions and the Need for User-Adjustable Stopping"
 Example::
 
     import alwidgets as alw
-    from alwidgets.stopping import StabilizingPredictions
+    from alwidgets.engine.stopping import StabilizingPredictions
     from sklearn.linear_model import LogisticRegression
 
     digits = alw.datasets.load_digits()
@@ -80,8 +80,8 @@ import numpy as np
 from sklearn.metrics import cohen_kappa_score
 from sklearn.utils import check_random_state
 
-from ._learners import take_rows
-from ._validation import check_int, n_rows
+from alwidgets._learners import take_rows
+from alwidgets._validation import check_int, n_rows
 
 __all__ = ["StabilizingPredictions", "kappa_agreement", "concordance_agreement"]
 

@@ -55,8 +55,8 @@ except ModuleNotFoundError:  # Python 3.10
 
 __all__ = ["Campaign", "Config", "ConfigError", "build_campaign", "default_config", "load_campaign", "load_config"]
 
-from ._cache import shared_arrays
-from .datasets import DEFAULT_MAX_TEXT_CHARS
+from alwidgets._cache import shared_arrays
+from alwidgets.datasets import DEFAULT_MAX_TEXT_CHARS
 
 SOURCES = ("mnist", "images", "csv")
 ESTIMATORS = ("logistic_regression", "random_forest", "naive_bayes", "committee")
@@ -226,7 +226,7 @@ def config_from_dict(raw: dict, *, base: Path, origin: str = "config", name: str
     if estimator not in ESTIMATORS:
         raise ConfigError(f"{origin}: model.estimator must be one of {list(ESTIMATORS)}; got {estimator!r}")
     strategy = get("model.strategy", "margin")
-    from . import strategies
+    from alwidgets import strategies
 
     try:
         found = strategies.get(strategy)
@@ -261,7 +261,7 @@ def config_from_dict(raw: dict, *, base: Path, origin: str = "config", name: str
 
 def _example_learner(estimator: str):
     """An unfitted learner of the chosen kind, to check the strategy suits it."""
-    from ._learners import wrap
+    from alwidgets._learners import wrap
 
     return wrap(make_estimator(estimator, text=False, random_state=0))
 
@@ -272,7 +272,7 @@ def make_estimator(name: str, *, text: bool, random_state=0):
     from sklearn.linear_model import LogisticRegression
     from sklearn.naive_bayes import MultinomialNB
 
-    from ._learners import make_committee
+    from alwidgets._learners import make_committee
 
     if name == "logistic_regression":
         model = LogisticRegression(max_iter=1000)
@@ -322,7 +322,7 @@ class Campaign:
 
     def store_info(self) -> dict[str, str]:
         """What the campaign's store records about it: its name, classes and a fingerprint of its pool."""
-        from .store import campaign_info
+        from alwidgets.store import campaign_info
 
         return campaign_info(self.classes, self.item_ids, name=f"campaign {self.config.name!r} ({self.config.origin})")
 
@@ -334,7 +334,7 @@ class Campaign:
         another pool) is refused with a StoreError that says what to do;
         ``rebind=True`` binds it to this campaign instead (the labels stay).
         """
-        from .store import open_store
+        from alwidgets.store import open_store
 
         target = self.config.store_target()
         if "://" not in target:
@@ -349,7 +349,7 @@ class Campaign:
 
     def session(self, annotator: str, store=None):
         """A Session for ``annotator`` on the campaign's store (or ``store``, e.g. an open store to share)."""
-        from .session import Session
+        from alwidgets.engine.session import Session
 
         cfg = self.config
         return Session(
@@ -375,7 +375,7 @@ def build_campaign(config: Config) -> Campaign:
     Errors name the config key they come from: a CSV without the text column,
     a folder with a file that is not an image, ids that repeat.
     """
-    from . import datasets
+    from alwidgets import datasets
 
     if config.source == "mnist":
         classes = list(config.classes) if config.classes is not None else list(range(10))
@@ -412,7 +412,7 @@ def build_campaign(config: Config) -> Campaign:
             raise ConfigError(f"{config.origin}: data.id_column {config.id_column!r} has repeated ids (first: "
                               f"{repeated!r}); each row needs its own")
     if ids is None:
-        from .pool import content_ids
+        from alwidgets.engine.pool import content_ids
 
         ids = content_ids(data.X[:n])
     return Campaign(config=config, X_pool=data.X[:n], item_ids=ids, classes=list(config.classes),
@@ -442,7 +442,7 @@ def load_campaign(path=None) -> Campaign:
 
 def _mnist_arrays(config: Config) -> dict[str, np.ndarray]:
     """The MNIST campaign's pool and held-out set: a quarter of the (chosen classes') digits held out, shuffled."""
-    from . import datasets
+    from alwidgets import datasets
 
     data = datasets.load_mnist()
     keep = np.arange(len(data.y))

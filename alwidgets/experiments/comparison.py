@@ -33,12 +33,12 @@ from modAL.models.base import BaseCommittee, BaseLearner
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.utils import check_random_state
 
-from . import strategies as _strategies
-from . import training
-from ._learners import blas_threads as limit_blas_threads
-from ._learners import make_committee, wrap
-from ._validation import check_int
-from .session import Session
+from alwidgets import strategies as _strategies
+from alwidgets._learners import blas_threads as limit_blas_threads
+from alwidgets._learners import make_committee, wrap
+from alwidgets._validation import check_int
+from alwidgets.engine import training
+from alwidgets.engine.session import Session
 
 __all__ = ["Comparison", "LabelsSaved", "labels_to_reach", "labels_saved", "smooth_curve", "REFERENCE", "YOU"]
 

@@ -40,9 +40,9 @@ When there is too little to learn from
 ``transfer_uncertainty`` and ``atlas`` need held-out items the model gets right
 *and* wrong. With fewer than 4 labels, or when no fold has both (a model that is
 right on every held-out item), they fall back to ``least_confident`` and log the
-reason on the ``alwidgets.transfer`` logger: a person clicking "next" never sees
+reason on the ``alwidgets.strategies.transfer`` logger: a person clicking "next" never sees
 an error for it. ``transfer_representative`` with no labeled items at all falls
-back to :func:`alwidgets.diversity.representative`.
+back to :func:`alwidgets.strategies.diversity.representative`.
 
 Cost
 ----
@@ -72,11 +72,11 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
-from . import _learners
-from ._learners import take_rows
-from ._registry import register, top_n
-from ._validation import n_rows
-from .diversity import representative, representative_scores
+from alwidgets import _learners
+from alwidgets._learners import take_rows
+from alwidgets._validation import n_rows
+from alwidgets.strategies._registry import register, top_n
+from alwidgets.strategies.diversity import representative, representative_scores
 
 __all__ = [
     "hidden_features",
@@ -86,7 +86,7 @@ __all__ = [
     "atlas",
 ]
 
-logger = logging.getLogger("alwidgets.transfer")
+logger = logging.getLogger("alwidgets.strategies.transfer")
 
 N_FOLDS = 5
 N_APPLICATION_REFERENCE = 1000  # unlabeled rows a representative head trains on (bounds its cost)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import cohen_kappa_score
 
-from .store import Tally
+from alwidgets.store import Tally
 
 __all__ = ["Agreement", "agreement", "fleiss_kappa", "suggestion_use", "vote_counts"]
 

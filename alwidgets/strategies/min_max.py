@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import register
+from alwidgets.strategies._registry import register
 
 __all__ = ["min_max_confidence", "min_max_uncertainty", "min_max_margin"]
 

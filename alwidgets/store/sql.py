@@ -71,8 +71,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.pool import NullPool
 
-from ._validation import label_from_json, label_to_json
-from .store import (
+from alwidgets._validation import label_from_json, label_to_json
+from alwidgets.store import (
     CAMPAIGN_KEYS,
     DEFAULT_LEASE_TIMEOUT,
     InvalidLabel,

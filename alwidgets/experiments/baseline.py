@@ -18,8 +18,9 @@ from sklearn.base import clone
 from sklearn.metrics import get_scorer
 from sklearn.utils import check_random_state
 
-from . import _learners, training
-from ._validation import n_rows
+from alwidgets import _learners
+from alwidgets._validation import n_rows
+from alwidgets.engine import training
 
 __all__ = ["RandomBaseline"]
 

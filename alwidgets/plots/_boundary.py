@@ -8,8 +8,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from scipy.spatial import cKDTree
 
-from . import _learners
-from ._figures import (
+from alwidgets import _learners
+from alwidgets._learners import take_rows
+from alwidgets._validation import to_plain
+from alwidgets.plots._figures import (
     _LEGEND,
     _POOL_COLOR,
     _QUERY_COLOR,
@@ -25,9 +27,7 @@ from ._figures import (
     class_color,
     model_view,
 )
-from ._learners import take_rows
-from ._projection import PoolView, Projection, pool_xy
-from ._validation import to_plain
+from alwidgets.plots._projection import PoolView, Projection, pool_xy
 
 __all__ = ["class_order", "plot_decision_boundary"]
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .store import LABEL, LabelEvent, Tally, majority
+from alwidgets.store import LABEL, LabelEvent, Tally, majority
 
 __all__ = ["LABELED_MEANS", "LabelState", "FrozenLabels", "pool_progress"]
 

@@ -24,9 +24,9 @@ from modAL.uncertainty import classifier_margin
 from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.utils import check_random_state
 
-from . import _learners
-from ._registry import features, register, top_n
-from ._validation import n_rows
+from alwidgets import _learners
+from alwidgets._validation import n_rows
+from alwidgets.strategies._registry import features, register, top_n
 
 __all__ = ["cluster_diversity", "representative"]
 

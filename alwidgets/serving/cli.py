@@ -143,9 +143,9 @@ def _find_serving_package(env: dict) -> None:
 
 
 def _export(args) -> int:
-    from .export import check_output, export_events
-    from .sqlstore import InvalidEventWarning, mask_url
-    from .store import open_store
+    from alwidgets.store import open_store
+    from alwidgets.store.export import check_output, export_events
+    from alwidgets.store.sql import InvalidEventWarning, mask_url
 
     check_output(args.out, overwrite=args.force, store=args.store)
     store = open_store(args.store, create=False, read_only=True)  # writes nothing, not even SQLite's side files
@@ -165,8 +165,8 @@ def _export(args) -> int:
 
 
 def _serve(args) -> int:
-    from . import config as alw_config
-    from .sqlstore import mask_url
+    from alwidgets.serving import config as alw_config
+    from alwidgets.store.sql import mask_url
 
     if not 0 < args.port < 65536:
         raise ValueError(f"--port must be between 1 and 65535; got {args.port}")

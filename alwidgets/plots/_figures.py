@@ -17,8 +17,8 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from . import _learners
-from ._learners import take_rows
+from alwidgets import _learners
+from alwidgets._learners import take_rows
 
 BASELINE_LABEL = "random (same budget)"
 QUERY_LABEL = "next query"
@@ -50,7 +50,7 @@ STRATEGY_COLORS = {
     "transfer_representative": "#e7ba52",
     "max_std": "#a6761d",
     "min_max_margin": "#000080",
-    # multi-label strategies (alwidgets.multilabel)
+    # multi-label strategies (alwidgets.strategies.multilabel)
     "svm_binary_minimum": "#d95f02",
     "mean_max_loss": "#1a9850",
     "max_loss": "#e7298a",

@@ -26,8 +26,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 
-from . import _compat
-from ._registry import register
+from alwidgets import _compat
+from alwidgets.strategies._registry import register
 
 __all__ = ["default_model", "MULTI_LABEL_STRATEGIES", "MULTI_LABEL_DEFAULTS"]
 

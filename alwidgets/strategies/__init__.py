@@ -2,7 +2,7 @@
 
 Each strategy is a utility *measure* (``measure(learner, X, random_state=None)
 -> scores``, higher means more wanted) and a *selector* (the top scores, or a
-diverse batch), registered under a name in :mod:`alwidgets._registry`. Calling
+diverse batch), registered under a name in :mod:`alwidgets.strategies._registry`. Calling
 a strategy gives modAL's form, ``strategy(learner, X, n_instances=1) ->
 (indices, scores)``: the positions in ``X`` to ask, best first, and a score for
 every row of ``X`` (NaN where a row was not scored). Returning a pair means
@@ -25,10 +25,10 @@ from sklearn.base import clone
 from sklearn.metrics.pairwise import cosine_similarity, euclidean_distances
 from sklearn.utils import check_random_state
 
-from . import _learners
-from ._learners import take_rows
-from ._registry import REQUIREMENTS, Strategy, available, features, get, register, top_n, unregister
-from ._validation import n_rows
+from alwidgets import _learners
+from alwidgets._learners import take_rows
+from alwidgets._validation import n_rows
+from alwidgets.strategies._registry import REQUIREMENTS, Strategy, available, features, get, register, top_n, unregister
 
 __all__ = ["Strategy", "available", "get", "register", "unregister", "features", "top_n", "REQUIREMENTS"]
 
@@ -106,7 +106,7 @@ def expected_error_reduction(
     rows. That is at most 48 refits per query. Unscored rows get NaN (and are
     asked last).
     """
-    from ._compat import data_vstack
+    from alwidgets._compat import data_vstack
 
     rng = check_random_state(random_state)
     n = n_rows(X)
@@ -213,5 +213,5 @@ register("information_density", information_density, requires=CLASSIFIER)
 register("ranked_batch", ranked_batch_scores, select=ranked_batch, requires=CLASSIFIER)
 register("max_std", max_std, requires=("regressor", "return_std"))
 
-from . import diversity, min_max, multilabel, transfer  # noqa: E402,F401  (they register more strategies)
-from .multilabel import MULTI_LABEL_DEFAULTS  # noqa: E402,F401
+from alwidgets.strategies import diversity, min_max, multilabel, transfer  # noqa: E402,F401  (they register more strategies)
+from alwidgets.strategies.multilabel import MULTI_LABEL_DEFAULTS  # noqa: E402,F401

@@ -13,7 +13,7 @@ and lets each of its choices be switched, through a :class:`Protocol`:
 - ``candidates``: the strategy ranks this many unlabeled items drawn at random
   for every mini-batch (the article: 1,000), or the whole unlabeled pool (None).
 - ``strategy``: any registered strategy; the article's confidence is
-  ``"min_max_margin"`` (:mod:`alwidgets.min_max`).
+  ``"min_max_margin"`` (:mod:`alwidgets.strategies.min_max`).
 - ``batch``: labels per mini-batch (the article: 10).
 
 :func:`learning_curve` runs one protocol on one seed and returns the held-out
@@ -42,9 +42,10 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 
-from . import min_max, strategies  # noqa: F401  (min_max registers "min_max_margin")
-from ._validation import check_int
-from .datasets import split
+from alwidgets import strategies
+from alwidgets._validation import check_int
+from alwidgets.datasets import split
+from alwidgets.strategies import min_max  # noqa: F401  (min_max registers "min_max_margin")
 
 __all__ = [
     "Protocol",
@@ -252,7 +253,7 @@ class _SessionLane:
     """
 
     def __init__(self, X_pool, protocol: Protocol, classes, random_state):
-        from .session import Session
+        from alwidgets.engine.session import Session
 
         rng = check_random_state(random_state)
         self.session = Session(make_model(protocol.model, rng), X_pool, strategy=protocol.strategy,

@@ -19,7 +19,7 @@ is never fitted or changed) and returns a table, lowest probability first.
 Example::
 
     import alwidgets as alw
-    from alwidgets.review import filter_ranking, rank_disagreement
+    from alwidgets.engine.review import filter_ranking, rank_disagreement
     from sklearn.linear_model import LogisticRegression
 
     digits = alw.datasets.load_digits()
@@ -64,9 +64,9 @@ import pandas as pd
 from sklearn.base import clone, is_regressor
 from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
-from . import _learners
-from ._learners import members, take_rows
-from ._validation import check_int, n_rows, to_plain
+from alwidgets import _learners
+from alwidgets._learners import members, take_rows
+from alwidgets._validation import check_int, n_rows, to_plain
 
 __all__ = ["rank_disagreement", "rank_labels_table", "filter_ranking", "COLUMNS"]
 

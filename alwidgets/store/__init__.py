@@ -23,7 +23,7 @@ killed is not counted, even while it still keeps its item from others until
 it expires.
 
 :class:`MemoryStore` keeps all this in Python objects (one process);
-:class:`alwidgets.sqlstore.SQLStore` keeps it in SQLite or PostgreSQL.
+:class:`alwidgets.store.sql.SQLStore` keeps it in SQLite or PostgreSQL.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ._validation import LabelSet, check_label_value
+from alwidgets._validation import LabelSet, check_label_value
 
 __all__ = [
     "InvalidLabel",
@@ -563,8 +563,8 @@ class MemoryStore:
         return f"MemoryStore({len(self._events)} events)"
 
 
-_PATH_OPENER: list = []  # the back end for paths and URLs: alwidgets.sqlstore puts itself here when imported
-PATH_BACKEND = "alwidgets.sqlstore"  # the plug-in imported, by name, for the first path or URL if none registered
+_PATH_OPENER: list = []  # the back end for paths and URLs: alwidgets.store.sql puts itself here when imported
+PATH_BACKEND = "alwidgets.store.sql"  # the plug-in imported, by name, for the first path or URL if none registered
 
 
 def register_path_opener(opener) -> None:

@@ -24,8 +24,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.axes import Axes
 
-from ._boundary import class_order, plot_decision_boundary
-from ._figures import (
+from alwidgets.plots._boundary import class_order, plot_decision_boundary
+from alwidgets.plots._figures import (
     _BASELINE_COLOR,
     _LABELED_COLOR,
     _LEGEND,
@@ -53,7 +53,7 @@ from ._figures import (
     strategy_color,
     strategy_colors,
 )
-from ._projection import Projection, make_projection, nearest_item, numeric_rows, pool_xy
+from alwidgets.plots._projection import Projection, make_projection, nearest_item, numeric_rows, pool_xy
 
 __all__ = [
     "BASELINE_LABEL",

@@ -27,10 +27,10 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from . import _learners, strategies
-from ._learners import take_rows
-from .pool import as_oracle
-from .session import Session
+from alwidgets import _learners, strategies
+from alwidgets._learners import take_rows
+from alwidgets.engine.pool import as_oracle
+from alwidgets.engine.session import Session
 
 __all__ = ["Stream"]
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from ._validation import n_rows
+from alwidgets._validation import n_rows
 
 __all__ = ["check_pool", "check_test", "check_item_ids", "content_ids", "as_oracle", "check_annotator",
            "check_seconds"]

@@ -7,7 +7,7 @@ A :class:`Session` has three pieces of state, each with one writer:
 - **The label log** lives in the store (memory, SQLite or PostgreSQL). Clicks
   append events to it: a label, a retraction (undo), a skip. Nothing else
   writes labels.
-- **The label state** (:class:`~alwidgets.labelstate.LabelState`: labels,
+- **The label state** (:class:`~alwidgets.engine.labelstate.LabelState`: labels,
   votes, ties, what is open) is what the log adds up to. It is only changed by
   applying the log's events in order (:meth:`Session.sync`), under a lock that
   is never held during a fit, a ranking or a draw.
@@ -47,13 +47,14 @@ import numpy as np
 from sklearn.metrics import get_scorer
 from sklearn.utils import check_random_state
 
-from . import _learners, strategies, training
-from ._learners import take_rows
-from ._validation import check_int, check_label_set, check_label_value, match_class, to_plain
-from .labelstate import FrozenLabels, LabelState, pool_progress
-from .pool import as_oracle, check_annotator, check_item_ids, check_pool, check_seconds, check_test
-from .stopping import StabilizingPredictions
-from .store import DEFAULT_LEASE_TIMEOUT, LABEL, LIVE_SECONDS, RETRACT, SKIP, LabelEvent, open_store
+from alwidgets import _learners, strategies
+from alwidgets._learners import take_rows
+from alwidgets._validation import check_int, check_label_set, check_label_value, match_class, to_plain
+from alwidgets.engine import training
+from alwidgets.engine.labelstate import FrozenLabels, LabelState, pool_progress
+from alwidgets.engine.pool import as_oracle, check_annotator, check_item_ids, check_pool, check_seconds, check_test
+from alwidgets.engine.stopping import StabilizingPredictions
+from alwidgets.store import DEFAULT_LEASE_TIMEOUT, LABEL, LIVE_SECONDS, RETRACT, SKIP, LabelEvent, open_store
 
 __all__ = ["Session", "LabelingError", "Snapshot", "Ranking"]
 
@@ -172,13 +173,13 @@ class Session:
         class, in ``classes`` order), so it must take one: the default strategy
         and the ``multi_label`` strategies expect a
         ``OneVsRestClassifier`` of an estimator with ``predict_proba``, such as
-        :func:`alwidgets.multilabel.default_model`. ``y_test`` may be label sets
+        :func:`alwidgets.strategies.multilabel.default_model`. ``y_test`` may be label sets
         or an indicator matrix; the default score is micro-averaged F1. Votes of
         several annotators are decided class by class
         (:func:`alwidgets.store.set_majority`).
     stopping : dict, optional
         Options of the stop signal (:meth:`stopping`), passed to
-        :class:`alwidgets.stopping.StabilizingPredictions`: ``threshold``,
+        :class:`alwidgets.engine.stopping.StabilizingPredictions`: ``threshold``,
         ``window`` and ``stop_set_size``. Default: agreement of at least 0.99
         over 3 updates; ``{"threshold": 0.995, "window": 5}`` is the stricter
         rule ``benchmarks/stopping.py`` measures.
@@ -634,7 +635,7 @@ class Session:
         once the agreement has stayed at or above 0.99 for 3 updates in a row
         (Bloodgood & Vijay-Shanker, CoNLL 2009). Returns ``{"agreement",
         "window", "stop", "n_updates", "first_stop", "threshold",
-        "stop_set_size"}``; see :class:`alwidgets.stopping.StabilizingPredictions`.
+        "stop_set_size"}``; see :class:`alwidgets.engine.stopping.StabilizingPredictions`.
         ``first_stop`` also says at how many labels the signal first fired
         (``"n_labels"``), which the learning curves mark.
         """
@@ -649,13 +650,13 @@ class Session:
         """The labels given so far, those the model most disagrees with first (out-of-fold probability).
 
         One row per vote (an item labeled by two annotators has two rows),
-        ranked by :func:`alwidgets.review.rank_labels_table` with a clone of
+        ranked by :func:`alwidgets.engine.review.rank_labels_table` with a clone of
         this session's model: ``cv`` fits on the other labels, so it belongs
         on a worker thread, not in a click. Filters keep the order.
         """
         import pandas as pd
 
-        from .review import rank_labels_table
+        from alwidgets.engine.review import rank_labels_table
 
         if not self.is_classifier or self.multi_label:
             raise ValueError("review ranks single class labels by the model's probability; this session is a "
@@ -776,7 +777,7 @@ class Session:
             return sum(e.seq > before for e in new)
 
     def progress(self) -> dict:
-        """How far the labeling of this pool has come, over all annotators: :func:`~alwidgets.labelstate.pool_progress`.
+        """How far the labeling of this pool has come, over all annotators: :func:`~alwidgets.engine.labelstate.pool_progress`.
 
         ``{"labeled": items with a training label (the majority of their
         votes; a tie is not labeled), "total": pool size, "complete": items
@@ -790,8 +791,8 @@ class Session:
             return pool_progress(self._state.tally, self._index_of, self.overlap, leases)
 
     def agreement(self):
-        """Agreement between annotators on the items several of them labeled; see :func:`alwidgets.agreement.agreement`."""
-        from .agreement import agreement
+        """Agreement between annotators on the items several of them labeled; see :func:`alwidgets.store.agreement.agreement`."""
+        from alwidgets.store.agreement import agreement
 
         return agreement(self.store.events())
 
@@ -802,7 +803,7 @@ class Session:
         its position in this pool (``index``). An existing file is replaced only
         with ``overwrite=True``; the store itself never is.
         """
-        from .export import export_events
+        from alwidgets.store.export import export_events
 
         return export_events(self.store.events(), path, what=what, item_index=self._index_of, overwrite=overwrite,
                              store=self.store)

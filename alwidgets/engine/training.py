@@ -13,9 +13,9 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.metrics import accuracy_score, get_scorer, r2_score
 
-from . import _compat, _learners
-from ._learners import take_rows
-from ._validation import LabelSet, check_label_set, to_plain
+from alwidgets import _compat, _learners
+from alwidgets._learners import take_rows
+from alwidgets._validation import LabelSet, check_label_set, to_plain
 
 __all__ = ["training_set", "can_fit", "train", "score", "score_name", "indicator_matrix", "label_sets"]
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from . import _learners
-from ._validation import n_rows
+from alwidgets import _learners
+from alwidgets._validation import n_rows
 
 __all__ = ["Strategy", "register", "unregister", "get", "available", "top_n", "features", "REQUIREMENTS"]
 

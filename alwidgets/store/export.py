@@ -31,8 +31,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._validation import LabelSet, check_label_set
-from .store import LABEL, RETRACT, InvalidLabel, Tally
+from alwidgets._validation import LabelSet, check_label_set
+from alwidgets.store import LABEL, RETRACT, InvalidLabel, Tally
 
 __all__ = ["FORMATS", "csv_text", "events_frame", "labels_frame", "export_events", "write_frame", "read_label_set"]
 
