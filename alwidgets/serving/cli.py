@@ -40,17 +40,17 @@ DEFAULT_PORT = 8866
 KERNEL_BYTES = 350 * 2**20  # a dashboard kernel on the bundled MNIST: 302 MB RSS measured, plus headroom
 # (benchmarks/results/dashboard_memory.md)
 # A Jupyter data folder holding voila/templates/alwidgets: the page the notebooks name in their metadata.
-VOILA_TEMPLATES_ROOT = Path(__file__).resolve().parent / "share" / "jupyter"
+PACKAGE = Path(__file__).resolve().parents[1]  # the alwidgets folder
+VOILA_TEMPLATES_ROOT = PACKAGE / "share" / "jupyter"
 VOILA_TEMPLATE = "alwidgets"
 
 
 def dashboard_notebook() -> Path:
     """The dashboard notebook: ``notebooks/dashboard.ipynb`` in a source checkout, else the packaged copy."""
-    package = Path(__file__).resolve().parent
-    checkout = package.parent / "notebooks" / "dashboard.ipynb"
+    checkout = PACKAGE.parent / "notebooks" / "dashboard.ipynb"
     if checkout.is_file():
         return checkout
-    packaged = package / "dashboard.ipynb"
+    packaged = PACKAGE / "dashboard.ipynb"
     if packaged.is_file():
         return packaged
     raise FileNotFoundError(f"the dashboard notebook is missing: neither {checkout} nor {packaged} exists; "
@@ -137,7 +137,7 @@ def _find_serving_package(env: dict) -> None:
 
     if importlib.util.find_spec("alwidgets_serving") is not None:
         return
-    beside = Path(__file__).resolve().parent.parent
+    beside = PACKAGE.parent
     if (beside / "alwidgets_serving" / "__init__.py").is_file():
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(beside), env.get("PYTHONPATH")]))
 
