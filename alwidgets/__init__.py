@@ -11,7 +11,9 @@ already loaded.
 from __future__ import annotations
 
 import importlib
+import importlib.abc
 import importlib.util
+import sys
 
 from alwidgets import _modal_import
 
@@ -52,6 +54,35 @@ _LAZY = {
 
 __all__ = ["Session", "Stream", "LabelingError", "make_committee", "strategies", "datasets", "plots",
            "RandomBaseline", "Labeler", "views", "Comparison", "StrategyComparison"]
+
+
+# `import alwidgets.config` and the other module paths of before the layered layout give the moved module itself
+_MOVED = {f"{__name__}.{name}": module for name, (module, attribute) in _LAZY.items()
+          if attribute is None and module != f"{__name__}.{name}"}
+
+
+class _MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds a module under its old path and hands out the one object that lives at the new path."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname in _MOVED:
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def __init__(self):
+        self._specs = {}
+
+    def create_module(self, spec):
+        module = importlib.import_module(_MOVED[spec.name])
+        self._specs[module.__name__] = module.__spec__
+        return module
+
+    def exec_module(self, module):
+        module.__spec__ = self._specs[module.__name__]  # importlib gave it the old path's spec: put its own back
+
+
+if not any(isinstance(finder, _MovedModuleFinder) for finder in sys.meta_path):
+    sys.meta_path.append(_MovedModuleFinder())
 
 
 def __getattr__(name: str):

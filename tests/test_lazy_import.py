@@ -90,7 +90,7 @@ def test_modal_keeps_torch_when_torch_was_loaded_first():
 
 def test_the_built_in_strategies_are_registered_without_importing_them():
     out = fresh("""
-from alwidgets import _registry
+from alwidgets.strategies import _registry
 out['names'] = _registry.available()
 out['one'] = _registry.get('min_max_margin').name
 """)
@@ -104,7 +104,7 @@ def test_the_built_in_strategies_come_first_whichever_module_is_imported_first(f
     out = fresh(f"""
 import importlib
 importlib.import_module({first!r})
-from alwidgets import _registry
+from alwidgets.strategies import _registry
 _registry.register("mine", lambda learner, X: X[:, 0])
 out['names'] = _registry.available()
 """)
@@ -135,3 +135,20 @@ def test_the_import_benchmark_times_every_snippet_and_sees_no_torch(capsys):
     for row in rows:
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         assert float(cells[2]) > 0 and cells[5] == "no", row
+
+
+@pytest.mark.parametrize("old, new", [
+    ("alwidgets.config", "alwidgets.serving.config"),
+    ("alwidgets.multilabel", "alwidgets.strategies.multilabel"),
+    ("alwidgets.export", "alwidgets.store.export"),
+    ("alwidgets.stopping", "alwidgets.engine.stopping"),
+    ("alwidgets.comparison", "alwidgets.experiments.comparison"),
+])
+def test_a_module_path_from_before_the_layered_layout_gives_the_moved_module(old, new):
+    out = fresh(f"""
+import importlib
+old = importlib.import_module({old!r})
+out['same'] = old is importlib.import_module({new!r})
+out['name'], out['spec'] = old.__name__, old.__spec__.name
+""")
+    assert out == {"same": True, "name": new, "spec": new}
