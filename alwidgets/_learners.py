@@ -28,6 +28,7 @@ from sklearn.utils import check_random_state
 from threadpoolctl import ThreadpoolController
 
 from alwidgets import _compat
+from alwidgets._validation import InvalidParameterError, check_int
 
 _compat.apply()
 
@@ -107,7 +108,7 @@ def wrap(model, *, random_state=None):
     if isinstance(model, (BaseLearner, BaseCommittee)):
         return model
     if not hasattr(model, "fit") or not hasattr(model, "predict"):
-        raise TypeError(
+        raise InvalidParameterError(
             "model must be a scikit-learn estimator (with fit and predict) or a modAL "
             f"learner or committee; got {type(model).__name__}"
         )
@@ -284,8 +285,10 @@ def make_committee(estimator, n_members: int = 5, random_state=None):
     random_state : int, RandomState or None
         Seeds each member's bootstrap, so that a committee is reproducible.
     """
-    if n_members < 2:
-        raise ValueError(f"n_members must be at least 2 for a committee to disagree; got {n_members}")
+    n_members = check_int(n_members, "n_members", minimum=2)  # fewer members cannot disagree
+    if not hasattr(estimator, "fit") or not hasattr(estimator, "get_params"):
+        raise InvalidParameterError(f"estimator must be a scikit-learn classifier or regressor; "
+                                    f"got {type(estimator).__name__}")
     rng = check_random_state(random_state)
     seeds = rng.randint(0, 2**31 - 1, size=n_members)
     if is_classifier(estimator):
@@ -294,4 +297,4 @@ def make_committee(estimator, n_members: int = 5, random_state=None):
     if is_regressor(estimator):
         learners = [ActiveLearner(estimator=BootstrapRegressor(clone(estimator), int(s))) for s in seeds]
         return CommitteeRegressor(learner_list=learners)
-    raise TypeError(f"estimator must be a classifier or a regressor; got {type(estimator).__name__}")
+    raise InvalidParameterError(f"estimator must be a scikit-learn classifier or regressor; got {type(estimator).__name__}")

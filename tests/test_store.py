@@ -302,7 +302,7 @@ def test_labels_are_derived_from_events_and_undo_appends_a_retraction(digits, st
     taken = session.undo()
     kinds = [e.kind for e in store.events()]
     assert kinds == ["label", "label", "label", "retract"]  # nothing deleted
-    assert taken == (last, y[last]) and last not in session.labels
+    assert (taken.items, taken.labels) == ((last,), (y[last],)) and last not in session.labels
     labels, _ = replay(store.events())
     assert {session._index_of[k]: v for k, v in labels.items()} == session.labels
 
@@ -418,10 +418,10 @@ def test_a_retraction_by_another_annotator_makes_the_model_forget(digits, store)
     alice = make_session(digits, store, "alice", refresh_every=1)
     bob = make_session(digits, store, "bob")
     bob.simulate(y, 6)
-    alice.refit()
+    alice.update()
     assert len(alice.learner.y_training) == 6
     bob.undo()
-    alice.refit()
+    alice.update()
     assert len(alice.learner.y_training) == 5 and alice.n_labeled == 5
 
 
@@ -757,3 +757,60 @@ def test_export_to_a_folder_is_a_clear_error(digits, tmp_path, capsys):
     done = cli(capsys, "export", tmp_path / "labels.db", tmp_path / "out.csv", "--force")
     assert done.returncode == 2 and done.stderr.startswith("error:") and "is a folder" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# ---------------------------------------------------------------------- the Store protocol
+
+
+def test_the_store_protocol_lists_every_method_a_session_uses_and_both_stores_have_them(tmp_path):
+    from alwidgets.store import STORE_METHODS, Store, is_store
+
+    assert STORE_METHODS == ("append_many", "events", "lease", "release", "leases", "heartbeat", "close")
+    assert all(callable(getattr(Store, name)) for name in STORE_METHODS)
+    sql = open_store(tmp_path / "labels.db")
+    try:
+        assert is_store(MemoryStore()) and is_store(sql)
+    finally:
+        sql.close()
+
+
+class FourMethodStore:
+    """Looks like a store (the four methods is_store once asked for) but lacks leases, heartbeat and close."""
+
+    def __init__(self):
+        self._inner = MemoryStore()
+        self.append_many, self.events = self._inner.append_many, self._inner.events
+        self.lease, self.release = self._inner.lease, self._inner.release
+
+
+def test_an_object_with_only_some_store_methods_is_refused_naming_those_it_lacks(digits):
+    from alwidgets._validation import InvalidParameterError
+    from alwidgets.store import is_store, missing_methods
+
+    partial = FourMethodStore()
+    assert not is_store(partial)
+    assert missing_methods(partial) == ["leases", "heartbeat", "close"]
+    with pytest.raises(InvalidParameterError, match=r"store FourMethodStore lacks leases, heartbeat, close: "
+                                                    r"a store object must have every method"):
+        open_store(partial)
+    with pytest.raises(ValueError, match="lacks leases, heartbeat, close"):  # not later, in Session.progress
+        make_session(digits, partial)
+
+
+def test_a_store_of_ones_own_with_every_method_passes_through(digits):
+    class Wrapped(FourMethodStore):
+        def leases(self, live_within=None):
+            return self._inner.leases(live_within)
+
+        def heartbeat(self, holder):
+            self._inner.heartbeat(holder)
+
+        def close(self):
+            self._inner.close()
+
+    mine = Wrapped()
+    assert open_store(mine) is mine
+    session = make_session(digits, mine)
+    idx = session.query(1)[0]
+    session.record(idx, 3)
+    assert len(mine.events()) == 1 and session.progress() is not None

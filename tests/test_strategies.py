@@ -162,3 +162,46 @@ def test_requirements_are_checked_in_order_and_named():
     assert "is for classifiers" in strategies.get("vote_entropy").problem(committee_regressor)
     single = ActiveLearner(LogisticRegression())
     assert "committee" in strategies.get("vote_entropy").problem(single)
+
+
+def test_registering_a_name_twice_is_refused_unless_replace(digits):
+    from alwidgets._validation import InvalidParameterError
+
+    def first_rows(learner, X, random_state=None):
+        """Prefers the first rows (a test strategy)."""
+        return -np.arange(len(X), dtype=float)
+
+    def last_rows(learner, X, random_state=None):
+        """Prefers the last rows (a test strategy)."""
+        return np.arange(len(X), dtype=float)
+
+    with pytest.raises(InvalidParameterError, match="'margin' is already registered.*replace=True"):
+        strategies.register("margin", first_rows)
+    assert strategies.get("margin").measure is strategies.margin  # the built-in one is untouched
+    strategies.register("rows_test", first_rows)
+    try:
+        with pytest.raises(InvalidParameterError, match="'rows_test' is already registered"):
+            strategies.register("rows_test", last_rows)
+        names = strategies.available()
+        replaced = strategies.register("rows_test", last_rows, replace=True)
+        assert strategies.get("rows_test") is replaced and replaced.measure is last_rows
+        assert strategies.available() == names  # replaced in place, not moved to the end
+        learner, X = learner_for("margin", digits)
+        np.testing.assert_array_equal(strategies.get("rows_test")(learner, X, 2)[0], [len(X) - 1, len(X) - 2])
+    finally:
+        strategies.unregister("rows_test")
+
+
+def test_the_registry_loads_no_module_by_name_and_the_facade_keeps_every_name():
+    import inspect
+
+    from alwidgets.strategies import _registry
+
+    source = inspect.getsource(_registry)
+    assert "import_module" not in source and "PLUGINS" not in source
+    for name in ("margin", "entropy", "least_confident", "random_scores", "max_std", "vote_entropy_scores",
+                 "expected_error_reduction", "EER_CANDIDATES", "information_density", "ranked_batch", "features",
+                 "top_n", "MULTI_LABEL_DEFAULTS", "diversity", "transfer", "multilabel", "min_max"):
+        assert hasattr(strategies, name), name
+    assert strategies.available()[:4] == ["random", "least_confident", "margin", "entropy"]
+    assert strategies.available().index("max_std") == 10  # the built-ins keep their dropdown order

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import codecs
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -464,8 +464,3 @@ def _version(package: str) -> str:
         return version(package)
     except PackageNotFoundError:
         return ""
-
-
-def with_store(config: Config, store: str) -> Config:
-    """``config`` with another store (e.g. a test's temporary file)."""
-    return replace(config, store=store, store_is_default=False)

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import cohen_kappa_score
 
-from alwidgets.store import Tally
+from alwidgets._validation import InvalidParameterError
+from alwidgets.store.events import Tally
 
 __all__ = ["Agreement", "agreement", "fleiss_kappa", "suggestion_use", "vote_counts"]
 
@@ -56,7 +57,7 @@ def fleiss_kappa(counts) -> float:
     """
     counts = np.asarray(counts, dtype=float)
     if counts.ndim != 2:
-        raise ValueError(f"counts must be a 2-D (items x classes) matrix; got shape {counts.shape}")
+        raise InvalidParameterError(f"counts must be a 2-D (items x classes) matrix; got shape {counts.shape}")
     n_votes = counts.sum(axis=1)
     counts, n_votes = counts[n_votes >= 2], n_votes[n_votes >= 2]
     if len(counts) == 0:

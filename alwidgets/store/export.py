@@ -31,8 +31,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from alwidgets._validation import LabelSet, check_label_set
-from alwidgets.store import LABEL, RETRACT, InvalidLabel, Tally
+from alwidgets._validation import InvalidParameterError, LabelSet, check_label_set
+from alwidgets.store.events import LABEL, RETRACT, InvalidLabel, Tally
 
 __all__ = ["FORMATS", "csv_text", "events_frame", "labels_frame", "export_events", "write_frame", "read_label_set"]
 
@@ -155,7 +155,7 @@ def check_output(path, *, overwrite: bool = False, store=None) -> Path:
     """
     path = Path(path).expanduser()
     if path.suffix.lower() not in FORMATS:
-        raise ValueError(f"export file {str(path)!r} must end in one of {', '.join(FORMATS)}")
+        raise InvalidParameterError(f"export file {str(path)!r} must end in one of {', '.join(FORMATS)}")
     if path.is_dir():
         raise ValueError(f"export file {str(path)!r} is a folder; give a file name such as "
                          f"{str(path / ('labels' + path.suffix.lower()))!r}")
@@ -249,7 +249,7 @@ def export_events(events, path, what: str = "labels", item_index: dict[str, int]
     come from (a SQLite file path or store object) is refused always.
     """
     if what not in WHAT:
-        raise ValueError(f"what must be one of {WHAT}; got {what!r}")
+        raise InvalidParameterError(f"what must be one of {WHAT}; got {what!r}")
     check_output(path, overwrite=overwrite, store=store)
     frame = labels_frame(events, item_index) if what == "labels" else events_frame(events)
     is_set = frame["label"].map(lambda v: isinstance(v, list))

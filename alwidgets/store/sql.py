@@ -72,25 +72,20 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, DBAPIError, InterfaceEr
 from sqlalchemy.pool import NullPool
 
 from alwidgets._validation import label_from_json, label_to_json
-from alwidgets.store import (
+from alwidgets.store.events import (
     CAMPAIGN_KEYS,
-    DEFAULT_LEASE_TIMEOUT,
     InvalidLabel,
     LabelEvent,
-    LeaseBook,
-    LeaseRow,
     StoreError,
     StoreUnavailable,
-    answer,
     check_campaign,
     check_event,
-    lease_items,
-    register_path_opener,
 )
+from alwidgets.store.leases import DEFAULT_LEASE_TIMEOUT, LeaseBook, LeaseRow, answer, lease_items
 
 __all__ = ["InvalidEventWarning", "SQLStore", "SCHEMA_VERSION", "mask_url"]
 
-log = logging.getLogger("alwidgets.store")
+log = logging.getLogger(__package__)  # "alwidgets.store": one logger for every back end
 
 UNREACHABLE = "the label store is unreachable; your labels so far are safe"
 
@@ -748,6 +743,3 @@ def _check_version(version, where: str) -> None:
 def _first_line(error) -> str:
     orig = getattr(error, "orig", None) or error
     return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-
-
-register_path_opener(SQLStore)

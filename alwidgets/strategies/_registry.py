@@ -7,16 +7,16 @@ to be diverse). Keeping the two apart, as modAL does, lets stream-based
 sampling reuse a measure on one item at a time, and lets a widget show why
 an item was chosen.
 
-This module imports no strategy: ``strategies``, ``diversity``, ``min_max``
-and ``transfer`` import it and register theirs, so nothing imports in a
-circle. The first time a name is looked up, :func:`get` and :func:`available`
-import the built-in plug-ins by name (:data:`PLUGINS`), so the built-in
-strategies are there even for a caller that never imported them.
+This module imports no strategy: the package ``alwidgets.strategies`` and
+its plug-ins (``diversity``, ``min_max``, ``multilabel``, ``transfer``)
+import it and register theirs, so nothing imports in a circle. Importing this
+module runs the package's ``__init__`` first, which registers the built-in
+strategies before anything else can, so they are there for every caller and
+come first in every list.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,7 +25,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 
 from alwidgets import _learners
-from alwidgets._validation import n_rows
+from alwidgets._validation import InvalidParameterError, check_int, n_rows
 
 __all__ = ["Strategy", "register", "unregister", "get", "available", "top_n", "features", "REQUIREMENTS"]
 
@@ -39,6 +39,7 @@ def top_n(scores: np.ndarray, n: int, **context) -> np.ndarray:
     As a selector it is handed the learner, pool and random state as keywords
     (``context``), which a plain ranking does not need.
     """
+    n = check_int(n, "n", minimum=0)
     scores = np.where(np.isnan(scores), -np.inf, np.asarray(scores, dtype=float))
     if n >= len(scores):
         return np.argsort(-scores, kind="stable")
@@ -192,38 +193,38 @@ class Strategy:
     def __call__(self, learner, X, n_instances: int = 1, random_state=None):
         """``(indices, scores)``: the rows of ``X`` to ask, best first, and every row's score."""
         self.check(learner)
-        if n_instances < 1:
-            raise ValueError(f"n_instances must be at least 1; got {n_instances}")
-        n_instances = min(int(n_instances), n_rows(X))
+        n_instances = min(check_int(n_instances, "n_instances"), n_rows(X))
         scores = self.scores(learner, X, random_state)
         indices = self.select(scores, n_instances, learner=learner, X=X, random_state=random_state)
         return np.asarray(indices, dtype=int), scores
 
 
 _REGISTRY: dict[str, Strategy] = {}
-PLUGINS = ("alwidgets.strategies",)  # modules that register the built-in strategies (it imports the others)
-_PLUGINS_LOADED: list[bool] = []
 
 
-def _load_plugins() -> None:
-    """Import the built-in strategy modules once; each registers its strategies when imported."""
-    if not _PLUGINS_LOADED:
-        _PLUGINS_LOADED.append(True)
-        for module in PLUGINS:
-            importlib.import_module(module)
-
-
-def register(name: str, measure: Callable, select: Callable = top_n, requires: Sequence[str] = ()) -> Strategy:
+def register(name: str, measure: Callable, select: Callable = top_n, requires: Sequence[str] = (), *,
+             replace: bool = False) -> Strategy:
     """Add a strategy under ``name``; returns it.
 
     ``requires`` names entries of :data:`REQUIREMENTS` (``"classifier"``,
     ``"proba"``, ``"committee"``...), checked in order: the first one a
-    learner lacks is the error a person sees.
+    learner lacks is the error a person sees. A name already registered is
+    refused (:class:`~alwidgets._validation.InvalidParameterError`) unless
+    ``replace=True``, which puts the new strategy in the old one's place.
     """
+    if not isinstance(name, str) or not name:
+        raise InvalidParameterError(f"name must be a non-empty string; got {name!r}")
+    if not callable(measure):
+        raise InvalidParameterError(f"measure must be callable as measure(learner, X, random_state=None); "
+                                    f"got {measure!r}")
+    if not callable(select):
+        raise InvalidParameterError(f"select must be callable as select(scores, n, **context); got {select!r}")
     unknown = [r for r in requires if r not in REQUIREMENTS]
     if unknown:
-        raise ValueError(f"unknown requirements {unknown}; known: {sorted(REQUIREMENTS)}")
-    _load_plugins()  # the built-in strategies come first in every list, whichever module registers first
+        raise InvalidParameterError(f"unknown requirements {unknown}; known: {sorted(REQUIREMENTS)}")
+    if name in _REGISTRY and not replace:
+        raise InvalidParameterError(f"a strategy named {name!r} is already registered; pick another name, "
+                                    "or pass replace=True to replace it")
     strategy = Strategy(name, measure, select, tuple(requires))
     _REGISTRY[name] = strategy
     return strategy
@@ -238,11 +239,10 @@ def get(name) -> Strategy:
     """The strategy registered as ``name`` (a Strategy passes through)."""
     if isinstance(name, Strategy):
         return name
-    _load_plugins()
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown strategy {name!r}; available strategies: {', '.join(_REGISTRY)}") from None
+        raise InvalidParameterError(f"unknown strategy {name!r}; available strategies: {', '.join(_REGISTRY)}") from None
 
 
 def available(learner=None, multi_label: bool | None = None) -> list[str]:
@@ -251,7 +251,6 @@ def available(learner=None, multi_label: bool | None = None) -> list[str]:
     ``multi_label`` (True for a multi-label session) lists only the strategies
     for that kind of task; None reads it from a fitted learner.
     """
-    _load_plugins()
     if learner is None:
         if multi_label is None:
             return list(_REGISTRY)

@@ -74,7 +74,7 @@ from sklearn.utils import check_random_state
 
 from alwidgets import _learners
 from alwidgets._learners import take_rows
-from alwidgets._validation import n_rows
+from alwidgets._validation import InvalidParameterError, check_int, n_rows
 from alwidgets.strategies._registry import register, top_n
 from alwidgets.strategies.diversity import representative, representative_scores
 
@@ -109,12 +109,12 @@ def register_feature_hook(estimator_type: type, function: Callable) -> None:
     ``function=None`` to remove a hook.
     """
     if not isinstance(estimator_type, type):
-        raise TypeError(f"estimator_type must be a class, e.g. MLPClassifier; got {estimator_type!r}")
+        raise InvalidParameterError(f"estimator_type must be a class, e.g. MLPClassifier; got {estimator_type!r}")
     if function is None:
         _FEATURE_HOOKS.pop(estimator_type, None)
         return
     if not callable(function):
-        raise TypeError(f"function must be callable as function(estimator, X); got {function!r}")
+        raise InvalidParameterError(f"function must be callable as function(estimator, X); got {function!r}")
     _FEATURE_HOOKS[estimator_type] = function
 
 
@@ -174,7 +174,7 @@ def _probability_features(estimator, X) -> np.ndarray:
 def estimator_features(estimator, X, layers: str = "last") -> np.ndarray:
     """:func:`hidden_features` for a fitted estimator rather than a learner."""
     if layers not in ("last", "all"):
-        raise ValueError(f"layers must be 'last' or 'all'; got {layers!r}")
+        raise InvalidParameterError(f"layers must be 'last' or 'all'; got {layers!r}")
     final, Z = _split_pipeline(estimator, X)
     hook = _hook_for(final)
     if hook is not None:
@@ -307,6 +307,7 @@ def transfer_uncertainty(learner, X, random_state=None, n_folds: int = N_FOLDS) 
     "incorrect" over the fold heads. Falls back to ``least_confident`` when no
     fold has both kinds of items (see the module docstring).
     """
+    n_folds = check_int(n_folds, "n_folds", minimum=2)
     return _error_scores(learner, X, random_state, "transfer_uncertainty", n_folds)[0]
 
 
@@ -331,6 +332,7 @@ def atlas(scores, n, *, learner, X, random_state=None, n_folds: int = N_FOLDS, n
     "correct" and the heads are retrained. Falls back to ``least_confident``
     (the top scores) like ``transfer_uncertainty``.
     """
+    n_folds, n_rounds = check_int(n_folds, "n_folds", minimum=2), check_int(n_rounds, "n_rounds")
     scores, heads = _error_scores(learner, X, random_state, "atlas", n_folds)
     if not heads:
         return top_n(scores, n)
@@ -377,6 +379,7 @@ def _application_rounds(learner, X, n: int, random_state, n_reference: int, n_ro
 def transfer_representative_scores(learner, X, random_state=None,
                                    n_reference: int = N_APPLICATION_REFERENCE) -> np.ndarray:
     """Prefers items a head tells apart from the labeled ones (P("application") before any pick)."""
+    n_reference = check_int(n_reference, "n_reference")
     result = _application_rounds(learner, X, 1, random_state, n_reference, 1)
     if result is None:
         logger.info("transfer_representative falls back to representative: nothing is labeled yet")
@@ -395,6 +398,7 @@ def transfer_representative(scores, n, *, learner, X, random_state=None,
     rounds (default 10); each round's picks become "training" before the head
     is retrained.
     """
+    n_reference, n_rounds = check_int(n_reference, "n_reference"), check_int(n_rounds, "n_rounds")
     result = _application_rounds(learner, X, n, random_state, n_reference, n_rounds)
     if result is None:
         return representative(scores, n, learner=learner, X=X, random_state=random_state)
