@@ -212,7 +212,7 @@ def test_session_teaches_and_queries_every_modal_input_type(kind, strategy):
     # The learner is fitted on exactly those rows: same coefficients as a plain fit on arrays.
     plain = LogisticRegression().fit(expected_rows, np.r_[[0, 1, 0, 1], y[4:][taught]])
     np.testing.assert_allclose(session.learner.estimator.coef_, plain.coef_, rtol=1e-6)
-    assert session.undo()[0] == taught[-1]
+    assert session.undo().items == (taught[-1],)
     assert session.query()[0] not in taught[:-1]
 
 

@@ -72,7 +72,7 @@ def label_in_a_process(store_url: str, annotator: str, seed: int, n_labels: int,
         session.record(idx, int(y[idx]))
         acknowledged.append(idx)
         if len(acknowledged) % REFIT_EVERY == 0:
-            session.refit()
+            session.update()
     results.put({"annotator": annotator, "shown": shown, "acknowledged": acknowledged,
                  "seconds": time.perf_counter() - start, "query_seconds": query_seconds,
                  "item_ids": [session.item_ids[i] for i in acknowledged]})

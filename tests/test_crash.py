@@ -40,7 +40,7 @@ while True:
     session.record(picks[0], int(y[picks[0]]))
     print(picks[0], flush=True)  # acknowledged: record() returned
     if mode == "teach":
-        session.refit()
+        session.update()
 """
 
 

@@ -86,8 +86,9 @@ def test_undo_takes_back_the_last_label_and_the_model_forgets(task):
     session.simulate(y, 6)
     last = list(session.labels)[-1]
     before = session.n_labeled
-    idx, label = session.undo()
-    assert idx == last
+    change = session.undo()
+    assert change.items == (last,) and not change.relabel
+    idx = last
     assert last not in session.labels and session.n_labeled == before - 1
     assert len(session.learner.X_training) == before - 1
     assert session.history[-1]["event"] == "undo"
@@ -235,7 +236,7 @@ def test_query_without_refresh_uses_the_last_ranking(digits):
     session.record(first[0], digits[0].y[first[0]])
     assert session.query(2, refresh=False) == first[1:]
     version = session.model_version
-    session.refit()
+    session.update()
     assert session.model_version == version + 1
 
 
@@ -417,10 +418,14 @@ def test_an_online_learner_is_taught_only_each_new_batch(digits, monkeypatch):
 
 
 def test_undo_on_an_online_learner_rebuilds_it_from_the_label_log(digits):
+    from alwidgets.store import RETRACT, LabelEvent
+
     session = online_session(digits)
     pool, _ = digits
     session.simulate(pool.y, 20, batch_size=10)
-    last, label = session.undo()
+    last = session.snapshot.labels.indices[-1]  # another page of the same annotator takes one label back
+    session.store.append_many([LabelEvent(session.item_ids[last], kind=RETRACT, label=session.labels[last])])
+    session.update()
     assert last not in session.labels and session.snapshot.label_dict() == session.labels
     assert session.snapshot.increments == (10, 9)  # replayed in the batches it was first taught in
     rebuilt = online_session(digits)
@@ -428,6 +433,8 @@ def test_undo_on_an_online_learner_rebuilds_it_from_the_label_log(digits):
     rebuilt.teach(list(labels.indices[:10]), list(labels.values[:10]))
     rebuilt.teach(list(labels.indices[10:]), list(labels.values[10:]))
     np.testing.assert_allclose(rebuilt.learner.estimator.coef_, session.learner.estimator.coef_)
+    assert len(session.undo().items) == 9  # what is left of the last batch, whole
+    assert session.snapshot.increments == (10,) and session.n_labeled == 10
 
 
 def test_online_needs_partial_fit_and_the_classes(digits):

@@ -18,6 +18,7 @@ from sklearn.linear_model import LogisticRegression
 
 import alwidgets as alw
 from alwidgets import plots
+from alwidgets.engine.session import Change
 from alwidgets.store import LABEL, RETRACT, SKIP, LabelEvent, MemoryStore
 from alwidgets.store.agreement import suggestion_use
 from alwidgets.store.export import events_frame
@@ -141,14 +142,14 @@ def test_relabel_is_a_retraction_and_a_label_and_undo_gives_the_old_label_back(d
     session.relabel(0, 8)
     assert session.labels == {0: 8, 1: 4}
     assert [(e.kind, e.label) for e in session.store.events()[-2:]] == [(RETRACT, 3), (LABEL, 8)]
-    assert session.last_change == (0, True)
+    assert session.last_change == Change((0,), (8,), relabel=True, previous=(3,))
 
-    assert session.undo() == (0, 8)
+    assert session.undo() == Change((0,), (8,), relabel=True, previous=(3,))
     assert session.labels == {0: 3, 1: 4}
-    assert session.last_change == (1, False)
-    assert session.undo() == (1, 4)  # then the labels before it, as usual
-    assert session.labels == {0: 3}
-    assert session.snapshot.label_dict() == {0: 3}
+    assert session.last_change == Change((0, 1), (3, 4))
+    assert session.undo() == Change((0, 1), (3, 4))  # then the batch before it, whole
+    assert session.labels == {}
+    assert session.snapshot.label_dict() == {}
 
 
 def test_labels_given_are_newest_first_and_a_relabel_or_its_undo_moves_to_the_front(digits):

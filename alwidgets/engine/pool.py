@@ -12,10 +12,10 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from alwidgets._validation import n_rows
+from alwidgets._validation import n_rows, to_plain
 
 __all__ = ["check_pool", "check_test", "check_item_ids", "content_ids", "as_oracle", "check_annotator",
-           "check_seconds"]
+           "check_seconds", "check_multi_label", "known_classes", "one_per_row"]
 
 
 def check_seconds(value, name: str) -> float:
@@ -128,3 +128,36 @@ def as_oracle(oracle, n_pool: int) -> Callable:
         raise ValueError(f"oracle must be a callable or an array of {n_pool} true labels, one per pool item")
     return lambda i: y[i]
 
+
+def check_multi_label(multi_label, classes, is_classifier: bool) -> bool:
+    """Whether items take sets of classes; an error unless a classifier is given at least two classes."""
+    if not isinstance(multi_label, (bool, np.bool_)):
+        raise TypeError(f"multi_label must be True or False; got {multi_label!r}")
+    if not multi_label:
+        return False
+    if not is_classifier:
+        raise ValueError("multi_label=True is for classifiers; this model is a regressor")
+    if classes is None or len(classes) < 2:
+        raise ValueError("multi_label=True needs the classes an item may take, at least two: pass "
+                         "classes=[...], e.g. classes=['Positiv', 'Negativ', 'Strong']")
+    return True
+
+
+def known_classes(classes, is_classifier: bool, y_test, base_y):
+    """The classes given, else those of ``y_test`` or of the learner's own training data; None for a regressor."""
+    if not is_classifier:
+        return None
+    for source in (classes, y_test, base_y):
+        if source is not None:
+            values = source if source is classes else np.unique(np.asarray(source))
+            return [to_plain(c) for c in values]
+    return None
+
+
+def one_per_row(values) -> np.ndarray:
+    """A 1-D object array holding each of ``values`` as it is (numpy would split equal-sized lists into columns)."""
+    values = list(values)
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        out[i] = value
+    return out

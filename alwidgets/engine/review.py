@@ -68,7 +68,7 @@ from alwidgets import _learners
 from alwidgets._learners import members, take_rows
 from alwidgets._validation import check_int, n_rows, to_plain
 
-__all__ = ["rank_disagreement", "rank_labels_table", "filter_ranking", "COLUMNS"]
+__all__ = ["rank_disagreement", "rank_labels_table", "rank_votes", "filter_ranking", "COLUMNS"]
 
 COLUMNS = ["index", "label", "annotator", "p_label", "predicted", "p_predicted", "disagrees", "checked"]
 
@@ -189,6 +189,13 @@ def rank_labels_table(labels, X_pool, estimator, *, label=None, annotator=None, 
     return rank_disagreement(take_rows(X_pool, positions), labels["label"].to_numpy(), estimator, index=positions,
                              annotators=annotators, label=label, annotator=annotator, disagree_only=disagree_only,
                              cv=cv, random_state=random_state, blas_threads=blas_threads)
+
+
+def rank_votes(votes: dict, X_pool, estimator, **options) -> pd.DataFrame:
+    """:func:`rank_labels_table` of ``{pool index: {annotator: label}}``: one row per vote, in index order."""
+    rows = [{"index": i, "label": y, "annotator": who} for i, item_votes in sorted(votes.items())
+            for who, y in sorted(item_votes.items())]
+    return rank_labels_table(pd.DataFrame(rows, columns=["index", "label", "annotator"]), X_pool, estimator, **options)
 
 
 def filter_ranking(table: pd.DataFrame, *, label=None, annotator=None, disagree_only: bool = False) -> pd.DataFrame:
