@@ -337,6 +337,97 @@ def test_batch_undo_takes_back_the_whole_batch(cleanup):
     assert [c["control"].value for c in labeler._cells] == [y_true[c["idx"]].item() for c in labeler._cells]
 
 
+class RefusesOneRetraction(alw.store.MemoryStore):
+    """A store whose first write that retracts a label fails, as a database that drops a connection would."""
+
+    def __init__(self):
+        super().__init__()
+        self.refusals = 1
+
+    def append_many(self, events):
+        if self.refusals and any(e.kind == alw.store.RETRACT for e in events):
+            self.refusals -= 1
+            raise alw.store.StoreError("the database went away")
+        return super().append_many(events)
+
+
+def test_a_failed_undo_keeps_the_batch_and_the_next_undo_takes_back_exactly_that_batch(cleanup):
+    session, y_true, _ = moons_case()
+    session = alw.Session(LogisticRegression(), session.X_pool, store=RefusesOneRetraction(), classes=[0, 1],
+                          random_state=0)
+    labeler = alw.Labeler(session, batch_size=3, y_true=y_true, plots=None)
+    cleanup(labeler)
+    labeler.simulate(3)
+    first = dict(session.labels)
+    labeler.simulate(3)
+    second = {i: y for i, y in session.labels.items() if i not in first}
+    assert len(first) == 3 and len(second) == 3
+
+    labeler.undo_button.click()  # the store refuses: nothing is taken back, and the page says so
+    assert session.labels == {**first, **second}
+    assert "database went away" in html.unescape(labeler.status.value) and labeler.errors
+
+    labeler.undo_button.click()  # the whole last batch, and only it
+    assert session.labels == first
+    assert sorted(labeler.shown) == sorted(second)
+    assert {c["idx"]: c["control"].value for c in labeler._cells} == second, "shown again with their labels"
+    assert "⚠" not in labeler.status.value
+
+    labeler.undo_button.click()  # then the batch before, whole
+    assert session.labels == {}
+    assert sorted(labeler.shown) == sorted(first)
+
+
+def test_undo_of_a_relabel_says_the_earlier_label_is_back(cleanup):
+    session = alw.Session(LogisticRegression(), np.random.RandomState(0).rand(30, 2), classes=["cat", "dog"])
+    labeler = alw.Labeler(session, plots=None)
+    cleanup(labeler)
+    first = labeler.current
+    labeler.label_buttons["cat"].click()
+    shown = labeler.current
+    labeler.open_for_relabel(first)
+    assert labeler.current == first and labeler.relabeling == first
+    labeler.label_buttons["dog"].click()
+    assert session.labels[first] == "dog" and labeler.current == shown and labeler.relabeling is None
+    labeler.undo_button.click()
+    assert session.labels[first] == "cat" and labeler.current == shown
+    message = html.unescape(labeler.status.value)
+    assert "earlier label again ('cat'" in message and "relabel to 'dog'" in message
+    assert not labeler.errors
+
+
+def test_simulate_matches_true_labels_to_classes_by_the_engines_rule(cleanup):
+    X = np.random.RandomState(0).rand(30, 2)
+    session = alw.Session(LogisticRegression(), X, classes=[0, 1])
+    y_true = np.arange(30) % 2
+    numbers = alw.Labeler(session, y_true=y_true, plots=None)  # np.int64(1) is class 1
+    cleanup(numbers)
+    numbers.simulate(4)
+    assert session.labels == {i: int(y_true[i]) for i in session.labels} and len(session.labels) == 4
+    assert all(type(y) is int for y in session.labels.values())
+    texts = alw.Labeler(alw.Session(LogisticRegression(), X, classes=[0, 1]), y_true=np.array(["0", "1"] * 15),
+                        plots=None)
+    cleanup(texts)
+    with pytest.raises(ValueError, match="not one of the known classes"):  # "1" is not class 1
+        texts.simulate(1)
+    assert texts.session.labels == {}
+
+
+def test_show_progress_redraws_the_progress_line_from_another_thread(cleanup):
+    import threading
+
+    session = alw.Session(LogisticRegression(), np.random.RandomState(0).rand(30, 2), classes=["cat", "dog"])
+    labeler = alw.Labeler(session, plots=None)
+    cleanup(labeler)
+    labeler.wait()
+    session.record(29 if labeler.current != 29 else 28, "cat")  # a label the page has not drawn yet
+    assert "0</b> labeled" in labeler.progress.value
+    poll = threading.Thread(target=labeler.show_progress)
+    poll.start()
+    poll.join()
+    assert "1</b> labeled" in labeler.progress.value
+
+
 def test_batch_regression_rejects_bad_values(cleanup):
     session, _, _ = sin_case()
     labeler = alw.Labeler(session, batch_size=2)
@@ -477,8 +568,10 @@ def test_arguments_are_checked_with_clear_errors():
     known = alw.Session(LogisticRegression(), X, classes=[0, 1])
     with pytest.raises(ValueError, match=r"\[7\] are not among"):
         alw.Labeler(known, classes=[0, 7])
-    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+    with pytest.raises(ValueError, match="batch_size must be at least 1"):  # the engine's check_int
         alw.Labeler(known, batch_size=0)
+    with pytest.raises(TypeError, match="budget must be an integer"):
+        alw.Labeler(known, budget=2.5)
     with pytest.raises(ValueError, match="one true label per pool item"):
         alw.Labeler(known, y_true=[0, 1])
     with pytest.raises(ValueError, match="unknown plots"):

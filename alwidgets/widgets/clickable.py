@@ -21,6 +21,8 @@ import anywidget
 import traitlets
 from ipywidgets import CallbackDispatcher
 
+from alwidgets.widgets._guard import call_apart, guarded
+
 __all__ = ["ClickableImage"]
 
 _ESM = r"""
@@ -99,6 +101,7 @@ class ClickableImage(anywidget.AnyWidget):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._click_handlers = CallbackDispatcher()
+        self.errors: list[str] = []  # what the guard reported about the messages themselves
         self.on_msg(self._receive)
 
     def on_click(self, callback: Callable[[float, float], None], remove: bool = False) -> None:
@@ -109,10 +112,19 @@ class ClickableImage(anywidget.AnyWidget):
         """Act as if the picture were clicked at pixel ``(x, y)``: what a click in the browser does."""
         self._click_handlers(float(x), float(y))
 
+    @guarded("click")
     def _receive(self, _widget, content, _buffers) -> None:
+        """A click from the browser; the callbacks run under their own widgets' guards (``call_apart``)."""
         if not isinstance(content, dict) or content.get("event") != "click":
             return
         x, y = content.get("x"), content.get("y")
         numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (x, y))
         if numbers and math.isfinite(x) and math.isfinite(y):
-            self.click(x, y)
+            call_apart(self.click, x, y)
+
+    def _show_problem(self, message: str, error: BaseException) -> None:
+        """What the guard calls for a message it could not handle: logged and kept in :attr:`errors`.
+
+        The picture has no words of its own; the widget that registered
+        ``on_click`` says its problems on its own page.
+        """

@@ -65,6 +65,8 @@ from collections.abc import Callable
 import anywidget
 import traitlets
 
+from alwidgets.widgets._guard import call_apart, guarded
+
 __all__ = ["KeyListener"]
 
 _ESM = r"""
@@ -289,16 +291,30 @@ class KeyListener(anywidget.AnyWidget):
         super().__init__(shortcuts=list(keys), uid=uuid.uuid4().hex, scope=scope, **kwargs)
         self._on_key = on_key
         self._on_submit = on_submit
+        self.errors: list[str] = []  # what the guard reported about the messages themselves
         self.on_msg(self._receive)
 
+    @guarded("key")
     def _receive(self, _widget, content, _buffers) -> None:
+        """A message from the browser: a key, or Enter with the text of the value box.
+
+        ``on_key`` and ``on_submit`` run under their own guards (``call_apart``):
+        their problems are said on the Labeler's page, not swallowed here.
+        """
         if not isinstance(content, dict):
             return
         key = content.get("key")
         if key == "Enter" and "text" in content:
             text = content["text"]
-            if self._on_submit is not None and isinstance(text, str) and self._on_submit(text):
+            if self._on_submit is not None and isinstance(text, str) and call_apart(self._on_submit, text):
                 self.send({"empty_field": True})  # the box's widget may never have synced the text
             return
         if isinstance(key, str) and key in self.shortcuts:
-            self._on_key(key)
+            call_apart(self._on_key, key)
+
+    def _show_problem(self, message: str, error: BaseException) -> None:
+        """What the guard calls for a message it could not handle: the listener has no page of its own.
+
+        The problem is logged and kept in :attr:`errors`; the keys' own actions
+        report on the Labeler.
+        """

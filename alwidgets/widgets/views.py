@@ -28,6 +28,9 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
+from alwidgets._learners import take_rows
+from alwidgets.engine.pool import _is_text as is_text_pool  # the engine's rule; private there (see pool.py)
+
 __all__ = [
     "View",
     "ImageView",
@@ -245,11 +248,9 @@ class TextView(View):
 
 
 def _row_values(X, idx: int) -> np.ndarray:
-    if hasattr(X, "iloc"):
-        return X.iloc[idx].to_numpy()
-    if hasattr(X, "toarray"):
-        return np.asarray(X[idx].toarray()).ravel()
-    return np.asarray(X[idx]).ravel()
+    """The values of pool row ``idx``, flat: the engine picks the row (:func:`alwidgets._learners.take_rows`)."""
+    row = take_rows(X, [idx])
+    return np.asarray(row.toarray() if hasattr(row, "toarray") else row).ravel()
 
 
 def _feature_names(X, n: int, names=None) -> list[str]:
@@ -368,13 +369,6 @@ _BY_NAME: dict[str, Callable[[], View]] = {
 }
 
 
-def _is_text_pool(X) -> bool:
-    if isinstance(X, pd.DataFrame) or hasattr(X, "toarray"):
-        return False
-    X = np.asarray(X, dtype=object) if not isinstance(X, np.ndarray) else X
-    return X.ndim == 1 and all(isinstance(x, str) for x in X[:20])
-
-
 def auto(session) -> Callable:
     """The view that suits the session's pool.
 
@@ -382,11 +376,11 @@ def auto(session) -> Callable:
     regression point; two numeric features -> 2-D point; a square number of
     features (64, 784, ...) -> image; anything else -> table.
     """
-    X = session.X_pool
-    if _is_text_pool(X):
-        return text()
+    X = session.X_pool  # checked by the engine (check_pool): an ndarray, a DataFrame, a CSR matrix or texts
     if isinstance(X, pd.DataFrame):
         return table()
+    if not hasattr(X, "toarray") and is_text_pool(X):
+        return text()
     n_features = int(np.prod(X.shape[1:])) if hasattr(X, "shape") and len(X.shape) > 1 else 1
     if n_features == 1 and not session.is_classifier:
         return regression_point()

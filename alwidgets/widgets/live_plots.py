@@ -1,0 +1,137 @@
+"""The Labeler's live plots: the learning curve, the regression fit and the decision boundary.
+
+:class:`LivePlots` is a row of PNG images, one per plot. :meth:`LivePlots.draw`
+renders them from a model snapshot (on the Labeler's worker thread, off the
+click path; no widget is touched there) and :meth:`LivePlots.show` puts the
+pictures on the page (under the Labeler's UI lock). Each plot name maps to
+one drawing function in :data:`DRAW`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ipywidgets as widgets
+import numpy as np
+
+from alwidgets import plots as alw_plots
+from alwidgets.engine import training
+from alwidgets.experiments.baseline import RandomBaseline
+
+__all__ = ["LivePlots", "PLOT_NAMES", "plot_names"]
+
+
+def plot_names(plots, session, multi_label: bool) -> list[str]:
+    """The plots to draw: those asked for (checked), or with ``"auto"`` those that suit the session."""
+    if plots is None:
+        return []
+    if isinstance(plots, str) and plots != "auto":
+        plots = [plots]
+    if not isinstance(plots, str):
+        unknown = [p for p in plots if p not in DRAW]
+        if unknown:
+            raise ValueError(f"unknown plots {unknown}; choose among {list(PLOT_NAMES)} or 'auto'")
+        return list(plots)
+    names = []
+    if session.X_test is not None:
+        names.append("learning_curve")
+    n_features = _n_features(session.X_pool)
+    if not session.is_classifier and n_features == 1:
+        names.append("regression")
+    if session.is_classifier and n_features == 2 and not multi_label:
+        names.append("decision_boundary")
+    return names
+
+
+class LivePlots(widgets.HBox):
+    """One image per plot, redrawn from each new model.
+
+    Parameters
+    ----------
+    session : alwidgets.Session
+        What to draw.
+    names : list of str
+        Plot names, keys of :data:`DRAW`.
+    budget : int, optional
+        Marked on the learning curve.
+    y_true : array-like, optional
+        The pool's true labels: the random-sampling baseline on the learning
+        curve (with a held-out set), the grey points of the regression plot.
+    X_grid, true_function : optional
+        Where the regression plot draws its mean and band; the function it should find.
+    multi_label : bool
+        No random baseline for label sets.
+    """
+
+    def __init__(self, session, names, *, budget=None, y_true=None, X_grid=None, true_function=None,
+                 multi_label: bool = False):
+        super().__init__(layout=widgets.Layout(flex_flow="row wrap", grid_gap="8px"))
+        self.session = session
+        self.budget = budget
+        self.y_true = y_true
+        self.X_grid = X_grid
+        self.true_function = true_function
+        self.baseline = None  # a shadow learner on random labels, for the dashed line
+        if y_true is not None and session.X_test is not None and not multi_label:
+            self.baseline = RandomBaseline(session.learner, session.X_pool, y_true, session.X_test, session.y_test,
+                                           random_state=session.random_state, scoring=session.scoring)
+        self.panels: list[dict] = []  # {"name", "ax", "image"} per plot
+        for name in names:
+            image = widgets.Image(format="png", layout=widgets.Layout(width="auto", max_width="100%"))
+            image.add_class("alw-plot")
+            self.panels.append({"name": name, "ax": alw_plots.new_axes(), "image": image})
+        self.children = [p["image"] for p in self.panels]
+
+    def draw(self, marked: list[int], snapshot) -> list[bytes]:
+        """Render every plot (the worker's thread): the pictures, in panel order."""
+        pictures = []
+        for panel in self.panels:
+            ax = panel["ax"]  # the plot functions empty it themselves, keeping its ticks
+            DRAW[panel["name"]](self, ax, marked, snapshot)
+            pictures.append(alw_plots.figure_to_png(ax.figure))
+        return pictures
+
+    def show(self, pictures: list[bytes]) -> None:
+        """Put the pictures on the page (the caller holds the Labeler's UI lock)."""
+        for panel, png in zip(self.panels, pictures, strict=True):
+            panel["image"].value = png
+
+    def baseline_curve(self, history) -> list[dict] | None:
+        if self.baseline is None:
+            return None
+        return self.baseline.for_history([h for h in history if h["n_labels"] > 0])
+
+
+def _draw_learning_curve(plots: LivePlots, ax, marked, snapshot) -> None:
+    session = plots.session
+    history = list(snapshot.history)
+    first_stop = session.stopping()["first_stop"]
+    alw_plots.plot_learning_curve(
+        history, ax=ax, baseline=plots.baseline_curve(history), budget=plots.budget,
+        ylabel=f"held-out {training.score_name(session.scoring, session.is_classifier)}",
+        stops=None if first_stop is None else first_stop["n_labels"],
+    )
+
+
+def _draw_regression(plots: LivePlots, ax, marked, snapshot) -> None:
+    truth = plots.true_function if plots.true_function is not None else plots.y_true
+    alw_plots.plot_regression(plots.session, ax=ax, X_grid=plots.X_grid, query=marked or None, y_true=truth)
+
+
+def _draw_decision_boundary(plots: LivePlots, ax, marked, snapshot) -> None:
+    alw_plots.plot_decision_boundary(plots.session, ax=ax, query=marked or None)
+
+
+DRAW: dict[str, Callable] = {
+    "learning_curve": _draw_learning_curve,
+    "regression": _draw_regression,
+    "decision_boundary": _draw_decision_boundary,
+}
+PLOT_NAMES = tuple(DRAW)
+
+
+def _n_features(X) -> int:
+    shape = getattr(X, "shape", None)
+    if shape is None or len(shape) < 2:
+        return 1
+    return int(np.prod(shape[1:]))
