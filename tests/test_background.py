@@ -194,3 +194,27 @@ def test_cached_data_refuses_what_it_cannot_store_without_pickle():
         cached_data("toy", lambda: {"model": object()})
     with pytest.raises(ValueError, match="name must be a plain word"):
         cached_data("../escape", lambda: {})
+
+
+def test_a_run_writes_its_widgets_only_under_its_lock_and_reports_a_render_error_in_words():
+    unlocked = []
+
+    def compute(task):
+        task.progress(1, 2, "half")
+        task.partial(1, force=True)
+        return 2
+
+    def render(value):
+        if value == 2:
+            raise OSError("cannot draw the result")
+        return f"<i>{value}</i>"
+
+    run = BackgroundRun(compute, render, start=False)
+    for widget in (run.bar, run.status, run.results):
+        widget.observe(lambda _c: unlocked.append(not run._ui_lock._is_owned()), names=["value", "children"])
+    run.start()
+    assert run.wait(10)
+    assert isinstance(run.error, OSError) and run.errors == ["the background run failed (OSError: cannot draw the result)"]
+    assert "cannot draw the result" in run.status.value and run.bar.bar_style == "danger"
+    assert unlocked and not any(unlocked)  # start()'s word on the kernel's thread, then the worker's
+    background._RUNS.discard(run)  # its error is this test's, not a later wait_all's

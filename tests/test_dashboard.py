@@ -943,7 +943,7 @@ def test_the_voila_server_imports_neither_alwidgets_nor_its_libraries():
 def test_serve_finds_its_kernel_manager_for_an_editable_install_made_before_it_existed(monkeypatch):
     import importlib.util
 
-    from alwidgets import cli
+    from alwidgets.serving import cli
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "alwidgets_serving" else real(name, *a))
@@ -1003,3 +1003,77 @@ def test_the_browser_tests_overlook_only_the_write_a_closing_page_cut_short(log,
     assert ("Traceback (most recent call last)" in cleaned) == left
     assert ("ValueError: the notebook failed" in cleaned) == (CELL_ERROR in log)
     assert "Using pre-heated kernel" in cleaned or CLOSED_PAGE_WRITE not in log
+
+
+# ---------------------------------------------------------------------- one label state, one read, one lock
+
+
+def count_event_reads(monkeypatch, store) -> list[int]:
+    """The ``since`` of every read of the store's events made by the test's own thread (not a poll or a fit)."""
+    import threading
+
+    reads: list[int] = []
+    read = store.events
+    caller = threading.current_thread()
+
+    def counted(since: int = 0):
+        if threading.current_thread() is caller:
+            reads.append(since)
+        return read(since)
+
+    monkeypatch.setattr(store, "events", counted)
+    return reads
+
+
+def test_a_quiet_refresh_reads_the_store_once_and_the_page_keeps_no_copy_of_the_log(csv_dashboard, monkeypatch):
+    bob = csv_dashboard(annotator="bob")
+    bob.labeler.label_buttons["good"].click()
+    bob.labeler.wait()
+    page = csv_dashboard()  # nobody started here yet: the engine's label state, read from the store
+    assert page.progress()["per_annotator"] == {"bob": 1}
+    reads = count_event_reads(monkeypatch, page.store)
+    page.refresh()
+    assert len(reads) == 1 and reads[0] > 0  # only what came after the last look
+    assert not any(isinstance(value, list) and value and hasattr(value[0], "seq") for value in vars(page).values())
+    page.name.value = "alice"
+    page.start_button.click()
+    assert page.labeler is not None and page._labels is None  # the Session's label state, no second one
+    reads.clear()
+    page.refresh()
+    assert len(reads) == 1  # nothing new: one read, and the session is not asked to read again
+    progress = page.refresh()
+    assert progress["per_annotator"] == {"bob": 1} and progress == {**page.session.progress(),
+                                                                     "override_rate": progress["override_rate"]}
+
+
+def test_the_poll_redraws_the_labelers_progress_only_through_its_thread_safe_method(csv_dashboard, monkeypatch):
+    import threading
+
+    page = csv_dashboard(annotator="alice")
+    labeler = page.labeler
+    calls = []
+    monkeypatch.setattr(labeler, "show_progress", lambda: calls.append(("show", threading.current_thread().name)))
+    monkeypatch.setattr(labeler, "refresh_progress", lambda: calls.append(("refresh", None)))
+    written_unlocked = []
+    page.campaign_line.observe(lambda _c: written_unlocked.append(not page._ui_lock._is_owned()), names="value")
+    labeler.label_buttons["good"].click()
+    labeler.wait()
+    poll = threading.Thread(target=page._refresh_safely, name="the-poll")
+    poll.start()
+    poll.join(30)
+    assert ("show", "the-poll") in calls and not any(kind == "refresh" for kind, _ in calls)
+    assert written_unlocked and not any(written_unlocked)  # every write of the page's traits held its lock
+
+
+def test_a_refresh_that_fails_says_so_on_the_page(csv_dashboard, monkeypatch):
+    page = csv_dashboard()
+    monkeypatch.setattr(page.store, "leases", lambda **_kw: (_ for _ in ()).throw(RuntimeError("lease table gone")))
+    page.refresh_button.click()
+    assert page.errors[-1] == "reading the campaign's progress failed (RuntimeError: lease table gone)"
+    assert "lease table gone" in page.message.value
+    monkeypatch.setattr(page.store, "leases", lambda **_kw: (_ for _ in ()).throw(StoreError("down")))
+    page._refresh_safely()  # the poll's call
+    assert "unreachable" in page.message.value
+    monkeypatch.undo()
+    page.refresh_button.click()
+    assert "reachable again" in page.message.value

@@ -257,3 +257,53 @@ def test_module_docstring_example_finds_the_three_wrong_labels():
     namespace: dict = {}
     exec(compile("\n".join(line[4:] for line in code.splitlines()), "review example", "exec"), namespace)
     assert set(namespace["table"]["index"][:3]) == {5, 17, 42}
+
+
+# ---------------------------------------------------------------------- the panel: guarded, and drawn under its lock
+
+
+@pytest.fixture
+def panel(digits):
+    import ipywidgets as widgets
+
+    from alwidgets.widgets.review import ReviewPanel
+
+    X, y = digits
+    session = alw.Session(LogisticRegression(max_iter=300), X[:120], "margin", classes=list(range(10)),
+                          random_state=0)
+    session.record(list(range(40)), y[:40].tolist())
+    opened = []
+    made = ReviewPanel(session, lambda _s, idx: widgets.HTML(f"item {idx}"), opened.append, page_size=4)
+    made.refresh()
+    made.opened = opened
+    yield made
+    made.close()
+
+
+def test_a_filter_whose_redraw_fails_says_so_on_the_panel(panel, monkeypatch):
+    panel.class_filter.value = "3"
+    assert all(r["label"] == 3 for r in panel.rows()) and panel.errors == []
+    monkeypatch.setattr(panel, "view", lambda _s, _idx: (_ for _ in ()).throw(OSError("image missing")))
+    panel.annotator_filter.value = "local"
+    assert panel.errors == ["filter failed (OSError: image missing)"]
+    assert "image missing" in panel.status.value and "#b00020" in panel.status.value
+
+
+def test_the_ranking_worker_draws_only_under_the_panels_lock(panel):
+    unlocked = []
+    for widget in (panel.items, panel.status):
+        widget.observe(lambda _c: unlocked.append(not panel._ui_lock._is_owned()), names=["children", "value"])
+    panel.disagree.value = True
+    panel.wait(120)
+    assert unlocked and not any(unlocked)
+    assert "least likely first" in panel.status.value
+    panel.items.children[0].children[-1].click()  # Relabel
+    assert panel.opened and panel.errors == []
+
+
+def test_a_ranking_that_fails_is_reported_once_in_words(panel, monkeypatch):
+    monkeypatch.setattr(panel.session, "review", lambda **_kw: (_ for _ in ()).throw(RuntimeError("no folds")))
+    panel.disagree.value = True
+    panel._worker.wait(60)
+    assert panel.errors == ["ranking the labels failed (RuntimeError: no folds)"]
+    assert "no folds" in panel.status.value

@@ -18,6 +18,11 @@ use. Its keys include a fingerprint of the alwidgets source code and of the
 numpy and scikit-learn versions, so a change to either measures again.
 
 This module imports no modAL and no engine module, only ipywidgets.
+
+Threads: a run's traits are written only under its ``_ui_lock``, by the
+kernel's thread or its own worker (see :mod:`alwidgets.widgets._guard`); the
+worker's task and its end are guarded, so an error is said on the run's status
+line and kept in :attr:`BackgroundRun.error`.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from alwidgets._cache import CACHE_ENV, cache_dir
+from alwidgets.widgets._guard import guarded
 from alwidgets.widgets.worker import Worker
 
 __all__ = ["BackgroundRun", "CACHE_ENV", "Task", "cache_dir", "cached_data", "wait_all"]
@@ -122,6 +128,8 @@ class BackgroundRun(widgets.VBox):
         self.cache_path = None if cache_key is None else _cache_file(cache_key, compute)
         self.result = None
         self.error: BaseException | None = None
+        self.errors: list[str] = []  # the error in words (see alwidgets.widgets._guard.report_error)
+        self._ui_lock = threading.RLock()  # held while this run's traits are written (the kernel or the worker)
         self.from_cache = False
         self.seconds: float | None = None
         self._stop = threading.Event()
@@ -140,7 +148,7 @@ class BackgroundRun(widgets.VBox):
         self.results.add_class("alw-background-results")
         super().__init__([self.title, widgets.HBox([self.bar, self.status]), self.results])
         self.add_class("alw-background")
-        self._worker = Worker(self._run, name="alwidgets-background", cancel=self._stop.set)
+        self._worker = Worker(self._run, on_idle=self._ended, name="alwidgets-background", cancel=self._stop.set)
         _RUNS.add(self)
         if start:
             self.start()
@@ -156,7 +164,8 @@ class BackgroundRun(widgets.VBox):
         """Start the run (once)."""
         if self._started_at is None:
             self._started_at = time.monotonic()
-            self.status.value = "<i>starting…</i>"
+            with self._ui_lock:
+                self.status.value = "<i>starting…</i>"
             self._worker.request()
 
     def stop(self) -> None:
@@ -177,56 +186,64 @@ class BackgroundRun(widgets.VBox):
 
     # ------------------------------------------------------------------ the thread
 
+    @guarded("the background run")
     def _run(self) -> None:
+        """The worker's task: ``compute``, or the cached result. An error goes to :meth:`_show_problem`."""
         _lower_priority()
-        try:
-            cached = _read_cache(self.cache_path)
-            if cached is not None:
-                self.result, self.from_cache = cached["result"], True
-                self._show_result(self.result)
-                self._finish(f"measured {html.escape(cached['when'])}, in {cached['seconds']:.0f} s; "
-                             f"cached in <code>{html.escape(str(self.cache_path))}</code> (delete it to measure "
-                             "again)")
-                return
-            started = time.monotonic()
-            task = Task(self)
-            result = self.compute(task)
-            self.seconds = time.monotonic() - started
-            self.result = result
-            self._show_result(result)
-            note = ""
-            if self.cache_path is not None and not self._stop.is_set():
-                _write_cache(self.cache_path, result, self.seconds)
-                note = f"; cached in <code>{html.escape(str(self.cache_path))}</code>"
-            state = "stopped" if self._stop.is_set() else "done"
-            self._finish(f"{state} in {_duration(self.seconds)}{note}")
-        except Exception as error:  # shown on the page and kept in .error, never dropped
+        cached = _read_cache(self.cache_path)
+        if cached is not None:
+            self.result, self.from_cache = cached["result"], True
+            self._show_result(self.result)
+            self._finish(f"measured {html.escape(cached['when'])}, in {cached['seconds']:.0f} s; "
+                         f"cached in <code>{html.escape(str(self.cache_path))}</code> (delete it to measure "
+                         "again)")
+            return
+        started = time.monotonic()
+        task = Task(self)
+        result = self.compute(task)
+        self.seconds = time.monotonic() - started
+        self.result = result
+        self._show_result(result)
+        note = ""
+        if self.cache_path is not None and not self._stop.is_set():
+            _write_cache(self.cache_path, result, self.seconds)
+            note = f"; cached in <code>{html.escape(str(self.cache_path))}</code>"
+        state = "stopped" if self._stop.is_set() else "done"
+        self._finish(f"{state} in {_duration(self.seconds)}{note}")
+
+    @guarded("the background run")
+    def _ended(self) -> None:
+        """The worker's idle callback, after :meth:`_run` (and its error, if any, is shown): the run is over."""
+        self._done.set()
+        self._worker.stop()  # the worker's thread ends: one run per BackgroundRun
+
+    def _show_problem(self, message: str, error: BaseException) -> None:
+        """What :func:`~alwidgets.widgets._guard.report_error` calls: kept in :attr:`error`, said in red."""
+        if self.error is None:
             self.error = error
-            self.bar.bar_style = "danger"
-            self.status.value = (f"<span style='color:#b00020'>failed: {html.escape(type(error).__name__)}: "
-                                 f"{html.escape(str(error))}</span>")
-        finally:
-            self._done.set()
-            self._worker.stop()
+        self.bar.bar_style = "danger"
+        self.status.value = f"<span style='color:#b00020'>{html.escape(message)}</span>"
 
     def _finish(self, text: str) -> None:
-        self.bar.max = max(1, self.bar.max)
-        self.bar.value = self.bar.max
-        self.bar.bar_style = "success"
-        self.status.value = f"<span style='color:#333'>{text}</span>"
+        with self._ui_lock:
+            self.bar.max = max(1, self.bar.max)
+            self.bar.value = self.bar.max
+            self.bar.bar_style = "success"
+            self.status.value = f"<span style='color:#333'>{text}</span>"
 
     def _set_progress(self, done: int, total: int | None, text: str | None) -> None:
-        if total is not None:
-            self._total = int(total)
-            self.bar.max = max(1, self._total)
-        self.bar.value = min(int(done), self.bar.max)
-        parts = [f"{int(done)}/{self._total}" if self._total else str(int(done))]
-        elapsed = time.monotonic() - (self._started_at or time.monotonic())
-        if self._total and 0 < done < self._total:
-            parts.append(f"about {_duration(elapsed / done * (self._total - done))} left")
-        if text:
-            parts.append(html.escape(text))
-        self.status.value = " · ".join(parts)
+        with self._ui_lock:
+            if total is not None:
+                self._total = int(total)
+                self.bar.max = max(1, self._total)
+            self.bar.value = min(int(done), self.bar.max)
+            parts = [f"{int(done)}/{self._total}" if self._total else str(int(done))]
+            elapsed = time.monotonic() - (self._started_at or time.monotonic())
+            if self._total and 0 < done < self._total:
+                parts.append(f"about {_duration(elapsed / done * (self._total - done))} left")
+            if text:
+                parts.append(html.escape(text))
+            self.status.value = " · ".join(parts)
 
     def _show_result(self, value) -> None:
         if self.render is None:
@@ -237,7 +254,9 @@ class BackgroundRun(widgets.VBox):
         self._show_parts(parts if isinstance(parts, (list, tuple)) else [parts])
 
     def _show_parts(self, parts) -> None:
-        self.results.children = [_as_widget(part) for part in parts if part is not None]
+        children = [_as_widget(part) for part in parts if part is not None]
+        with self._ui_lock:
+            self.results.children = children
 
 
 # ---------------------------------------------------------------------- helpers

@@ -27,7 +27,17 @@ on until it is culled nor a kernel that was killed is counted.
 
 Every count on the page comes from one function,
 :func:`alwidgets.engine.labelstate.pool_progress`: an item is labeled once it has a
-training label, the majority of its votes (a tie is not labeled).
+training label, the majority of its votes (a tie is not labeled). The label
+state is the engine's, never a copy: the Session's once labeling has started,
+before that an :class:`~alwidgets.engine.labelstate.LabelState` the page drops
+when the Session comes. Each refresh reads the events appended since the last
+one, once; only when there are some is the whole log read for the export, the
+agreement and the override rates (and not kept).
+
+Threads: the page's traits are written only under its ``_ui_lock``, by the
+kernel's thread or its own poll (see :mod:`alwidgets.widgets._guard`); the poll
+redraws the Labeler's progress only through ``Labeler.show_progress()``,
+which takes the Labeler's own lock.
 
 The store's problems are shown to visitors without host, port or user
 names; the details go to the server's log (the kernel's standard error,
@@ -53,13 +63,13 @@ import ipywidgets as widgets
 import numpy as np
 
 from alwidgets._validation import normalize_name
-from alwidgets.engine.labelstate import LABELED_MEANS, pool_progress
+from alwidgets.engine.labelstate import LABELED_MEANS, LabelState, pool_progress
 from alwidgets.serving import config as alw_config
-from alwidgets.store import LIVE_SECONDS, StoreError, StoreUnavailable, Tally
+from alwidgets.store import LIVE_SECONDS, StoreError, StoreUnavailable
 from alwidgets.store.agreement import agreement, suggestion_use
 from alwidgets.store.export import csv_text, labels_frame
 from alwidgets.widgets import views as alw_views
-from alwidgets.widgets._guard import describe, guarded
+from alwidgets.widgets._guard import guarded
 from alwidgets.widgets.page import PageLink
 from alwidgets.widgets.worker import Poller
 
@@ -149,11 +159,13 @@ class Dashboard(widgets.VBox):
         self.labeler = None
         self.labeler_options = dict(labeler_options or {})
         self.errors: list[str] = []
-        self._tally = Tally()
-        self._events: list = []
-        self._item_index = {item: i for i, item in enumerate(campaign.item_ids)}
-        self._lock = threading.RLock()
-        self._export_seq = -1
+        # the label state until a Session holds it (then None): the engine's, read from the store
+        self._labels: LabelState | None = LabelState(campaign.item_ids, "", self.config.overlap)
+        self._item_index = self._labels.index_of
+        self._seen = 0  # the last event this page has looked at (the export is built up to it)
+        self._override_rate: dict = {}  # annotator -> (share of suggestions overridden, suggestions seen)
+        self._read_lock = threading.Lock()  # one refresh reads and applies the store's events at a time
+        self._ui_lock = threading.RLock()  # held while this page's traits are written (any thread)
         self._poller: Poller | None = None
         self._store_down = False  # the last look at the store failed: said on the page, logged once
         self._beat_at = 0.0  # when this page last said it is open (monotonic clock)
@@ -173,7 +185,7 @@ class Dashboard(widgets.VBox):
         self.start_button = widgets.Button(description="Start labeling", button_style="primary", icon="play",
                                            disabled=True)
         self.start_button.add_class("alw-start")
-        self.start_button.on_click(lambda _b: self.start())
+        self.start_button.on_click(self._on_start)
         self.message = widgets.HTML()
         self.message.add_class("alw-message")
         self.who = widgets.HBox([self.name, self.start_button])
@@ -189,7 +201,7 @@ class Dashboard(widgets.VBox):
         self.download = widgets.HTML()
         self.download.add_class("alw-download")
         self.refresh_button = widgets.Button(description="Refresh", icon="refresh", layout=widgets.Layout(width="auto"))
-        self.refresh_button.on_click(lambda _b: self._refresh_safely())
+        self.refresh_button.on_click(self._on_refresh)
         campaign_box = widgets.VBox([
             widgets.HBox([self.bar, self.refresh_button], layout=widgets.Layout(align_items="center")),
             self.campaign_line, self.download,
@@ -209,7 +221,7 @@ class Dashboard(widgets.VBox):
         except StoreError as error:
             self._store_failed(error, "opening the store")
         else:
-            self.refresh()
+            self._refresh_safely()
             # progress is read off the click path: a label wakes this thread, and it also looks every poll_seconds
             self._poller = Poller(self._refresh_safely, poll_seconds, name="alwidgets-dashboard-poll")
         if visitor_known:
@@ -228,25 +240,26 @@ class Dashboard(widgets.VBox):
             return
         self.visitor_known = True
         env_name, trusted = annotator_from_environment(environ)
-        if trusted:
-            self.trusted_name = env_name
-            self.name.value = env_name
-            # the browser may re-enable the field and send another value: show the trusted one again
-            self.name.observe(self._keep_trusted_name, names="value")
-        else:
-            self.name.value = annotator or env_name or ""
-            self.name.disabled = False
-            self.page.observe(self._offer_remembered_name, names="remembered")
-            if self.page.remembered:
-                self._offer_remembered_name({"new": self.page.remembered})
-        if self.store is None:
-            return  # the store could not be opened: the page says so, and labeling stays off
-        self.start_button.disabled = False
+        with self._ui_lock:
+            if trusted:
+                self.trusted_name = env_name
+                self.name.value = env_name
+                # the browser may re-enable the field and send another value: show the trusted one again
+                self.name.observe(self._keep_trusted_name, names="value")
+            else:
+                self.name.value = annotator or env_name or ""
+                self.name.disabled = False
+                self.page.observe(self._offer_remembered_name, names="remembered")
+                if self.page.remembered:
+                    self._offer_remembered_name({"new": self.page.remembered})
+            if self.store is None:
+                return  # the store could not be opened: the page says so, and labeling stays off
+            self.start_button.disabled = False
         if trusted:
             try:
                 check_name(self.trusted_name)
             except ValueError as error:
-                self.start_button.disabled = True
+                self._enable_start(False)
                 self._say(f"You are signed in as {self.trusted_name!r}, and that name cannot be used here "
                           f"({error}). Labeling is blocked: ask the administrator for a sign-in name of up to 64 "
                           "letters, digits, spaces or . _ @ + -", error=True)
@@ -301,14 +314,15 @@ class Dashboard(widgets.VBox):
             name = check_name(self.name.value if name is None else name)
         except ValueError as error:
             if self.trusted_name is not None:
-                self.start_button.disabled = True
+                self._enable_start(False)
                 self._say(f"Labeling is blocked: your sign-in name cannot be used here ({error})", error=True)
             else:
                 self._say(str(error), error=True)
             return None
-        self.name.value = name
-        self.name.disabled = True
-        self.start_button.disabled = True
+        with self._ui_lock:
+            self.name.value = name
+            self.name.disabled = True
+            self.start_button.disabled = True
         self._say(f"Loading the labels so far and fitting the model for {html.escape(name)}…")
         campaign = self.campaign
         try:
@@ -318,26 +332,35 @@ class Dashboard(widgets.VBox):
             options.update(self.labeler_options)
             self.labeler = Labeler(self.session, **options)
         except StoreError as error:
-            self.name.disabled = self.trusted_name is not None
-            self.start_button.disabled = False
+            self._enable_start(True)
             self._store_failed(error, f"starting a session for {name!r}")
             return None
         except Exception:
-            self.name.disabled = self.trusted_name is not None
-            self.start_button.disabled = False
+            self._enable_start(True)
             raise  # the guard says it on the page
-        self.labeler.progress.observe(lambda _change: self._wake_poller(), names="value")
+        with self._read_lock:
+            self._labels = None  # the Session holds the label state from now on
+            self.session.sync()  # whatever this page read after the Session was made
+        self.labeler.progress.observe(self._wake_poller, names="value")
         atexit.register(self._release_at_exit)  # the kernel ends (page closed, culled, server stopped)
         _release_on_sigterm(self)  # the kernel is stopped by a signal (a service manager stopping the server)
-        if self.trusted_name is None:
-            self.page.remember(name)
-        self.labeler_box.children = (self.labeler,)
+        with self._ui_lock:
+            if self.trusted_name is None:
+                self.page.remember(name)
+            self.labeler_box.children = (self.labeler,)
         mine = len(self.session.my_labels)
         self._say(f"Labeling as <b>{html.escape(name)}</b>"
                   + (f" — welcome back, {mine} of your labels are kept. Undo takes back only the labels "
                      "given on this page." if mine else "."))
         self.refresh()
         return self.labeler
+
+    def _enable_start(self, enabled: bool) -> None:
+        """Let the visitor press Start (and type a name, unless it is a trusted one), or not."""
+        with self._ui_lock:
+            if enabled:
+                self.name.disabled = self.trusted_name is not None
+            self.start_button.disabled = not enabled
 
     def _view(self):
         campaign = self.campaign
@@ -352,58 +375,70 @@ class Dashboard(widgets.VBox):
     def refresh(self) -> dict:
         """Read new events from the store and redraw the campaign progress, the export link and the admin view.
 
-        With a Labeler on the page, its session is synced first and both
-        progress lines are drawn from its label state: they show one number.
+        Thread-safe. With a Labeler on the page, the label state is its
+        session's, and both progress lines are drawn from it: they show one
+        number.
         """
         if self.store is None:
             return {}
-        with self._lock:
-            new = self.store.events(since=self._tally.last_seq)
-            self._tally.apply(new)
-            self._events.extend(new)
-            if self.session is not None:
-                self.session.sync()
-                progress = self._with_override_rates(self.session.progress())
-            else:
-                progress = self.progress()
-            with self.hold_sync():
-                self.bar.value = min(progress["labeled"], self.bar.max)
-                self.campaign_line.value = _progress_html(progress)
-                if self.labeler is not None:
-                    self.labeler.refresh_progress()
-                if self._tally.last_seq != self._export_seq:
-                    self._export_seq = self._tally.last_seq
-                    self.download.value = self._download_html()
-                    if self.admin is not None:
-                        self.admin_html.value = _agreement_html(agreement(self._events))
-            return progress
+        with self._read_lock:  # the store is read off the page's lock: a click never waits for it
+            new = self.store.events(since=self._seen)  # the one read of a quiet refresh
+            labels, session = self._labels, self.session  # in this order: start() sets the session first
+            if labels is not None:
+                labels.apply(new)
+            elif new:
+                session.sync()  # TODO(engine): Session.sync(events=new), to read the store once here too
+            log = None
+            if new:
+                self._seen = max(e.seq for e in new)
+                log = self.store.events()  # the whole log, for the export and agreement only; not kept
+                self._override_rate = _override_rates(log, self._item_index)
+            progress = self._progress(labels, session)
+            download = None if log is None else self._download_html(log)
+            kappa = None if log is None or self.admin is None else _agreement_html(agreement(log))
+        with self._ui_lock, self.hold_sync():
+            self.bar.value = min(progress["labeled"], self.bar.max)
+            self.campaign_line.value = _progress_html(progress)
+            if download is not None:
+                self.download.value = download
+            if kappa is not None:
+                self.admin_html.value = kappa
+        labeler = self.labeler
+        if labeler is not None:
+            labeler.show_progress()  # thread-safe: takes the Labeler's own lock
+        return progress
 
     def progress(self) -> dict:
         """The campaign's progress over every annotator, as :func:`~alwidgets.engine.labelstate.pool_progress` counts it.
 
-        "leased" counts only live leases: pages that said they are open in the last ``LIVE_SECONDS``.
+        "leased" counts only live leases: pages that said they are open in the
+        last ``LIVE_SECONDS``. "override_rate" is ``{annotator: (share of
+        suggestions overridden, suggestions seen)}`` as of the last refresh.
         """
-        return self._with_override_rates(pool_progress(self._tally, self._item_index, self.config.overlap,
-                                                       self.store.leases(live_within=LIVE_SECONDS)))
+        return self._progress(self._labels, self.session)
 
-    def _with_override_rates(self, progress: dict) -> dict:
-        """``progress`` and "override_rate": ``{annotator: (share of suggestions overridden, suggestions seen)}``."""
-        suggestions = suggestion_use(e for e in self._events if e.item_id in self._item_index)
-        return {**progress,
-                "override_rate": {r.annotator: (r.override_rate, r.suggested) for r in suggestions.itertuples()}}
+    def _progress(self, labels: LabelState | None, session) -> dict:
+        if labels is not None:  # no Session yet (or one just made, that this refresh has not switched to)
+            progress = pool_progress(labels.tally, self._item_index, self.config.overlap,
+                                     self.store.leases(live_within=LIVE_SECONDS))
+        else:
+            progress = session.progress()
+        return {**progress, "override_rate": dict(self._override_rate)}
 
     def export_csv(self) -> bytes:
-        """The labels so far as CSV bytes (what the download link holds)."""
-        frame = labels_frame(self._events, self._item_index)
-        return csv_text(frame).encode("utf-8")  # cells a spreadsheet would run as formulas are quoted
+        """The labels so far as CSV bytes (what the download link holds); reads the whole log."""
+        return _csv_bytes(self.store.events(), self._item_index)
 
-    def _download_html(self) -> str:
-        data = base64.b64encode(self.export_csv()).decode("ascii")
-        n = sum(1 for item in self._tally.votes if item in self._item_index)
+    def _download_html(self, log) -> str:
+        frame = labels_frame(log, self._item_index)
+        data = base64.b64encode(csv_text(frame).encode("utf-8")).decode("ascii")
         return (f"<a class='alw-download-link' download='labels.csv' href='data:text/csv;base64,{data}' "
-                f"style='font-weight:bold'>⬇ Download labels.csv</a> <span style='color:#666'>({n} items)</span>")
+                f"style='font-weight:bold'>⬇ Download labels.csv</a> <span style='color:#666'>({len(frame)} items)"
+                "</span>")
 
-    def _wake_poller(self) -> None:
+    @guarded("reading the campaign's progress")
+    def _wake_poller(self, _change=None) -> None:
+        """A label on this page: have the poll read the store soon."""
         if self._poller is not None:
             self._poller.wake()
 
@@ -413,23 +448,26 @@ class Dashboard(widgets.VBox):
             self.session.heartbeat()
             self._beat_at = time.monotonic()
 
-    def _refresh_safely(self) -> None:
-        """:meth:`refresh` for the Refresh button and the poller: a failure is said on the page, never raised."""
-        try:
-            if time.monotonic() - self._beat_at >= LIVE_SECONDS / 3 and self.page.is_open(LIVE_SECONDS):
-                self.heartbeat()
-            self.refresh()
-        except StoreError as error:  # a lost database connection must not kill the page; say it, safely
-            self._store_failed(error, "reading the campaign's progress")
-        except Exception as error:
-            log.error("the dashboard could not refresh the campaign's progress", exc_info=error)
-            self._say("Could not refresh the campaign's progress; the details are in the server's log.", error=True)
-        else:
-            if self._store_down:
-                self._store_down = False
-                log.warning("the dashboard reaches the label store again")
-                self._say("The label store is reachable again: labeling goes on.")
+    @guarded("start labeling")
+    def _on_start(self, _button) -> None:
+        self.start()
 
+    @guarded("reading the campaign's progress")
+    def _on_refresh(self, _button) -> None:
+        self._refresh_safely()
+
+    @guarded("reading the campaign's progress")
+    def _refresh_safely(self) -> None:
+        """:meth:`refresh` for the Refresh button and the poll (whose thread runs it): a failure is said on the page."""
+        if time.monotonic() - self._beat_at >= LIVE_SECONDS / 3 and self.page.is_open(LIVE_SECONDS):
+            self.heartbeat()
+        self.refresh()
+        if self._store_down:
+            self._store_down = False
+            log.warning("the dashboard reaches the label store again")
+            self._say("The label store is reachable again: labeling goes on.")
+
+    @guarded("open the page")
     def _offer_remembered_name(self, change) -> None:
         """Put the name this browser last labeled under in the field (only an empty field, before labeling)."""
         if self.labeler is not None or self.trusted_name is not None or self.name.value:
@@ -438,7 +476,8 @@ class Dashboard(widgets.VBox):
             name = check_name(change["new"])
         except ValueError:
             return  # whatever the browser kept, a name the check refuses is never offered
-        self.name.value = name
+        with self._ui_lock:
+            self.name.value = name
         self._say(f"Welcome back: press Start labeling to go on as <b>{html.escape(name)}</b>, "
                   "or type another name.")
 
@@ -452,30 +491,34 @@ class Dashboard(widgets.VBox):
         except Exception as error:  # the store is down: the leases expire by themselves
             log.warning("could not give back the leases of %r on exit: %s", session.annotator, error)
 
+    @guarded("open the page")
     def _keep_trusted_name(self, change) -> None:
         if change["new"] != self.trusted_name:
-            self.name.value = self.trusted_name
+            with self._ui_lock:
+                self.name.value = self.trusted_name
 
-    def _store_failed(self, error: StoreError, doing: str) -> None:
+    def _store_failed(self, error: StoreError, doing: str, counted: bool = False) -> None:
         """Tell the visitor, without host, port or user names; log the details for the operator."""
         details = error.details if isinstance(error, StoreUnavailable) and error.details else str(error)
         if not self._store_down:  # once per outage, not every few seconds while it lasts
             log.error("the dashboard failed %s: %s", doing, details)
         self._store_down = True
-        self._say(STORE_TROUBLE, error=True)
+        self._say(STORE_TROUBLE, error=True, counted=counted)
 
-    def _report_error(self, action: str, error: BaseException) -> None:
-        """What :func:`guarded` calls: a store problem safely, anything else in words."""
+    def _show_problem(self, message: str, error: BaseException) -> None:
+        """What :func:`~alwidgets.widgets._guard.report_error` calls: a store problem safely, anything else in words."""
         if isinstance(error, StoreError):
-            self._store_failed(error, action)
+            self._store_failed(error, f"at: {message}", counted=True)
         else:
-            self._say(describe(action, error), error=True)
+            self._say(message, error=True, counted=True)
 
-    def _say(self, text: str, error: bool = False) -> None:
-        if error:
-            self.errors.append(text)
-        color = "#b00020" if error else "#333"
-        self.message.value = f"<span style='color:{color}'>{text if not error else html.escape(text)}</span>"
+    def _say(self, text: str, error: bool = False, counted: bool = False) -> None:
+        """Put ``text`` on the message line; an error is also kept in :attr:`errors` (unless ``counted`` already)."""
+        with self._ui_lock:
+            if error and not counted:
+                self.errors.append(text)
+            color = "#b00020" if error else "#333"
+            self.message.value = f"<span style='color:{color}'>{text if not error else html.escape(text)}</span>"
 
     def close(self) -> None:
         """Stop reading the store, give back this annotator's leases, close the Labeler and the store."""
@@ -523,6 +566,16 @@ def _on_sigterm(signum, frame) -> None:
         return
     signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _override_rates(log, item_index) -> dict:
+    """``{annotator: (share of suggestions overridden, suggestions seen)}`` over the events of this pool."""
+    suggestions = suggestion_use(e for e in log if e.item_id in item_index)
+    return {r.annotator: (r.override_rate, r.suggested) for r in suggestions.itertuples()}
+
+
+def _csv_bytes(log, item_index) -> bytes:
+    return csv_text(labels_frame(log, item_index)).encode("utf-8")  # cells a spreadsheet would run as formulas are quoted
 
 
 def _progress_html(progress: dict) -> str:

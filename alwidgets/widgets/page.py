@@ -33,6 +33,8 @@ from collections.abc import Callable
 import anywidget
 import traitlets
 
+from alwidgets.widgets._guard import call_apart, guarded
+
 __all__ = ["BEAT_SECONDS", "PageLink", "STORAGE_PREFIX", "when_visitor_arrives"]
 
 STORAGE_PREFIX = "alwidgets.annotator:"
@@ -93,12 +95,15 @@ class PageLink(anywidget.AnyWidget):
         super().__init__(campaign=str(campaign), **kwargs)
         self.add_class("alw-page-link")
         self.last_seen: float | None = None  # monotonic time of the page's last "I am open"
+        self.errors: list[str] = []
+        self._ui_lock = threading.RLock()
         self._when_shown: list[Callable[[], object]] = []
         self.on_msg(self._receive)
 
     def remember(self, name: str) -> None:
         """Have the browser keep ``name`` for this campaign."""
-        self.accepted = name
+        with self._ui_lock:
+            self.accepted = name
 
     def is_open(self, within: float) -> bool:
         """Whether the page said it is open in the last ``within`` seconds."""
@@ -115,12 +120,16 @@ class PageLink(anywidget.AnyWidget):
         else:
             self._when_shown.append(callback)
 
+    @guarded("the page's message")
     def _receive(self, _widget, content, _buffers) -> None:
         if isinstance(content, dict) and content.get("open"):
             self.last_seen = time.monotonic()
             waiting, self._when_shown = self._when_shown, []
             for callback in waiting:
-                callback()
+                call_apart(callback)  # the dashboard's own guard says its errors on its page
+
+    def _show_problem(self, message: str, error: BaseException) -> None:
+        """Nothing to show: this widget is invisible; :func:`~alwidgets.widgets._guard.report_error` has logged it."""
 
 
 

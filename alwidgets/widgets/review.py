@@ -9,6 +9,10 @@ ranking fits the model several times, so it runs on a background
 
 The panel does not label anything itself: its "Relabel" buttons call
 ``on_relabel(index)``, and the Labeler shows the item in its labeling view.
+
+Threads: the panel's traits are written only under its ``_ui_lock`` (see
+:mod:`alwidgets.widgets._guard`), by the kernel's thread or by its own ranking
+worker, which computes the ranking off the lock and swaps it in.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import threading
 
 import ipywidgets as widgets
 
-from alwidgets.widgets._guard import describe, guarded
+from alwidgets.widgets._guard import call_apart, guarded, report_error
 from alwidgets.widgets.worker import Worker
 
 __all__ = ["ReviewPanel"]
@@ -51,7 +55,7 @@ class ReviewPanel(widgets.VBox):
         self._shown_count = self.page_size
         self._ranking = None  # the last out-of-fold ranking, and the labels it was computed on
         self._ranked_labels = None
-        self._lock = threading.Lock()
+        self._ui_lock = threading.RLock()  # held while the panel's traits are written, and to swap the ranking in
 
         self.class_filter = widgets.Dropdown(options=[ALL], description="Class", layout=widgets.Layout(width="auto"))
         self.annotator_filter = widgets.Dropdown(options=[ALL], description="Annotator",
@@ -63,7 +67,7 @@ class ReviewPanel(widgets.VBox):
         )
         self.disagree.add_class("alw-disagree")
         for control in (self.class_filter, self.annotator_filter):
-            control.observe(lambda _c: self._render(), names="value")
+            control.observe(self._on_filter, names="value")
         self.disagree.observe(self._on_disagree, names="value")
         self.status = widgets.HTML()
         self.status.add_class("alw-review-status")
@@ -82,16 +86,17 @@ class ReviewPanel(widgets.VBox):
     # ------------------------------------------------------------------ public
 
     def refresh(self) -> None:
-        """Re-read the labels (after a label, a relabel or an undo) and redraw the list."""
-        self._update_filters()
-        if self.disagree.value:
-            self._request_ranking()
-        self._render()
+        """Re-read the labels (after a label, a relabel or an undo) and redraw the list. Thread-safe."""
+        with self._ui_lock:
+            self._update_filters()
+            if self.disagree.value:
+                self._request_ranking()
+            self._render()
 
     def rows(self) -> list[dict]:
         """The rows the list shows, in order, before paging: ``index``, ``label``, ``annotator`` and, ranked, more."""
         label, annotator = self.class_filter.value, self.annotator_filter.value
-        with self._lock:
+        with self._ui_lock:
             ranking, ranked_on = self._ranking, self._ranked_labels
         if self.disagree.value and ranking is not None and ranked_on == self._votes_key():
             rows = ranking.to_dict("records")
@@ -128,6 +133,10 @@ class ReviewPanel(widgets.VBox):
                     control.value = current
 
     def _render(self) -> None:
+        with self._ui_lock:
+            self._draw()
+
+    def _draw(self) -> None:
         rows = self.rows()
         shown = rows[: self._shown_count]
         ranked = self.disagree.value and shown and "p_label" in shown[0]
@@ -167,13 +176,22 @@ class ReviewPanel(widgets.VBox):
 
     def _say(self, text: str, error: bool = False) -> None:
         color = "#b00020" if error else "#444"
-        self.status.value = f"<span style='color:{color}'>{html.escape(text)}</span>"
+        with self._ui_lock:
+            self.status.value = f"<span style='color:{color}'>{html.escape(text)}</span>"
+
+    def _show_problem(self, message: str, error: BaseException) -> None:
+        """What :func:`~alwidgets.widgets._guard.report_error` calls: the words on the panel's status line."""
+        self._say(message, error=True)
 
     # ------------------------------------------------------------------ events
 
     @guarded("relabel")
     def _open(self, idx: int) -> None:
-        self.on_relabel(idx)
+        call_apart(self.on_relabel, idx)  # the Labeler's own guard reports on the Labeler
+
+    @guarded("filter")
+    def _on_filter(self, _change) -> None:
+        self._render()
 
     @guarded("show more")
     def _show_more(self) -> None:
@@ -188,7 +206,7 @@ class ReviewPanel(widgets.VBox):
         self._render()
 
     def _request_ranking(self) -> None:
-        with self._lock:
+        with self._ui_lock:
             current = self._ranked_labels == self._votes_key()
         if not current:
             self._worker.request()
@@ -196,16 +214,11 @@ class ReviewPanel(widgets.VBox):
     def _rank(self) -> None:
         """The worker's job: rank every label by the model's out-of-fold probability."""
         key = self._votes_key()
-        ranking = self.session.review()
-        with self._lock:
+        ranking = self.session.review()  # the slow part, off the lock
+        with self._ui_lock:
             self._ranking, self._ranked_labels = ranking, key
-        self._render()
+            self._draw()
 
     def _ranking_failed(self, error: BaseException) -> None:
-        self._report_error("ranking the labels", error)
-
-    def _report_error(self, action: str, error: BaseException) -> None:
-        """What :func:`guarded` calls: the exception in words on the panel's status line."""
-        message = describe(action, error)
-        self.errors.append(message)
-        self._say(message, error=True)
+        """The worker's failure callback."""
+        report_error(self, "ranking the labels", error)

@@ -11,11 +11,17 @@ The threads here send widget updates to the page. When the kernel ends, they
 are stopped and given a few seconds to finish before the kernel closes its
 sockets (see :func:`stop_before_exit`): an update sent on a closed socket would
 end in a traceback in the server's log instead of a quiet exit.
+
+A task or callback that touches widgets is a ``@guarded`` method of its
+widget, and writes that widget's traits only under the widget's own
+``_ui_lock``; the rule, and the error protocol, are in
+:mod:`alwidgets.widgets._guard`.
 """
 
 from __future__ import annotations
 
 import atexit
+import logging
 import threading
 import time
 import weakref
@@ -23,6 +29,7 @@ from collections.abc import Callable
 
 __all__ = ["Poller", "Worker", "stop_before_exit"]
 
+log = logging.getLogger("alwidgets")
 EXIT_GRACE_SECONDS = 5.0  # how long the kernel's exit waits for running updates, all threads together
 _STOP_AT_EXIT: weakref.WeakSet = weakref.WeakSet()  # owners of threads that are running
 _exit_hook: list = []  # the atexit function, once registered
@@ -209,4 +216,7 @@ class Poller:
             self._wake.clear()
             if self._stopped.is_set():
                 return
-            self._task()
+            try:
+                self._task()  # a guarded method: its errors are on its page already
+            except Exception as error:  # an unguarded task: logged, and the poll goes on
+                log.error("alwidgets: the poll %s failed", self._thread.name, exc_info=error)
