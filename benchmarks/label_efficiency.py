@@ -247,9 +247,9 @@ def run(scenario: Scenario, strategy: str, seed: int) -> list[dict]:
 # ---------------------------------------------------------------------- analysis
 
 
-def labels_to_reach(curve: pd.Series, target: float) -> float | None:
+def interpolated_labels_to_reach(curve: pd.Series, target: float) -> float | None:
     """Labels at which a mean curve (indexed by labels) first reaches ``target``, interpolated; None if never."""
-    return experiments.labels_to_reach(curve.index, curve.to_numpy(), target)
+    return experiments.interpolated_labels_to_reach(curve.index, curve.to_numpy(), target)
 
 
 def summarize(curves: pd.DataFrame, all_scenarios: list[Scenario]) -> pd.DataFrame:
@@ -261,10 +261,10 @@ def summarize(curves: pd.DataFrame, all_scenarios: list[Scenario]) -> pd.DataFra
             target = FRACTION_OF_FULL * full
             mean = frame.groupby(["strategy", "n_labels"])[metric].mean()
             random_curve = mean.loc["random"]
-            random_needed = labels_to_reach(random_curve, target)
+            random_needed = interpolated_labels_to_reach(random_curve, target)
             for strategy in frame.strategy.unique():
                 curve = mean.loc[strategy]
-                needed = labels_to_reach(curve, target)
+                needed = interpolated_labels_to_reach(curve, target)
                 budget = int(curve.index.max())
                 stop = min(budget, scenario.slow_budget if strategy in SLOW else scenario.budget)
                 own, random_own = aubc_per_seed(frame, strategy, metric, stop), aubc_per_seed(frame, "random", metric, stop)
@@ -294,8 +294,8 @@ def seed_ratios(frame: pd.DataFrame, strategy: str, metric: str, target: float, 
     for seed, run in frame[frame.strategy == strategy].groupby("seed"):
         random_run = frame[(frame.strategy == "random") & (frame.seed == seed)].sort_values("n_labels")
         run = run.sort_values("n_labels")
-        random_needed = experiments.labels_to_reach(random_run.n_labels, random_run[metric], target)
-        needed = experiments.labels_to_reach(run.n_labels, run[metric], target)
+        random_needed = experiments.interpolated_labels_to_reach(random_run.n_labels, random_run[metric], target)
+        needed = experiments.interpolated_labels_to_reach(run.n_labels, run[metric], target)
         if random_needed is None and needed is None:
             continue
         ratios.append((random_needed or random_budget) / (needed or run.n_labels.max()))

@@ -168,7 +168,6 @@ def budget_for(protocol: Protocol, n_pool: int) -> int:
 
 
 _DATA: dict[tuple[str, int | None], dict] = {}  # prepared before workers fork; they inherit it
-_ENGINE = {"name": "own"}  # the loop: alwidgets.experiments' own, or the Session's options (--engine)
 
 
 def run(job: tuple[str, Config, int]) -> pd.DataFrame:
@@ -178,7 +177,7 @@ def run(job: tuple[str, Config, int]) -> pd.DataFrame:
     with threadpool_limits(1):
         curve = experiments.learning_curve(d["X_pool"], d["y_pool"], d["X_test"], d["y_test"], config.protocol,
                                            budget=budget_for(config.protocol, len(d["y_pool"])),
-                                           random_state=seed, positive=task.positive, engine=_ENGINE["name"])
+                                           random_state=seed, positive=task.positive)
     curve.insert(0, "seed", seed)
     curve.insert(0, "config", config.name)
     curve.insert(0, "task", task_name)
@@ -225,8 +224,8 @@ def ratios(curves: pd.DataFrame, configs: list[Config], window: int) -> pd.DataF
                     target = FRACTION_OF_FULL * full
                     r_s = experiments.smooth(random_curve[metric], window)
                     a_s = experiments.smooth(run_curve[metric], window)
-                    random_needed = experiments.labels_to_reach(random_curve.n_labels, r_s, target)
-                    needed = experiments.labels_to_reach(run_curve.n_labels, a_s, target)
+                    random_needed = experiments.interpolated_labels_to_reach(random_curve.n_labels, r_s, target)
+                    needed = experiments.interpolated_labels_to_reach(run_curve.n_labels, a_s, target)
                     if random_needed is None:
                         continue  # random never got there: no ratio (says so in the table via the seed count)
                     reached = needed is not None
@@ -509,9 +508,6 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the results")
     parser.add_argument("--report-only", action="store_true",
                         help="re-write the figure and the markdown from the files already in --out; run nothing")
-    parser.add_argument("--engine", choices=list(experiments.ENGINES), default="own",
-                        help="own: the experiments module's loop, whose refit model is warm-started (default); "
-                             "session: alwidgets.Session with candidates= and online= (slower refits)")
     switches = parser.add_argument_group("one protocol of your choice against random (any switch selects this mode; "
                                          "unset switches take the article's value)")
     switches.add_argument("--model", choices=["online", "refit"], default=argparse.SUPPRESS)
@@ -533,7 +529,6 @@ def main(argv=None) -> int:
     if args.smooth < 1:
         parser.error("--smooth must be at least 1")
 
-    _ENGINE["name"] = args.engine
     base_scale = 1000 if args.quick else None
     if chosen:
         protocol = Protocol(chosen.get("model", ARTICLE.model), chosen.get("candidates", ARTICLE.candidates),
@@ -598,7 +593,7 @@ def main(argv=None) -> int:
             "pool": n_pool, "test": len(d0["y_test"]), "article_budget": int(round(ARTICLE_BUDGET_FRACTION * n_pool)),
             "minutes": (time.perf_counter() - began) / 60, "cpu_minutes": experiments.cpu_seconds() / 60, "data": LARGEST_MNIST,
             "same_runs": same, "scale": main_scale, "target": chosen.get("target", "random"),
-            "custom": bool(chosen), "engine": args.engine,
+            "custom": bool(chosen), "engine": "session",
             "configs": [[c.name, c.protocol.model, c.protocol.candidates, c.protocol.strategy, c.scale]
                         for c in configs]}
     ratio_rows = ratios(curves, configs, args.smooth)

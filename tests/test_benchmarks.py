@@ -108,9 +108,9 @@ def test_png_is_a_real_image(quick_run):
 def test_labels_to_reach_interpolates_between_batches():
     bench = load_benchmark()
     curve = pd.Series([0.5, 0.7, 0.9], index=[20, 30, 40])
-    assert bench.labels_to_reach(curve, 0.8) == pytest.approx(35.0)
-    assert bench.labels_to_reach(curve, 0.4) == 20.0
-    assert bench.labels_to_reach(curve, 0.95) is None
+    assert bench.interpolated_labels_to_reach(curve, 0.8) == pytest.approx(35.0)
+    assert bench.interpolated_labels_to_reach(curve, 0.4) == 20.0
+    assert bench.interpolated_labels_to_reach(curve, 0.95) is None
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,8 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.linear_model import LogisticRegression
 
 import alwidgets as alw
-from alwidgets.experiments.comparison import YOU, Comparison, labels_saved, labels_to_reach, smooth_curve
+from alwidgets.experiments.comparison import YOU, Comparison, labels_saved
+from alwidgets.experiments.curves import history_points, labels_to_reach, smooth
 
 
 @pytest.fixture(scope="module")
@@ -201,11 +202,12 @@ def curve(points):
 
 
 def test_labels_to_reach_is_the_first_point_at_or_above_the_target():
-    history = curve([(2, None), (10, 0.5), (20, 0.8), (30, 0.7), (40, 0.9)])
+    n, scores = history_points(curve([(2, None), (10, 0.5), (20, 0.8), (30, 0.7), (40, 0.9)]))
 
-    assert labels_to_reach(history, 0.8) == 20
-    assert labels_to_reach(history, 0.85) == 40
-    assert labels_to_reach(history, 0.95) is None
+    assert n.tolist() == [10, 20, 30, 40]  # an entry without a score is no point of the curve
+    assert labels_to_reach(n, scores, 0.8) == 20
+    assert labels_to_reach(n, scores, 0.85) == 40
+    assert labels_to_reach(n, scores, 0.95) is None
 
 
 def test_labels_saved_on_a_hand_built_curve():
@@ -614,9 +616,9 @@ def test_image_panels_show_the_item_each_strategy_asks():
     asks = widget.race.next_query("margin")[0]
 
     assert widget.view == "image"
-    assert f"asks next: item {asks}" in widget._axes["margin"].get_title()
+    assert f"asks next: item {asks}" in widget.drawing.axes["margin"].get_title()
     widget.you_toggle.value = True
-    assert widget._axes[YOU].get_title() == "your candidates"
+    assert widget.drawing.axes[YOU].get_title() == "your candidates"
 
 
 def test_image_panels_of_a_mini_batch_show_the_whole_batch():
@@ -625,7 +627,7 @@ def test_image_panels_of_a_mini_batch_show_the_whole_batch():
                                     ["random", "margin"], images=data.images[:300], random_state=0, budget=20,
                                     batch_size=10)
     assert widget.wait(60)  # the first drawing is the worker's
-    ax = widget._axes["margin"]
+    ax = widget.drawing.axes["margin"]
 
     assert ax.get_title() == "asks next: 10 items"
     (picture,) = ax.images
@@ -635,7 +637,7 @@ def test_image_panels_of_a_mini_batch_show_the_whole_batch():
 def test_numbered_candidates_on_the_persons_panel_never_overlap(blobs):
     widget = comparison_widget(blobs, n_candidates=20)
     widget.you_toggle.value = True
-    ax = widget._axes[YOU]
+    ax = widget.drawing.axes[YOU]
 
     (discs,) = [c for c in ax.collections if c.get_gid() == alw.plots.NUMBERED_GID]
     centres = ax.transData.transform(discs.get_offsets())
@@ -688,8 +690,8 @@ def test_smoothing_measures_the_trend_not_a_lucky_point():
     assert smoothed.target == pytest.approx(0.79)  # mean of random's last two scores
     assert smoothed.needed == 50  # (0.78 + 0.82) / 2 = 0.80 is the first mean of two at or above 0.79
     assert smoothed.reference_needed == 60
-    assert smooth_curve(curve([(1, None), (2, 0.5), (3, 0.7)]), 2) == [
-        {"n_labels": 2, "score": 0.5}, {"n_labels": 3, "score": pytest.approx(0.6)}]
+    n, scores = history_points(curve([(1, None), (2, 0.5), (3, 0.7)]))
+    assert n.tolist() == [2, 3] and smooth(scores, 2).tolist() == pytest.approx([0.5, 0.6])
 
 
 def test_same_seed_same_race_in_another_python_process():
@@ -734,7 +736,7 @@ def png_pixel_of(widget, idx):
 
     from PIL import Image
 
-    ax = widget._axes[YOU]
+    ax = widget.drawing.axes[YOU]
     height = Image.open(io.BytesIO(widget.panel_images[YOU].value)).size[1]
     plotted = widget.projection.transform(np.asarray(widget.race.X)[[idx]])[0]
     display_x, display_y = ax.transData.transform(plotted)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
 
 import alwidgets as alw
 from alwidgets import experiments
@@ -47,77 +49,85 @@ def test_a_run_is_reproducible_with_its_seed(digits, protocol):
     assert first.accuracy.between(0, 1).all()
 
 
-def spy_lane(digits, protocol, seed=0):
+def run_session(digits, protocol, n_batches, seed=0):
+    """A protocol's Session, taught ``n_batches`` mini-batches of 10 as :func:`experiments.learning_curve` does."""
     X, y, _, _ = digits
-    lane = experiments._new_lane(X, protocol, np.unique(y), seed)
-    taught, ranked = [], []
-    strategy = lane.strategy
-
-    def spy_strategy(learner, X_candidates, **kwargs):
-        ranked.append(np.asarray(X_candidates).copy())
-        return strategy(learner, X_candidates, **kwargs)
-
-    lane.strategy = spy_strategy
-    if protocol.model == "online":
-        partial_fit = lane.model.partial_fit
-
-        def spy_partial_fit(X_new, y_new, **kwargs):
-            taught.append((np.asarray(X_new).copy(), np.asarray(y_new).copy()))
-            return partial_fit(X_new, y_new, **kwargs)
-
-        lane.model.partial_fit = spy_partial_fit
-    return lane, taught, ranked
+    session = experiments.make_session(X, protocol, np.unique(y), seed)
+    order = []
+    for _ in range(n_batches):
+        picks = session.query(10)
+        session.teach(picks, list(y[picks]))
+        order += picks
+    return session, order
 
 
-def test_an_online_model_is_taught_each_new_mini_batch_once_and_nothing_else(digits):
+def test_the_session_gets_the_protocols_candidates_and_online_model(digits):
+    session, _ = run_session(digits, ARTICLE.with_(candidates=150), 0)
+    assert session.candidates == 150 and session.online and session.strategy == "min_max_margin"
+    session, _ = run_session(digits, TODAY, 0)
+    assert session.candidates is None and not session.online and session.strategy == "least_confident"
+
+
+def test_an_online_model_is_taught_each_new_mini_batch_once_and_nothing_else(digits, monkeypatch):
     X, y, _, _ = digits
-    lane, taught, _ = spy_lane(digits, ARTICLE.with_(candidates=100))
-    for _ in range(6):
-        picks = lane.query(10)
-        lane.teach(picks, y[picks])
+    taught = []
+    partial_fit = MLPClassifier.partial_fit
+
+    def spy_partial_fit(model, X_new, y_new, **kwargs):
+        taught.append((np.asarray(X_new).copy(), np.asarray(y_new).copy()))
+        return partial_fit(model, X_new, y_new, **kwargs)
+
+    monkeypatch.setattr(MLPClassifier, "partial_fit", spy_partial_fit)
+    session, order = run_session(digits, ARTICLE.with_(candidates=100), 6)
     assert [len(t[1]) for t in taught] == [10] * 6
-    X_taught = np.concatenate([t[0] for t in taught])
-    y_taught = np.concatenate([t[1] for t in taught])
-    np.testing.assert_array_equal(X_taught, X[lane.order])  # the labeled rows, in order, each once
-    np.testing.assert_array_equal(y_taught, y[lane.order])
-    assert len(set(lane.order)) == 60
+    np.testing.assert_array_equal(np.concatenate([t[0] for t in taught]), X[order])  # the labeled rows, in order
+    np.testing.assert_array_equal(np.concatenate([t[1] for t in taught]), y[order])
+    assert len(set(order)) == 60 and session.is_fitted
+
+
+def scored(session) -> set[int]:
+    """The pool items the latest ranking scored: the candidates the strategy ranked."""
+    return set(np.flatnonzero(~np.isnan(session.snapshot.ranking.scores)).tolist())
 
 
 def test_candidates_are_a_random_subsample_of_the_unlabeled_pool(digits):
-    X, y, _, _ = digits
-    lane, _, ranked = spy_lane(digits, ARTICLE.with_(candidates=150))
-    picks = lane.query(10)  # the first mini-batch is random: the model knows nothing yet
-    lane.teach(picks, y[picks])
+    _, y, _, _ = digits
+    session, order = run_session(digits, ARTICLE.with_(candidates=150), 1)  # the first mini-batch is random
+    drawn = []
     for _ in range(3):
-        labeled_before = set(lane.order)
-        picks = lane.query(10)
-        rows = ranked[-1]
-        assert rows.shape == (150, X.shape[1])
-        row_index = {r.tobytes(): i for i, r in enumerate(X)}
-        candidates = {row_index[r.tobytes()] for r in rows}
-        assert not candidates & labeled_before
+        candidates = scored(session)
+        assert len(candidates) == 150 and not candidates & set(order)
+        picks = session.query(10)
         assert set(picks) <= candidates
-        lane.teach(picks, y[picks])
-    assert len({r.tobytes() for r in ranked[1]} ^ {r.tobytes() for r in ranked[2]}) > 0  # drawn anew each time
+        session.teach(picks, list(y[picks]))
+        order += picks
+        drawn.append(candidates)
+    assert drawn[0] != drawn[1]  # drawn anew each time
 
 
 def test_whole_pool_when_candidates_is_none(digits):
-    X, y, _, _ = digits
-    lane, _, ranked = spy_lane(digits, TODAY)
-    picks = lane.query(10)
-    lane.teach(picks, y[picks])
-    lane.query(10)
-    assert ranked[-1].shape[0] == len(X) - 10
+    X, _, _, _ = digits
+    session, _ = run_session(digits, TODAY, 1)
+    assert len(scored(session)) == len(X) - 10
 
 
 def test_the_warm_started_refit_equals_a_fit_from_scratch(digits):
     X, y, X_test, _ = digits
-    lane = experiments._new_lane(X, TODAY.with_(strategy="random"), np.unique(y), 0)
-    for _ in range(8):
-        picks = lane.query(25)
-        lane.teach(picks, y[picks])
-    cold = LogisticRegression(C=experiments.REFIT_C, max_iter=1000).fit(X[lane.order], y[lane.order])
-    assert np.mean(lane.predict(X_test) == cold.predict(X_test)) >= 0.99
+    session, order = run_session(digits, TODAY.with_(strategy="random"), 8)
+    cold = LogisticRegression(C=experiments.REFIT_C, max_iter=1000).fit(X[order], y[order])
+    assert np.mean(session.learner.predict(X_test) == cold.predict(X_test)) >= 0.99
+
+
+def test_a_warm_start_begins_at_the_last_fit_and_changes_no_fitted_model(digits):
+    X, y, _, _ = digits
+    model = experiments.make_model("refit")
+    first = clone(model).fit(X[:200], y[:200])
+    coef = first.estimator_.coef_.copy()
+    second = clone(model).fit(X[:300], y[:300])  # a fresh clone: started from the first fit, which stays as it was
+    np.testing.assert_array_equal(first.estimator_.coef_, coef)
+    assert second.estimator_.n_iter_[0] < clone(model.estimator).fit(X[:300], y[:300]).n_iter_[0]
+    three = np.isin(y, [0, 1, 2])
+    assert list(clone(model).fit(X[three], y[three]).classes_) == [0, 1, 2]  # other classes: a fit from scratch
 
 
 def test_a_refit_model_waits_for_two_classes_and_takes_new_classes_in_stride():
@@ -150,11 +160,13 @@ def test_smooth_is_a_trailing_mean():
     np.testing.assert_allclose(experiments.smooth([1, 2, 3], 1), [1, 2, 3])
 
 
-def test_labels_to_reach_and_score_at_interpolate():
+def test_labels_to_reach_is_a_measured_point_and_its_interpolated_twin_lies_between_points():
     n, s = [10, 20, 30], [0.5, 0.7, 0.9]
-    assert experiments.labels_to_reach(n, s, 0.8) == pytest.approx(25.0)
-    assert experiments.labels_to_reach(n, s, 0.4) == 10.0
-    assert experiments.labels_to_reach(n, s, 0.95) is None
+    assert experiments.labels_to_reach(n, s, 0.8) == 30
+    assert experiments.interpolated_labels_to_reach(n, s, 0.8) == pytest.approx(25.0)
+    for reach in (experiments.labels_to_reach, experiments.interpolated_labels_to_reach):
+        assert reach(n, s, 0.4) == 10
+        assert reach(n, s, 0.95) is None
     assert experiments.score_at(n, s, 25) == pytest.approx(0.8)
     assert np.isnan(experiments.score_at(n, s, 40))
 
@@ -219,36 +231,6 @@ def test_cpu_seconds_grows_with_work():
     before = experiments.cpu_seconds()
     sum(i * i for i in range(300_000))
     assert experiments.cpu_seconds() > before
-
-
-def test_the_session_engine_gives_the_built_in_loops_curve(digits):
-    # online model, candidate subsample, a deterministic strategy: the same draws, the same model, the same curve
-    X, y, X_test, y_test = digits
-    protocol = ARTICLE.with_(candidates=150)
-    own = experiments.learning_curve(X, y, X_test, y_test, protocol, budget=80, random_state=1)
-    session = experiments.learning_curve(X, y, X_test, y_test, protocol, budget=80, random_state=1, engine="session")
-    pd.testing.assert_frame_equal(own, session)
-
-
-def test_the_session_engine_refits_like_the_built_in_loop(digits):
-    X, y, X_test, y_test = digits
-    protocol = TODAY.with_(strategy="min_max_margin")
-    own = experiments.learning_curve(X, y, X_test, y_test, protocol, budget=60, random_state=1)
-    session = experiments.learning_curve(X, y, X_test, y_test, protocol, budget=60, random_state=1, engine="session")
-    assert session.n_labels.tolist() == own.n_labels.tolist()
-    assert np.abs(session.accuracy - own.accuracy).max() < 0.05  # warm start against a fresh fit: close, not equal
-
-
-def test_the_session_engine_passes_candidates_and_online_to_the_session(digits):
-    X, y, _, _ = digits
-    lane = experiments._new_lane(X, ARTICLE.with_(candidates=150), np.unique(y), 0, engine="session")
-    assert lane.session.candidates == 150 and lane.session.online
-    for _ in range(3):
-        picks = lane.query(10)
-        lane.teach(picks, y[picks])
-    assert lane.n_labeled == 30 and lane.fitted
-    with pytest.raises(ValueError, match="engine must be one of"):
-        experiments._new_lane(X, TODAY, np.unique(y), 0, engine="tensorflow")
 
 
 # ---------------------------------------------------------------------- the data and budgets of the MNIST article

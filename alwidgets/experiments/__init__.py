@@ -16,8 +16,10 @@ and lets each of its choices be switched, through a :class:`Protocol`:
   ``"min_max_margin"`` (:mod:`alwidgets.strategies.min_max`).
 - ``batch``: labels per mini-batch (the article: 10).
 
-:func:`learning_curve` runs one protocol on one seed and returns the held-out
-score after every mini-batch. The analysis helpers turn curves into the
+:func:`learning_curve` runs one protocol on one seed, on an
+:class:`alwidgets.Session` (:func:`make_session`), and returns the held-out
+score after every mini-batch. The analysis helpers of
+:mod:`alwidgets.experiments.curves`, re-exported here, turn curves into the
 article's measure, "labels active learning needs to reach random sampling's
 score at budget B" (:func:`ratio_at`), and into the area under the budget
 curve (:func:`aubc`), the summary of Lu et al., *Re-Benchmarking Pool-Based
@@ -28,14 +30,10 @@ This module imports no widget code.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from modAL.models import ActiveLearner
-from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.neural_network import MLPClassifier
@@ -45,6 +43,17 @@ from sklearn.utils import check_random_state
 from alwidgets import strategies
 from alwidgets._validation import check_int
 from alwidgets.datasets import split
+from alwidgets.engine.session import Session
+from alwidgets.experiments._warm_start import FitMemory, WarmStarted
+from alwidgets.experiments.curves import (
+    Ratio,
+    aubc,
+    interpolated_labels_to_reach,
+    labels_to_reach,
+    ratio_at,
+    score_at,
+    smooth,
+)
 from alwidgets.strategies import min_max  # noqa: F401  (min_max registers "min_max_margin")
 
 __all__ = [
@@ -58,10 +67,13 @@ __all__ = [
     "prepare",
     "article_budget",
     "full_budget",
+    "make_session",
     "learning_curve",
     "smooth",
     "labels_to_reach",
+    "interpolated_labels_to_reach",
     "score_at",
+    "Ratio",
     "ratio_at",
     "aubc",
     "run_jobs",
@@ -172,132 +184,47 @@ def full_budget(protocol: Protocol, n_pool: int) -> int:
 def make_model(kind: str, random_state=None):
     """The model of a protocol: ``"refit"`` LogisticRegression or ``"online"`` MLPClassifier.
 
-    The refit model is warm-started with a tolerance of 1e-3: every fit still
-    uses every label so far and heads for the same optimum as a fit from
-    scratch (the loss is strictly convex), in a fraction of the time. On MNIST
-    (1,500 labels reached 10 at a time) its test predictions agreed with a
-    default fit from scratch on 99.5% of the items, for half the CPU time of
-    warm starts at the default tolerance.
+    The refit model is warm-started (:class:`~alwidgets.experiments._warm_start.WarmStarted`:
+    each fresh clone the Session fits starts from the last fit's coefficients)
+    with a tolerance of 1e-3: every fit still uses every label so far and
+    heads for the same optimum as a fit from scratch (the loss is strictly
+    convex), in a fraction of the time. On MNIST (1,500 labels reached 10 at a
+    time) its test predictions agreed with a default fit from scratch on 99.5%
+    of the items, for half the CPU time of warm starts at the default
+    tolerance; a fit from scratch at every mini-batch took 3.7 times the CPU
+    time of the warm-started one.
     """
     if kind == "refit":
-        return LogisticRegression(C=REFIT_C, max_iter=1000, tol=1e-3, warm_start=True)
+        return WarmStarted(LogisticRegression(C=REFIT_C, max_iter=1000, tol=1e-3), FitMemory())
     if kind == "online":
         seed = check_random_state(random_state).randint(2**31 - 1)
         return MLPClassifier(hidden_layer_sizes=(HIDDEN_UNITS,), learning_rate_init=LEARNING_RATE, random_state=seed)
     raise ValueError(f"model must be one of {MODELS}; got {kind!r}")
 
 
-class _Lane:
-    """One learner on one pool: ``query(n)`` and ``teach(idx, labels)``, like :class:`alwidgets.Session`.
+def make_session(X_pool, protocol: Protocol, classes, random_state=None) -> Session:
+    """A :class:`~alwidgets.engine.session.Session` that runs ``protocol`` on ``X_pool``.
 
-    A light loop with a warm-started refit model; :class:`_SessionLane` runs
-    the same protocol on the Session's ``candidates=`` and ``online=`` options.
+    The Session does the loop: its ranking is a random order until the model
+    can be fitted (no label yet, or a refit model that has seen one class
+    only), ``candidates=`` draws the protocol's random subsample of the
+    unlabeled pool at every update, and ``online=True`` teaches the online
+    model each new mini-batch once with ``partial_fit``. Items are named by
+    their position (no hashing of the rows).
     """
-
-    def __init__(self, X_pool, protocol: Protocol, classes, random_state):
-        self.X_pool = X_pool
-        self.protocol = protocol
-        self.classes = np.asarray(classes)
-        self.rng = check_random_state(random_state)
-        self.model = make_model(protocol.model, self.rng)
-        self.learner = ActiveLearner(estimator=self.model)
-        self.strategy = strategies.get(protocol.strategy)
-        self.labeled = np.zeros(len(X_pool), dtype=bool)
-        self.order: list[int] = []
-        self.y_known: list = []
-        self.fitted = False
-
-    @property
-    def n_labeled(self) -> int:
-        return len(self.order)
-
-    def query(self, n: int) -> list[int]:
-        unlabeled = np.flatnonzero(~self.labeled)
-        n = min(n, len(unlabeled))
-        if n == 0:
-            return []
-        if self.protocol.strategy == "random" or not self.fitted:
-            return [int(i) for i in self.rng.choice(unlabeled, n, replace=False)]
-        candidates = unlabeled
-        if self.protocol.candidates is not None and len(unlabeled) > self.protocol.candidates:
-            candidates = np.sort(self.rng.choice(unlabeled, self.protocol.candidates, replace=False))
-        picks, _ = self.strategy(self.learner, self.X_pool[candidates], n_instances=n, random_state=self.rng)
-        return [int(i) for i in candidates[picks]]
-
-    def teach(self, idx, labels) -> None:
-        idx = np.asarray(idx, dtype=int)
-        labels = np.asarray(labels)
-        self.labeled[idx] = True
-        self.order.extend(idx.tolist())
-        self.y_known.extend(labels.tolist())
-        if self.protocol.model == "online":
-            self.model.partial_fit(self.X_pool[idx], labels, classes=self.classes)
-            self.fitted = True
-        elif len(set(self.y_known)) >= 2:
-            if self.fitted and len(self.model.classes_) != len(set(self.y_known)):
-                self.model = self.learner.estimator = clone(self.model)  # a new class: no warm start
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                self.model.fit(self.X_pool[self.order], np.asarray(self.y_known))
-            self.fitted = True
-
-    def predict(self, X):
-        return self.model.predict(X)
-
-
-class _SessionLane:
-    """The same lane on :class:`alwidgets.Session`, with its ``candidates=`` and ``online=`` options.
-
-    Slower than :class:`_Lane` for the refit model: the Session fits a fresh
-    clone on every label after each mini-batch, where the lane warm-starts.
-    """
-
-    def __init__(self, X_pool, protocol: Protocol, classes, random_state):
-        from alwidgets.engine.session import Session
-
-        rng = check_random_state(random_state)
-        self.session = Session(make_model(protocol.model, rng), X_pool, strategy=protocol.strategy,
-                               random_state=rng, classes=list(classes), candidates=protocol.candidates,
-                               online=protocol.model == "online", item_ids=[str(i) for i in range(len(X_pool))])
-
-    @property
-    def n_labeled(self) -> int:
-        return self.session.n_labeled
-
-    @property
-    def fitted(self) -> bool:
-        return self.session.is_fitted
-
-    def query(self, n: int) -> list[int]:
-        return self.session.query(n)
-
-    def teach(self, idx, labels) -> None:
-        self.session.teach(list(idx), list(labels))
-
-    def predict(self, X):
-        return self.session.learner.predict(X)
-
-
-ENGINES = {"own": _Lane, "session": _SessionLane}
-
-
-def _new_lane(X_pool, protocol: Protocol, classes, random_state, engine: str = "own"):
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {tuple(ENGINES)}; got {engine!r}")
-    return ENGINES[engine](X_pool, protocol, classes, random_state)
+    rng = check_random_state(random_state)
+    return Session(make_model(protocol.model, rng), X_pool, strategy=protocol.strategy, random_state=rng,
+                   classes=list(classes), candidates=protocol.candidates, online=protocol.model == "online",
+                   item_ids=[str(i) for i in range(len(X_pool))])
 
 
 def learning_curve(X_pool, y_pool, X_test, y_test, protocol: Protocol, *, budget: int | None = None,
-                   random_state=None, positive=None, engine: str = "own") -> pd.DataFrame:
-    """Held-out scores after every mini-batch of one run of ``protocol``.
+                   random_state=None, positive=None) -> pd.DataFrame:
+    """Held-out scores after every mini-batch of one run of ``protocol``, on a Session (:func:`make_session`).
 
     The first mini-batch is drawn at random (the model knows nothing yet); so
     are the next ones while a refit model has seen one class only. Then the
     strategy chooses. The run stops after ``budget`` labels (default: the whole pool).
-
-    ``engine="session"`` runs the loop on :class:`alwidgets.Session` (its
-    ``candidates=`` and ``online=`` options) instead of the lighter built-in
-    loop; both follow the same protocol, with different random draws.
 
     Returns a DataFrame with ``n_labels``, ``accuracy`` and, when ``positive``
     is given, ``f1`` (the F1 score of that class).
@@ -307,111 +234,21 @@ def learning_curve(X_pool, y_pool, X_test, y_test, protocol: Protocol, *, budget
         raise ValueError(f"X_pool has {len(X_pool)} rows but y_pool has {len(y_pool)} labels")
     budget = len(y_pool) if budget is None else min(check_int(budget, "budget"), len(y_pool))
     classes = np.unique(np.concatenate([y_pool, y_test]))
-    lane = _new_lane(X_pool, protocol, classes, random_state, engine)
+    session = make_session(X_pool, protocol, classes, random_state)
     rows = []
-    while lane.n_labeled < budget:
-        picks = lane.query(min(protocol.batch, budget - lane.n_labeled))
+    while session.n_labeled < budget:
+        picks = session.query(min(protocol.batch, budget - session.n_labeled))
         if not picks:
             break
-        lane.teach(picks, y_pool[picks])
-        if not lane.fitted:
+        session.teach(picks, list(y_pool[picks]))
+        if not session.is_fitted:
             continue
-        y_pred = lane.predict(X_test)
-        row = {"n_labels": lane.n_labeled, "accuracy": accuracy_score(y_test, y_pred)}
+        y_pred = session.learner.predict(X_test)
+        row = {"n_labels": session.n_labeled, "accuracy": accuracy_score(y_test, y_pred)}
         if positive is not None:
             row["f1"] = f1_score(y_test, y_pred, pos_label=positive, zero_division=0.0)
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-# ---------------------------------------------------------------------- analysis
-
-
-def smooth(scores, window: int) -> np.ndarray:
-    """Trailing mean over ``window`` consecutive scores (fewer at the start).
-
-    One mini-batch moves a test score by a percent or so; the first mini-batch
-    at a target is then partly luck. Measuring on trailing means follows the trend.
-    """
-    scores = np.asarray(scores, dtype=float)
-    window = check_int(window, "window")
-    cumulative = np.concatenate([[0.0], np.cumsum(scores)])
-    ends = np.arange(1, len(scores) + 1)
-    starts = np.maximum(0, ends - window)
-    return (cumulative[ends] - cumulative[starts]) / (ends - starts)
-
-
-def labels_to_reach(n_labels, scores, target: float) -> float | None:
-    """Labels at which a curve first reaches ``target``, interpolated between points; None if never."""
-    n, s = np.asarray(n_labels, dtype=float), np.asarray(scores, dtype=float)
-    above = np.flatnonzero(s >= target)
-    if len(above) == 0:
-        return None
-    i = above[0]
-    if i == 0:
-        return float(n[0])
-    return float(n[i - 1] + (target - s[i - 1]) * (n[i] - n[i - 1]) / (s[i] - s[i - 1]))
-
-
-def score_at(n_labels, scores, budget: float) -> float:
-    """A curve's score at ``budget`` labels, interpolated; NaN outside the curve."""
-    n, s = np.asarray(n_labels, dtype=float), np.asarray(scores, dtype=float)
-    if len(n) == 0 or budget < n[0] or budget > n[-1]:
-        return float("nan")
-    return float(np.interp(budget, n, s))
-
-
-@dataclass(frozen=True)
-class Ratio:
-    """Labels saved at one target: ``budget / needed``; a bound when the strategy never got there."""
-
-    budget: float
-    target: float
-    needed: float | None
-    ratio: float
-    reached: bool
-
-
-def ratio_at(random_curve: pd.DataFrame, active_curve: pd.DataFrame, budget: float, metric: str = "accuracy",
-             window: int = 1) -> Ratio:
-    """The article's measure at budget ``budget``, for one seed.
-
-    The target is random sampling's score at ``budget`` labels; the ratio is
-    ``budget`` divided by the labels the active curve needed to reach it
-    (20,000 / 8,000 = 2.5x in the article). Both curves are first smoothed
-    with :func:`smooth` over ``window`` points. When the active curve never
-    reaches the target, ``reached`` is False and ``ratio`` is the bound
-    ``budget / (labels it used)``: the true ratio is lower.
-    """
-    r_n, r_s = random_curve["n_labels"].to_numpy(), smooth(random_curve[metric], window)
-    a_n, a_s = active_curve["n_labels"].to_numpy(), smooth(active_curve[metric], window)
-    target = score_at(r_n, r_s, budget)
-    if np.isnan(target):
-        raise ValueError(f"random's curve does not cover budget {budget} (it runs {r_n[0]}..{r_n[-1]})")
-    needed = labels_to_reach(a_n, a_s, target)
-    if needed is None:
-        return Ratio(budget, target, None, float(budget / a_n[-1]), False)
-    return Ratio(budget, target, needed, float(budget / needed), True)
-
-
-def aubc(n_labels, scores, start: float | None = None, stop: float | None = None) -> float:
-    """Area under the budget curve between ``start`` and ``stop`` labels, divided by its width: in [0, 1].
-
-    The curve is interpolated linearly (the trapezoidal rule), as in Lu et
-    al. (TMLR 2023); a curve whose score is always 1 has AUBC 1. Default
-    window: the whole curve.
-    """
-    n, s = np.asarray(n_labels, dtype=float), np.asarray(scores, dtype=float)
-    if len(n) < 2:
-        raise ValueError("AUBC needs a curve of at least two points")
-    start = n[0] if start is None else float(start)
-    stop = n[-1] if stop is None else float(stop)
-    if not n[0] <= start < stop <= n[-1]:
-        raise ValueError(f"AUBC window [{start}, {stop}] must lie inside the curve's labels [{n[0]}, {n[-1]}]")
-    inside = (n > start) & (n < stop)
-    x = np.concatenate([[start], n[inside], [stop]])
-    y = np.interp(x, n, s)
-    return float(np.sum((y[1:] + y[:-1]) * np.diff(x)) / 2.0 / (stop - start))
 
 
 # ---------------------------------------------------------------------- running many

@@ -19,7 +19,7 @@ from sklearn.metrics import get_scorer
 from sklearn.utils import check_random_state
 
 from alwidgets import _learners
-from alwidgets._validation import n_rows
+from alwidgets._validation import check_int, n_rows
 from alwidgets.engine import training
 
 __all__ = ["RandomBaseline"]
@@ -123,9 +123,8 @@ class RandomBaseline:
     # ------------------------------------------------------------------ internals
 
     def _check_n(self, n, name: str) -> int:
-        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
-            raise TypeError(f"{name} must hold integer label counts; got {n!r}")
-        if not 0 <= n <= self.n_pool:
+        n = check_int(n, f"{name} (a label count)", 0)
+        if n > self.n_pool:
             raise ValueError(f"{name} holds {n}, but a budget must be between 0 and the pool size {self.n_pool}")
         return int(n)
 

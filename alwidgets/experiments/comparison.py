@@ -26,7 +26,6 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from modAL.models.base import BaseCommittee, BaseLearner
@@ -39,156 +38,11 @@ from alwidgets._learners import make_committee, wrap
 from alwidgets._validation import check_int
 from alwidgets.engine import training
 from alwidgets.engine.session import Session
+from alwidgets.experiments._race_checks import YOU, check_strategies, check_X, check_y
+from alwidgets.experiments.curves import REFERENCE, LabelsSaved, history_points, labels_saved
 
-__all__ = ["Comparison", "LabelsSaved", "labels_to_reach", "labels_saved", "smooth_curve", "REFERENCE", "YOU"]
+__all__ = ["Comparison", "LabelsSaved", "labels_saved", "REFERENCE", "YOU"]
 
-REFERENCE = "random"
-YOU = "you"
-MIN_STRATEGIES = 2
-MAX_STRATEGIES = 6
-DEFAULT_CLASSIFIER_STRATEGIES = ("random", "least_confident", "margin", "entropy")
-DEFAULT_REGRESSOR_STRATEGIES = ("random", "max_std")
-
-
-# ---------------------------------------------------------------------- labels saved
-
-
-@dataclass(frozen=True)
-class LabelsSaved:
-    """How many labels a strategy needed to reach ``target``, against the reference.
-
-    ``needed`` and ``reference_needed`` are None when that learner has not
-    reached the target yet. When only the reference has not, ``saved`` and
-    ``ratio`` are computed with the labels the reference has used so far and
-    ``lower_bound`` is True: the true saving is at least that.
-    """
-
-    strategy: str
-    target: float
-    needed: int | None
-    reference_needed: int | None
-    saved: int | None
-    ratio: float | None
-    lower_bound: bool = False
-
-    def cells(self) -> tuple[str, str, str]:
-        """``(labels needed, random's labels, verdict)`` as words: one table row, or one line of :meth:`describe`."""
-        if self.needed is None:
-            return "not yet", "", ""
-        if self.ratio is None:
-            return str(self.needed), "random not there yet", ""
-        at_least = "at least " if self.lower_bound else ""
-        reference = f"more than {self.needed + self.saved}" if self.lower_bound else str(self.reference_needed)
-        if self.saved < 0:
-            verdict = f"{self.needed / self.reference_needed:.1f}x more, {-self.saved} more labels"
-        else:
-            verdict = f"{at_least}{self.ratio:.1f}x fewer, {at_least}{self.saved} saved"
-        return str(self.needed), reference, verdict
-
-    def describe(self) -> str:
-        """One line for a person: 'margin: 40 labels vs 95 for random (2.4x fewer, 55 saved)'."""
-        needed, reference, verdict = self.cells()
-        if self.needed is None:
-            return f"{self.strategy}: has not reached {self.target:.3f} yet"
-        if self.ratio is None:
-            return f"{self.strategy}: {needed} labels to reach {self.target:.3f}; random has not reached it"
-        return f"{self.strategy}: {needed} labels vs {reference} for random ({verdict})"
-
-
-def labels_to_reach(history: Sequence[dict], target: float) -> int | None:
-    """The fewest labels at which a learning curve first scored ``target`` or better, or None."""
-    for entry in history:
-        score = entry.get("score")
-        if score is not None and np.isfinite(score) and score >= target:
-            return int(entry["n_labels"])
-    return None
-
-
-def _last_score(history: Sequence[dict]) -> float | None:
-    for entry in reversed(history):
-        if entry.get("score") is not None:
-            return float(entry["score"])
-    return None
-
-
-def _labels_used(history: Sequence[dict]) -> int:
-    return int(history[-1]["n_labels"]) if history else 0
-
-
-def smooth_curve(history: Sequence[dict], window: int) -> list[dict]:
-    """A learning curve with each score replaced by the mean of the last ``window`` scores.
-
-    Held-out scores jump by a percent or so from one label to the next (a few
-    test items flip); "the first time a curve reaches a target" is then partly
-    luck. A trailing mean measures the trend, and uses no future point.
-    Entries without a score are dropped.
-    """
-    window = check_int(window, "smooth", 1)
-    scored = [e for e in history if e.get("score") is not None and np.isfinite(e["score"])]
-    scores = np.array([float(e["score"]) for e in scored])
-    out = []
-    for k, entry in enumerate(scored):
-        out.append({"n_labels": int(entry["n_labels"]), "score": float(scores[max(0, k - window + 1): k + 1].mean())})
-    return out
-
-
-def labels_saved(curves: dict[str, Sequence[dict]], target: float | None = None,
-                 reference: str = REFERENCE, smooth: int = 1) -> dict[str, LabelsSaved]:
-    """Labels each strategy needed to reach ``target``, compared with ``reference``.
-
-    Parameters
-    ----------
-    curves : dict of name -> history
-        Learning curves: lists of ``{"n_labels", "score"}`` as in ``Session.history``.
-    target : float, optional
-        The score to reach. Default: the reference's latest score, i.e. "how
-        many labels did each strategy need to do as well as random does with
-        all of its labels" (the measure of the MNIST article).
-    reference : str, default="random"
-        The curve the others are compared with.
-    smooth : int, default=1
-        Measure on trailing means of this many consecutive scores of every
-        curve (see :func:`smooth_curve`); 1 uses the scores as they are.
-
-    Returns
-    -------
-    dict of name -> LabelsSaved, for every curve but the reference.
-
-    Label counts are those of the curves (``n_labels``), so they include any
-    initial labels every learner started with.
-    """
-    if reference not in curves:
-        raise ValueError(f"reference {reference!r} is not among the curves {list(curves)}; add a {reference!r} run")
-    if smooth != 1:
-        curves = {name: smooth_curve(history, smooth) for name, history in curves.items()}
-    ref_history = curves[reference]
-    if target is None:
-        target = _last_score(ref_history)
-        if target is None:
-            raise ValueError(f"the {reference!r} curve has no score yet, so there is no default target; pass target=")
-    target = float(target)
-    if not np.isfinite(target):
-        raise ValueError(f"target must be a finite score; got {target!r}")
-    ref_needed = labels_to_reach(ref_history, target)
-    out = {}
-    for name, history in curves.items():
-        if name == reference:
-            continue
-        needed = labels_to_reach(history, target)
-        saved = ratio = None
-        lower = False
-        if needed is not None:
-            ref_count = ref_needed
-            if ref_count is None:
-                # The reference has not got there with what it used so far: a lower bound.
-                ref_count, lower = _labels_used(ref_history), True
-                if ref_count <= needed:
-                    ref_count = None
-            if ref_count is not None:
-                saved = ref_count - needed
-                ratio = ref_count / needed if needed > 0 else float("inf")
-        out[name] = LabelsSaved(name, target, needed, ref_needed, saved, ratio, lower)
-    return out
 
 
 # ---------------------------------------------------------------------- the race
@@ -281,13 +135,13 @@ class Comparison:
         )
         self.model = model
         self.is_classifier = bool(is_classifier(model))
-        self.X = _check_X(X)
+        self.X = check_X(X)
         self.n_pool = self.X.shape[0] if hasattr(self.X, "shape") else len(self.X)
-        self.y = _check_y(y, self.n_pool, self.is_classifier)
+        self.y = check_y(y, self.n_pool, self.is_classifier)
         self.classes = np.unique(self.y) if self.is_classifier else None
         if self.is_classifier and len(self.classes) < 2:
             raise ValueError(f"y holds a single class ({self.classes[0]!r}); a classifier needs at least two")
-        self.strategy_names = _check_strategies(strategies, self.is_classifier)
+        self.strategy_names = check_strategies(strategies, self.is_classifier)
         if (X_test is None) != (y_test is None):
             raise ValueError("X_test and y_test go together: give both, or neither to score on the whole pool")
         self.X_test = self.X if X_test is None else X_test
@@ -296,9 +150,7 @@ class Comparison:
         self.budget = budget
         self.batch_size = batch_size
         self.oracle_noise = oracle_noise
-        if isinstance(n_members, bool) or not isinstance(n_members, (int, np.integer)) or n_members < 2:
-            raise ValueError(f"n_members must be an integer of at least 2; got {n_members!r}")
-        self.n_members = int(n_members)
+        self.n_members = check_int(n_members, "n_members", 2)
         self.scoring = scoring
         self.random_state = random_state
         self.blas_threads = None if blas_threads is None else check_int(blas_threads, "blas_threads", 1)
@@ -518,21 +370,27 @@ class Comparison:
                 self._candidates += [int(i) for i in self._you_rng.choice(free, size=need, replace=False)]
             return list(self._candidates)
 
+    def pick_problem(self, idx: int) -> str | None:
+        """Why the person may not pick pool item ``idx`` now (labeled in their lane, budget spent), or None."""
+        session = self.add_you()
+        if int(idx) in session.labels:
+            return f"item {int(idx)} is already labeled in your lane; pick another"
+        if self.remaining(YOU) <= 0:
+            return f"your budget of {self._budget} labels is spent"
+        return None
+
     def pick(self, idx: int):
         """The person asks for pool item ``idx``: the oracle answers and the "you" learner is taught.
 
         Returns the oracle's answer.
         """
         session = self.add_you()
-        if isinstance(idx, (bool, np.bool_)) or not isinstance(idx, (int, np.integer)):
-            raise TypeError(f"idx must be an integer pool index; got {idx!r}")
-        idx = int(idx)
-        if not 0 <= idx < self.n_pool:
+        idx = check_int(idx, "idx (a pool index)", 0)
+        if idx >= self.n_pool:
             raise IndexError(f"idx {idx} is out of range for a pool of {self.n_pool} items")
-        if idx in session.labels:
-            raise ValueError(f"item {idx} is already labeled in your lane; pick another")
-        if self.remaining(YOU) <= 0:
-            raise ValueError(f"your budget of {self._budget} labels is spent")
+        problem = self.pick_problem(idx)
+        if problem:
+            raise ValueError(problem)
         label = self.answer(idx)
         start = time.perf_counter()
         with self._you_lock, limit_blas_threads(self.blas_threads):
@@ -609,58 +467,6 @@ class Comparison:
         return f"Comparison({used}; budget={self._budget}, batch_size={self._batch_size}, noise={self._oracle_noise})"
 
 
-# ---------------------------------------------------------------------- validation
-
-
-
-
-def _check_X(X):
-    if X is None:
-        raise ValueError("X is required: the pool, an array of shape (n_items, n_features)")
-    if hasattr(X, "iloc") or hasattr(X, "toarray"):
-        return X
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise ValueError(
-            f"X must be 2-D (n_items, n_features); got shape {X.shape}. Flatten images with X.reshape(len(X), -1)"
-        )
-    return X
-
-
-def _check_y(y, n_pool: int, classifier: bool) -> np.ndarray:
-    if y is None:
-        raise ValueError("y is required: the true labels the simulated oracle answers from")
-    y = np.asarray(y)
-    if y.ndim != 1 or len(y) != n_pool:
-        raise ValueError(f"y must hold one label per pool item ({n_pool}); got shape {y.shape}")
-    if not classifier and not np.isfinite(y.astype(float)).all():
-        raise ValueError("y holds NaN or infinite values; the oracle needs a true value for every item")
-    return y
-
-
-def _check_strategies(strategies, classifier: bool) -> list[str]:
-    if strategies is None:
-        return list(DEFAULT_CLASSIFIER_STRATEGIES if classifier else DEFAULT_REGRESSOR_STRATEGIES)
-    if isinstance(strategies, str):
-        raise TypeError(f"strategies must be a list of names, e.g. ['random', {strategies!r}]; got a string")
-    names = list(strategies)
-    for name in names:
-        if name == YOU:
-            raise ValueError(f"{YOU!r} is the person's own lane, not a strategy; use add_you() or the widget's mode")
-        _strategies.get(name)  # unknown names fail here, listing the known ones
-    if len(set(names)) != len(names):
-        raise ValueError(f"strategies holds a name twice: {names}")
-    if not MIN_STRATEGIES <= len(names) <= MAX_STRATEGIES:
-        raise ValueError(
-            f"strategies must name {MIN_STRATEGIES} to {MAX_STRATEGIES} strategies to race; got {len(names)} "
-            f"({names}), e.g. ['random', 'margin', 'entropy']"
-        )
-    if REFERENCE not in names:
-        if len(names) == MAX_STRATEGIES:
-            raise ValueError(
-                f"{REFERENCE!r} is the reference every strategy is measured against and is added when missing; "
-                f"with it there would be {len(names) + 1} panels: pass at most {MAX_STRATEGIES - 1} others"
-            )
-        names.insert(0, REFERENCE)
-    return names
-
+def _last_score(history) -> float | None:
+    scores = history_points(history)[1]
+    return float(scores[-1]) if len(scores) else None

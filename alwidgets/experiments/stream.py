@@ -29,6 +29,7 @@ import numpy as np
 
 from alwidgets import _learners, strategies
 from alwidgets._learners import take_rows
+from alwidgets._validation import check_int
 from alwidgets.engine.pool import as_oracle
 from alwidgets.engine.session import Session
 
@@ -173,8 +174,7 @@ class Stream:
         summary: items seen, asked and passed in this call, labels in the
         session, and the held-out score.
         """
-        if isinstance(n_items, bool) or not isinstance(n_items, (int, np.integer)) or n_items < 0:
-            raise ValueError(f"n_items must be a whole number of items, at least 0; got {n_items!r}")
+        n_items = check_int(n_items, "n_items", 0)
         answer = as_oracle(oracle, self.session.n_pool)
         seen = asked = 0
         while seen < n_items and (arrival := self._arrive()) is not None:
@@ -202,12 +202,10 @@ class Stream:
 def _check_budget(budget):
     if budget is None:
         return None
-    if isinstance(budget, bool):
+    if isinstance(budget, (bool, np.bool_)):
         raise ValueError(f"budget must be an int (questions) or a fraction in (0, 1]; got {budget!r}")
     if isinstance(budget, (int, np.integer)):
-        if budget < 0:
-            raise ValueError(f"budget must be at least 0 questions; got {budget}")
-        return int(budget)
+        return check_int(budget, "budget", 0)
     if isinstance(budget, (float, np.floating)) and 0 < budget <= 1:
         return float(budget)
     raise ValueError(
