@@ -86,7 +86,7 @@ class FollowingTrainer:
         with self._lock:
             labels, _ = self._labels()
             old = self._snapshot
-            known = None if rerank else (old.version, old.labels.seq)
+            known = None if rerank or old.ranking is None else (old.version, old.labels.seq)
             published = self.store.published_model(known=known)
             if published is None:  # the same model and ranking as before
                 return False

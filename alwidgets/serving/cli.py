@@ -4,6 +4,7 @@
 
     python -m alwidgets serve [CONFIG] [--port 8866] [--host 127.0.0.1] [--max-kernels N] [--pool N]
     python -m alwidgets serve NOTEBOOK.ipynb [--port 8866] [--pool N]
+    python -m alwidgets service [CONFIG] [--port P] [--identity standalone|hub|proxy] [--trusted-proxy ADDR]
     python -m alwidgets export STORE OUT [--events] [--force]
 
 ``serve CONFIG`` checks the config, loads the data once and opens the store
@@ -103,6 +104,27 @@ def _parser() -> argparse.ArgumentParser:
                             "pool (after changing a campaign's data on purpose); labels stay")
     serve.add_argument("--check", action="store_true", help="check the config, data and store, then exit")
 
+    service = commands.add_parser(
+        "service", help="run a campaign's service: the one process that writes its store and trains its model",
+        description="Run the campaign service: pages (the dashboard in Voila or in users' own Jupyter servers) "
+                    "label through it, and it alone writes the store and trains the campaign's model.")
+    service.add_argument("config", nargs="?", help="the campaign's TOML file (default: the bundled MNIST digits)")
+    service.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    service.add_argument("--port", type=int, default=None, help="port to listen on (a hub-managed service: "
+                                                                "taken from JUPYTERHUB_SERVICE_URL)")
+    service.add_argument("--fd", type=int, default=None, help=argparse.SUPPRESS)  # a socket serve opened for it
+    service.add_argument("--base-url", default=None, help="the path prefix the API is served under (a hub-managed "
+                                                          "service: JUPYTERHUB_SERVICE_PREFIX)")
+    service.add_argument("--identity", choices=("standalone", "hub", "proxy"), default=None,
+                         help="who a request is from: 'hub' (the request's JupyterHub token; the default as a "
+                              "hub-managed service), 'proxy' (a login proxy's header, from --trusted-proxy "
+                              "addresses only) or 'standalone' (the page's own name: a convenience, no identity)")
+    service.add_argument("--proxy-header", default="X-Forwarded-User", help="the login proxy's user header")
+    service.add_argument("--trusted-proxy", action="append", default=[], metavar="ADDRESS",
+                         help="an address of the login proxy whose header is believed (repeat for several)")
+    service.add_argument("--rebind-store", action="store_true", help=argparse.SUPPRESS)
+    service.add_argument("--stop-with-stdin", action="store_true", help=argparse.SUPPRESS)
+
     export = commands.add_parser("export", help="write the labels of a store to .csv, .json or .parquet",
                                  description="Write the labels of a store to a file.")
     export.add_argument("store", help="a SQLite file (labels.db) or a postgresql:// URL")
@@ -118,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "export":
             return _export(args)
+        if args.command == "service":
+            return _service(args)
         return _serve(args)
     except KeyboardInterrupt:
         return 130
@@ -140,6 +164,39 @@ def _find_serving_package(env: dict) -> None:
     beside = PACKAGE.parent
     if (beside / "alwidgets_serving" / "__init__.py").is_file():
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(beside), env.get("PYTHONPATH")]))
+
+
+def _service(args) -> int:
+    """Load the campaign, open its store, make the first model, then answer pages until stopped."""
+    import logging
+    from urllib.parse import urlsplit
+
+    from alwidgets.serving import config as alw_config
+    from alwidgets.serving import service as alw_service
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    hub_url = os.environ.get("JUPYTERHUB_SERVICE_URL")
+    identity = args.identity or ("hub" if hub_url else "standalone")
+    host, port = args.host, args.port
+    if hub_url and port is None and args.fd is None:
+        parts = urlsplit(hub_url)
+        host, port = parts.hostname or host, parts.port
+    if port is None and args.fd is None:
+        raise ValueError("say which --port the service listens on")
+    base_url = args.base_url or os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
+    who = alw_service.identity_from_options(identity, proxy_header=args.proxy_header,
+                                            proxies=tuple(args.trusted_proxy))
+    config = alw_config.load_config(args.config) if args.config else alw_config.default_config(os.getcwd())
+    campaign = alw_config.build_campaign(config)
+    store = campaign.open_store(rebind=args.rebind_store)
+    session = campaign.session("campaign service", store=store)  # fits on the labels already stored
+    service = alw_service.CampaignService(session, who).start()
+    where = "a socket from serve" if args.fd is not None else f"http://{host}:{port}{base_url}"
+    print(f"Campaign service of {config.origin}: {campaign.n_items:,} items, {len(store.events())} events; "
+          f"names from {identity}; listening on {where}", flush=True)
+    alw_service.run(service, host=host, port=port, sock_fd=args.fd, base_url=base_url,
+                    stop_with_stdin=args.stop_with_stdin)
+    return 0
 
 
 def _export(args) -> int:
@@ -213,6 +270,7 @@ def _serve(args) -> int:
             return 0
         notebook = dashboard_notebook()
         what = "Labeling dashboard"
+        env[alw_config.ENV_SERVICE_URL] = _start_campaign_service(args.config, env)
 
     # alwidgets' Voila page template (Voila's lab page without CDN stylesheets), found wherever alwidgets lives.
     env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(VOILA_TEMPLATES_ROOT), env.get("JUPYTER_PATH")]))
@@ -247,6 +305,32 @@ def _serve(args) -> int:
     sys.stderr.flush()
     os.execve(sys.executable, command, env)
     return 0  # pragma: no cover - execve does not return
+
+
+def _start_campaign_service(config: str | None, env: dict) -> str:
+    """Start the campaign's service beside Voila; returns its address, for the dashboard's kernels.
+
+    The service alone writes the store and trains the campaign's one model;
+    every page labels through it and follows its model. It listens on a socket
+    opened here (so a page never finds the address unanswered), and its
+    standard input is a pipe whose other end Voila inherits: when Voila ends,
+    the service reads the end of its input and stops too.
+    """
+    import socket
+    import subprocess
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    read_end, write_end = os.pipe()
+    command = [sys.executable, "-m", "alwidgets", "service", "--fd", str(sock.fileno()), "--identity", "standalone",
+               "--stop-with-stdin"] + ([str(Path(config).resolve())] if config else [])
+    subprocess.Popen(command, stdin=read_end, pass_fds=[sock.fileno()], env={**env, "PYTHONUNBUFFERED": "1"})
+    os.close(read_end)
+    os.set_inheritable(write_end, True)  # kept open by Voila after exec
+    port = sock.getsockname()[1]
+    sock.close()
+    return f"http://127.0.0.1:{port}"
 
 
 def _check_notebook(path: str) -> tuple[Path, int]:

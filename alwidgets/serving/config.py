@@ -62,6 +62,8 @@ SOURCES = ("mnist", "images", "csv")
 ESTIMATORS = ("logistic_regression", "random_forest", "naive_bayes", "committee")
 DEFAULT_STORE = "labels/labels.db"  # the built-in campaign's; a config file NAME.toml gets labels/NAME.db
 ENV_CONFIG = "ALW_CONFIG"  # path of the TOML file the dashboard reads
+ENV_SERVICE_URL = "ALW_SERVICE_URL"  # the campaign service pages label through (set by serve, or a hub's spawner)
+ENV_SERVICE_TOKEN = "ALW_SERVICE_TOKEN"  # a token for it other than the JupyterHub one the page's server holds
 ENV_WORKDIR = "ALW_WORKDIR"  # where relative paths of the default config point
 # Where the dashboard finds a trusted visitor name, strongest first: JupyterHub, then an authenticating proxy's
 # header as Voila passes it on. `serve` removes them from its own environment, which is nobody's visitor.
@@ -336,6 +338,14 @@ class Campaign:
         """
         from alwidgets.store import open_store
 
+        service_url = os.environ.get(ENV_SERVICE_URL)
+        if service_url:  # a page of a campaign whose service writes the store: the page never opens it
+            from alwidgets.store.remote import ServiceStore
+
+            store = ServiceStore(service_url, token=os.environ.get(ENV_SERVICE_TOKEN)
+                                 or os.environ.get("JUPYTERHUB_API_TOKEN"))
+            store.bind_campaign(self.store_info())
+            return store
         target = self.config.store_target()
         if "://" not in target:
             Path(target).parent.mkdir(parents=True, exist_ok=True)  # e.g. labels/ next to the config: no set-up needed
@@ -352,6 +362,8 @@ class Campaign:
         from alwidgets.engine.session import Session
 
         cfg = self.config
+        if store is not None and hasattr(store, "for_annotator"):
+            store = store.for_annotator(annotator)  # whom a standalone campaign service labels for
         return Session(
             make_estimator(cfg.estimator, text=self.is_text, random_state=cfg.random_state),
             self.X_pool,

@@ -50,6 +50,10 @@ class NamedByPage:
 
     trusted = False
 
+    def reader(self, request) -> str:
+        """Anyone on this service's address may read the campaign's progress."""
+        return ""
+
     def annotator(self, request) -> str:
         name = urllib.parse.unquote(request.headers.get(NAME_HEADER, "")).strip()
         if not name:
@@ -66,6 +70,9 @@ class ProxyIdentity:
         if not proxies:
             raise ValueError("name at least one proxy address whose user header is trusted")
         self.header, self.proxies = header, tuple(proxies)
+
+    def reader(self, request) -> str:
+        return self.annotator(request)
 
     def annotator(self, request) -> str:
         if request.remote_ip not in self.proxies:
@@ -87,6 +94,9 @@ class HubIdentity:
 
             hub_auth = HubAuth(cache_max_age=60)
         self.hub_auth = hub_auth
+
+    def reader(self, request) -> str:
+        return self.annotator(request)
 
     def annotator(self, request) -> str:
         kind, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -230,8 +240,15 @@ class _Handler(tornado.web.RequestHandler):
         return None
 
     def who(self) -> str:
+        """The annotator this request labels as: the service's identity decides, never the request's body."""
         try:
             return self.service.identity.annotator(self.request)
+        except NotAllowed as error:
+            raise tornado.web.HTTPError(401, reason=str(error)) from None
+
+    def may_read(self) -> None:
+        try:
+            self.service.identity.reader(self.request)
         except NotAllowed as error:
             raise tornado.web.HTTPError(401, reason=str(error)) from None
 
@@ -271,13 +288,13 @@ class _WhoAmI(_Handler):
 
 class _Campaign(_Handler):
     def get(self):
-        self.who()
+        self.may_read()
         self.reply(info=self.service.store.info(), trusted=self.service.identity.trusted)
 
 
 class _Events(_Handler):
     def get(self):
-        self.who()
+        self.may_read()
         since = int(self.get_query_argument("since", "0"))
         self.reply(events=[event_to_wire(e) for e in self.service.store.events(since=since)])
 
@@ -315,7 +332,7 @@ class _Heartbeat(_Handler):
 
 class _Leases(_Handler):
     def get(self):
-        self.who()
+        self.may_read()
         within = self.get_query_argument("live_within", None)
         rows = self.service.store.leases(live_within=None if within is None else float(within))
         self.reply(leases=[row.__dict__ for row in rows])
@@ -323,7 +340,7 @@ class _Leases(_Handler):
 
 class _Model(_Handler):
     def get(self):
-        self.who()
+        self.may_read()
         version, seq = self.get_query_argument("version", None), self.get_query_argument("label_seq", None)
         known = None if version is None or seq is None else (int(version), int(seq))
         self.reply(**self.service.model(known))
@@ -331,7 +348,7 @@ class _Model(_Handler):
 
 class _Suggestions(_Handler):
     def post(self):
-        self.who()
+        self.may_read()
         self.reply(suggestions=self.service.suggestions([str(i) for i in self.body().get("items", [])]))
 
 
@@ -343,3 +360,53 @@ def make_app(service: CampaignService, base_url: str = "/") -> tornado.web.Appli
               "suggestions": _Suggestions}
     return tornado.web.Application(
         [(f"{base}api/{name}", handler, {"service": service}) for name, handler in routes.items()])
+
+
+def identity_from_options(kind: str, *, proxy_header: str = "X-Forwarded-User", proxies: tuple[str, ...] = ()):
+    """The identity of a service started with ``--identity KIND``: ``standalone``, ``hub`` or ``proxy``."""
+    if kind == "standalone":
+        return NamedByPage()
+    if kind == "hub":
+        return HubIdentity()
+    if kind == "proxy":
+        return ProxyIdentity(proxy_header, proxies)
+    raise ValueError(f"--identity must be standalone, hub or proxy; got {kind!r}")
+
+
+def run(service: CampaignService, *, host: str = "127.0.0.1", port: int | None = None, sock_fd: int | None = None,
+        base_url: str = "/", stop_with_stdin: bool = False) -> None:
+    """Serve the API until SIGTERM, Ctrl+C or (``stop_with_stdin``) the end of standard input.
+
+    ``serve`` starts the service with a pipe as its standard input and keeps
+    the other end open in Voila: when Voila ends, so does the service.
+    """
+    import asyncio
+    import signal
+    import socket
+    import sys
+
+    import tornado.httpserver
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    server = tornado.httpserver.HTTPServer(make_app(service, base_url))
+    if sock_fd is not None:
+        sock = socket.socket(fileno=sock_fd)
+        sock.setblocking(False)
+        server.add_sockets([sock])
+    else:
+        server.listen(port, address=host)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, loop.stop)
+    if stop_with_stdin:
+        def watch():
+            sys.stdin.buffer.read()  # returns at EOF: the process that started us has ended
+            loop.call_soon_threadsafe(loop.stop)
+
+        threading.Thread(target=watch, name="alwidgets-parent-watch", daemon=True).start()
+    log.info("campaign service ready")
+    try:
+        loop.run_forever()
+    finally:
+        server.stop()
+        service.close()

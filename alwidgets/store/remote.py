@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from alwidgets._validation import label_from_json, label_to_json
-from alwidgets.store.events import LabelEvent, StoreError, StoreUnavailable
+from alwidgets.store.events import LabelEvent, StoreError, StoreUnavailable, check_campaign
 from alwidgets.store.leases import LeaseRow
 
 __all__ = ["ServiceStore", "ServiceError", "PublishedModel", "event_to_wire", "event_from_wire"]
@@ -86,6 +86,10 @@ class ServiceStore:
         self.annotator = annotator
         self.timeout = timeout
 
+    def for_annotator(self, annotator: str) -> ServiceStore:
+        """The same service, for a page that names its annotator (a standalone service believes the name)."""
+        return ServiceStore(self.url, token=self.token, annotator=annotator, timeout=self.timeout)
+
     # ------------------------------------------------------------------ the store API
 
     def append_many(self, events: list[LabelEvent]) -> list[LabelEvent]:
@@ -120,11 +124,7 @@ class ServiceStore:
 
     def bind_campaign(self, info: dict[str, str], rebind: bool = False) -> None:
         """Check that the service serves this campaign; a page never rebinds the store."""
-        served = self.info()
-        mismatched = {k: (served.get(k), v) for k, v in info.items() if served.get(k) not in (None, "", v)}
-        if mismatched:
-            raise StoreError(f"the campaign service at {self.url} serves another campaign ({sorted(mismatched)} "
-                             "differ): point this page at its own campaign's service")
+        check_campaign(self.info(), info, f"behind the campaign service at {self.url}")
 
     def info(self) -> dict:
         return self._call("GET", "campaign")["info"]
