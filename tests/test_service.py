@@ -11,24 +11,22 @@ from ports import free_port
 from sklearn.linear_model import LogisticRegression
 
 from alwidgets.engine.session import Session
-from alwidgets.serving.service import CampaignService, NamedByPage, NotAllowed, ProxyIdentity, make_app
+from alwidgets.serving.service import CampaignService, HubIdentity, NamedByPage, ProxyIdentity, make_app
 from alwidgets.store import LABEL, LabelEvent, MemoryStore
 from alwidgets.store.remote import ServiceError, ServiceStore
 
 
-class TokenIdentity:
-    """What HubIdentity does, with the hub's answer written down: token -> user name."""
-
-    trusted = True
+class HubAnswers:
+    """JupyterHub's answer to "whose token is this?", written down: token -> user name (what HubAuth asks the hub)."""
 
     def __init__(self, users: dict[str, str]):
         self.users = users
+        self.asked = []
 
-    def annotator(self, request) -> str:
-        kind, _, token = request.headers.get("Authorization", "").partition(" ")
-        if token not in self.users:
-            raise NotAllowed("unknown token")
-        return self.users[token]
+    def user_for_token(self, token, sync=True):
+        self.asked.append(token)
+        name = self.users.get(token)
+        return None if name is None else {"kind": "user", "name": name}
 
 
 class Running:
@@ -68,7 +66,7 @@ def campaign_session(store):
 def hub_service():
     store = MemoryStore()
     session, _ = campaign_session(store)
-    running = Running(CampaignService(session, TokenIdentity({"alice-token": "alice", "bob-token": "bob"})).start())
+    running = Running(CampaignService(session, HubIdentity(HubAnswers({"alice-token": "alice", "bob-token": "bob"}))).start())
     yield running, store
     running.stop()
 
