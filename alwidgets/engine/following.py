@@ -102,6 +102,8 @@ class FollowingTrainer:
             ranking = Ranking(np.asarray(ranked, dtype=int), scores, published.n_chosen, published.strategy,
                               published.label_seq)
             self.strategy = _Named(published.strategy)
+            self._guesses = {index[item]: top for item, top in published.guesses.items() if item in index}
+            self._guesses_version = published.version
             self._stopping = published.stopping
             self._snapshot = Snapshot(published.version, self.template, published.fitted, model_labels, ranking,
                                       published.score, published.history, stopping=published.stopping)

@@ -36,6 +36,7 @@ from alwidgets.store.remote import NAME_HEADER, event_from_wire, event_to_wire
 __all__ = ["CampaignService", "HubIdentity", "ProxyIdentity", "NamedByPage", "Trainer", "make_app"]
 
 log = logging.getLogger("alwidgets.service")
+GUESSED = 50  # the leading items of the ranking whose guesses come with the published model
 
 
 class NotAllowed(Exception):
@@ -173,6 +174,7 @@ class CampaignService:
         self.identity = identity
         self.trainer = Trainer(session)
         self._index = {item: i for i, item in enumerate(session.item_ids)}
+        self._model_cache: tuple = (None, None)  # ((version, label seq), what /api/model answers for it)
 
     def start(self) -> CampaignService:
         self.trainer.start()
@@ -208,15 +210,21 @@ class CampaignService:
         label_seq = snapshot.labels.seq
         if known is not None and known == (snapshot.version, label_seq):
             return {"unchanged": True}
+        if self._model_cache[0] == (snapshot.version, label_seq):
+            return self._model_cache[1]
         ids = self.session.item_ids
         order = [] if ranking is None else [int(i) for i in ranking.order]
         scores = [] if ranking is None else [None if np.isnan(s) else float(s) for s in ranking.scores[order]]
-        return {"version": snapshot.version, "fitted": snapshot.fitted, "label_seq": label_seq,
+        body = {"version": snapshot.version, "fitted": snapshot.fitted, "label_seq": label_seq,
                 "labels": [[ids[i], label_to_json(v)] for i, v in snapshot.labels.items()],
                 "strategy": ranking.strategy if ranking is not None else self.session.strategy,
                 "ranking": [ids[i] for i in order], "scores": scores,
                 "n_chosen": 0 if ranking is None else ranking.n_chosen, "score": snapshot.score,
-                "history": [dict(row) for row in snapshot.history], "stopping": self.session.stopping()}
+                "history": [dict(row) for row in snapshot.history], "stopping": self.session.stopping(),
+                # the guesses for the items pages will ask next: a click then needs no request for its suggestion
+                "guesses": self.suggestions([ids[i] for i in order[:GUESSED]])}
+        self._model_cache = ((snapshot.version, label_seq), body)
+        return body
 
     def suggestions(self, item_ids: list) -> dict:
         """``{item id: [[label JSON, probability], ...]}``: the model's top classes for each item it can guess."""

@@ -11,14 +11,14 @@ credentials; whatever name an event carries here is replaced there.
 
 from __future__ import annotations
 
+import http.client
 import json
-import urllib.error
+import threading
 import urllib.parse
-import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from alwidgets._validation import label_from_json, label_to_json
+from alwidgets._validation import InvalidParameterError, label_from_json, label_to_json
 from alwidgets.store.events import LabelEvent, StoreError, StoreUnavailable, check_campaign
 from alwidgets.store.leases import LeaseRow
 
@@ -47,6 +47,7 @@ class PublishedModel:
     score: float | None
     history: tuple
     stopping: dict
+    guesses: dict  # {item id: [(label, probability), ...]} for the leading items of the ranking
 
 
 def event_to_wire(event: LabelEvent) -> dict:
@@ -82,6 +83,10 @@ class ServiceStore:
 
     def __init__(self, url: str, *, token: str | None = None, annotator: str | None = None, timeout: float = 30.0):
         self.url = url.rstrip("/")
+        self._base = urllib.parse.urlsplit(self.url)
+        if self._base.scheme not in ("http", "https") or not self._base.hostname:
+            raise InvalidParameterError(f"url must be the service's http:// or https:// address; got {url!r}")
+        self._local = threading.local()  # one kept-alive connection per thread
         self.token = token
         self.annotator = annotator
         self.timeout = timeout
@@ -130,7 +135,8 @@ class ServiceStore:
         return self._call("GET", "campaign")["info"]
 
     def close(self) -> None:
-        """Nothing to release: every request is its own connection."""
+        """Close this thread's connection (others close with their threads)."""
+        self._drop_connection()
 
     # ------------------------------------------------------------------ what the trainer publishes
 
@@ -147,6 +153,7 @@ class ServiceStore:
         fields["labels"] = tuple((item, label_from_json(raw)) for item, raw in fields["labels"])
         fields["ranking"], fields["scores"] = tuple(fields["ranking"]), tuple(fields["scores"])
         fields["history"] = tuple(fields["history"])
+        fields["guesses"] = {k: [(label_from_json(raw), p) for raw, p in v] for k, v in fields["guesses"].items()}
         return PublishedModel(**fields)
 
     def suggestions(self, item_ids: list[str]) -> dict[str, list[tuple[object, float]]]:
@@ -157,25 +164,52 @@ class ServiceStore:
     # ------------------------------------------------------------------ HTTP
 
     def _call(self, method: str, path: str, body: dict | None = None) -> dict:
+        """One request on this thread's kept-alive connection: a click pays no new connection."""
         headers = {"Content-Type": "application/json"}
         if self.token:
             headers[TOKEN_HEADER] = f"token {self.token}"
         if self.annotator:
             headers[NAME_HEADER] = urllib.parse.quote(self.annotator)
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(f"{self.url}/api/{path}", data=data, headers=headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as error:
+        target = f"{self._base.path.rstrip('/')}/api/{path}"
+        for attempt in (1, 2):
+            connection, reused = self._connection()
             try:
-                message = json.loads(error.read())["error"]
+                connection.request(method, target, body=data, headers=headers)
+                response = connection.getresponse()
+                payload = response.read()
+                break
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
+                self._drop_connection()
+                if reused and attempt == 1:
+                    continue  # the service closed an idle connection: the request never reached it
+                raise StoreUnavailable("the campaign service cannot be reached; try again in a moment",
+                                       details=f"{self.url}: {error}") from None
+            except OSError as error:
+                self._drop_connection()
+                raise StoreUnavailable("the campaign service cannot be reached; try again in a moment",
+                                       details=f"{self.url}: {error}") from None
+        if response.status >= 400:
+            try:
+                message = json.loads(payload)["error"]
             except (ValueError, KeyError, TypeError):
-                message = f"HTTP {error.code} {error.reason}"
-            raise ServiceError(message) from None
-        except (urllib.error.URLError, OSError) as error:
-            raise StoreUnavailable("the campaign service cannot be reached; try again in a moment",
-                                   details=f"{self.url}: {error}") from None
+                message = f"HTTP {response.status} {response.reason}"
+            raise ServiceError(message)
+        return json.loads(payload)
+
+    def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            return connection, True
+        kind = http.client.HTTPSConnection if self._base.scheme == "https" else http.client.HTTPConnection
+        self._local.connection = kind(self._base.hostname, self._base.port, timeout=self.timeout)
+        return self._local.connection, False
+
+    def _drop_connection(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            connection.close()
 
     def __repr__(self) -> str:
         return f"ServiceStore({self.url!r})"
