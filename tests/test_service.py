@@ -15,18 +15,27 @@ from alwidgets.serving.service import CampaignService, HubIdentity, NamedByPage,
 from alwidgets.store import LABEL, LabelEvent, MemoryStore
 from alwidgets.store.remote import ServiceError, ServiceStore
 
+ACCESS = "access:services!service=campaign"
+
 
 class HubAnswers:
-    """JupyterHub's answer to "whose token is this?", written down: token -> user name (what HubAuth asks the hub)."""
+    """JupyterHub's answer to "whose token is this, with which scopes?", written down (what HubAuth asks the hub)."""
 
-    def __init__(self, users: dict[str, str]):
-        self.users = users
-        self.asked = []
+    access_scopes = {ACCESS}
+
+    def __init__(self, users: dict[str, str], scopes: dict[str, list[str]] | None = None):
+        self.users, self.scopes = users, scopes or {}
 
     def user_for_token(self, token, sync=True):
-        self.asked.append(token)
         name = self.users.get(token)
-        return None if name is None else {"kind": "user", "name": name}
+        if name is None:
+            return None
+        return {"kind": "user", "name": name, "scopes": self.scopes.get(token, [f"read:users:name!user={name}", ACCESS])}
+
+    def check_scopes(self, required, user):
+        from jupyterhub.services.auth import check_scopes
+
+        return check_scopes(required, set(user["scopes"]))
 
 
 class Running:
@@ -66,7 +75,9 @@ def campaign_session(store):
 def hub_service():
     store = MemoryStore()
     session, _ = campaign_session(store)
-    running = Running(CampaignService(session, HubIdentity(HubAnswers({"alice-token": "alice", "bob-token": "bob"}))).start())
+    running = Running(CampaignService(session, HubIdentity(HubAnswers(
+        {"alice-token": "alice", "bob-token": "bob", "narrow-token": "alice"},
+        {"narrow-token": ["read:users:name!user=alice"]}))).start())
     yield running, store
     running.stop()
 
@@ -85,7 +96,7 @@ def test_a_token_labels_as_its_owner_whatever_name_the_event_carries(hub_service
     assert alice.whoami() == "alice"
 
 
-@pytest.mark.parametrize("token", [None, "", "forged", "alice"])
+@pytest.mark.parametrize("token", [None, "", "forged", "alice", "narrow-token"])
 def test_a_request_without_a_known_token_stores_nothing(hub_service, token):
     running, store = hub_service
     stranger = ServiceStore(running.url, token=token, annotator="alice")

@@ -106,6 +106,10 @@ class HubIdentity:
         user = self.hub_auth.user_for_token(token.strip(), sync=True)
         if not user or user.get("kind", "user") != "user" or not user.get("name"):
             raise NotAllowed("JupyterHub does not know this token as a user's")
+        required = self.hub_auth.access_scopes  # access:services!service=<this service>, as a hub-managed service
+        if required and not self.hub_auth.check_scopes(required, user):
+            raise NotAllowed(f"this token may not use the campaign service: it needs {' or '.join(sorted(required))} "
+                             "(see docs/deploying.md: Spawner.server_token_scopes)")
         return user["name"]
 
 
@@ -367,7 +371,8 @@ def make_app(service: CampaignService, base_url: str = "/") -> tornado.web.Appli
               "release": _Release, "heartbeat": _Heartbeat, "leases": _Leases, "model": _Model,
               "suggestions": _Suggestions}
     return tornado.web.Application(
-        [(f"{base}api/{name}", handler, {"service": service}) for name, handler in routes.items()])
+        [(base, _Health, {"service": service})]  # what the hub asks to see that a service is up: no identity, no work
+        + [(f"{base}api/{name}", handler, {"service": service}) for name, handler in routes.items()])
 
 
 def identity_from_options(kind: str, *, proxy_header: str = "X-Forwarded-User", proxies: tuple[str, ...] = ()):
