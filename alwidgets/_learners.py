@@ -171,21 +171,25 @@ def _estimator_fitted(estimator) -> bool:
     return True
 
 
-def fresh(learner, X, y, fit: bool = True):
+def fresh(learner, X, y, fit: bool = True, start=None):
     """A new learner of the same kind as ``learner`` that knows exactly ``(X, y)``; ``learner`` is untouched.
 
     Each estimator is a fresh ``sklearn.base.clone``, fitted on ``(X, y)`` when
     ``fit`` (and ``X`` is not None). The model a plot or a click may be reading
     is never refitted in place: a refit makes a new one, which is then swapped in.
+    ``start(estimator)``, if given, is called on every fresh clone before it is
+    fitted (a warm start gives it its initial coefficients there).
     """
     if isinstance(learner, BaseCommittee):
         new = copy.copy(learner)
-        new.learner_list = [fresh(member, X, y, fit) for member in learner.learner_list]
+        new.learner_list = [fresh(member, X, y, fit, start) for member in learner.learner_list]
         if isinstance(new, Committee):
             new._set_classes()
         return new
     new = copy.copy(learner)
     new.estimator = clone(learner.estimator)
+    if start is not None:
+        start(new.estimator)
     new.X_training, new.y_training = X, y
     if fit and X is not None:
         new._fit_to_known()

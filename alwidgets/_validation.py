@@ -22,6 +22,21 @@ def check_int(value, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_bool(value, name: str) -> bool:
+    """``value`` as a bool; :class:`InvalidParameterError` naming ``name`` if it is not True or False."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidParameterError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
+def check_choice(value, name: str, choices) -> object:
+    """``value`` if it is one of ``choices``; :class:`InvalidParameterError` naming ``name`` and them otherwise."""
+    if not any((type(value) is type(c) or isinstance(value, str) and isinstance(c, str)) and value == c
+               for c in choices):
+        raise InvalidParameterError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value
+
+
 def n_rows(X) -> int:
     """How many items an array, DataFrame, sparse matrix or list holds."""
     return X.shape[0] if hasattr(X, "shape") else len(X)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 
@@ -118,16 +117,14 @@ def test_the_warm_started_refit_equals_a_fit_from_scratch(digits):
     assert np.mean(session.learner.predict(X_test) == cold.predict(X_test)) >= 0.99
 
 
-def test_a_warm_start_begins_at_the_last_fit_and_changes_no_fitted_model(digits):
-    X, y, _, _ = digits
-    model = experiments.make_model("refit")
-    first = clone(model).fit(X[:200], y[:200])
-    coef = first.estimator_.coef_.copy()
-    second = clone(model).fit(X[:300], y[:300])  # a fresh clone: started from the first fit, which stays as it was
-    np.testing.assert_array_equal(first.estimator_.coef_, coef)
-    assert second.estimator_.n_iter_[0] < clone(model.estimator).fit(X[:300], y[:300]).n_iter_[0]
-    three = np.isin(y, [0, 1, 2])
-    assert list(clone(model).fit(X[three], y[three]).classes_) == [0, 1, 2]  # other classes: a fit from scratch
+def test_the_refit_model_is_warm_started_by_the_session_and_the_online_one_is_not(digits):
+    refit, _ = run_session(digits, TODAY, 8)  # 80 labels: every digit seen before the last fit
+    online, _ = run_session(digits, ARTICLE.with_(candidates=100), 0)
+    assert refit.warm_start and not online.warm_start
+    assert isinstance(experiments.make_model("refit"), LogisticRegression)
+    assert refit.learner.estimator.warm_start  # the second fit started from the first
+    with pytest.raises(ValueError, match="model must be one of 'refit', 'online'; got 'cnn'"):
+        experiments.make_model("cnn")
 
 
 def test_a_refit_model_waits_for_two_classes_and_takes_new_classes_in_stride():

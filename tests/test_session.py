@@ -447,6 +447,73 @@ def test_online_needs_partial_fit_and_the_classes(digits):
         alw.Session(SGDClassifier(loss="log_loss"), pool.X, online=True)
 
 
+# ---------------------------------------------------------------------- warm start
+
+
+def warm_and_cold(digits, **kwargs):
+    """Two Sessions on the same model, warm-started and not, taught the same 200 labels, then 20 more."""
+    pool, test = digits
+    model = LogisticRegression(max_iter=5000, tol=1e-8)  # converged: a warm and a cold fit reach the same optimum
+    sessions = [alw.Session(model, pool.X, strategy="random", random_state=0, X_test=test.X, y_test=test.y,
+                            warm_start=warm, **kwargs) for warm in (True, False)]
+    firsts = []
+    for session in sessions:
+        session.teach(list(range(200)), list(pool.y[:200]))
+        firsts.append(session.learner)
+    first_coef = firsts[0].estimator.coef_.copy()
+    for session in sessions:
+        session.teach(list(range(200, 220)), list(pool.y[200:220]))
+    return sessions, firsts[0], first_coef
+
+
+def test_a_warm_start_refits_to_the_same_model_in_fewer_solver_iterations(digits):
+    _, test = digits
+    (warm, cold), _, _ = warm_and_cold(digits)
+    assert warm.warm_start and not cold.warm_start
+    assert warm.learner.estimator.n_iter_[0] < cold.learner.estimator.n_iter_[0]
+    np.testing.assert_allclose(warm.learner.predict_proba(test.X), cold.learner.predict_proba(test.X), atol=1e-3)
+    np.testing.assert_allclose(warm.learner.estimator.coef_, cold.learner.estimator.coef_, atol=1e-2)
+    assert warm.score() == pytest.approx(cold.score(), abs=0.005) and warm.score() > 0.8
+
+
+def test_a_warm_start_changes_neither_the_published_learner_nor_the_model_given(digits):
+    (warm, _), first, first_coef = warm_and_cold(digits)
+    assert warm.learner is not first and warm.learner.estimator is not first.estimator
+    np.testing.assert_array_equal(first.estimator.coef_, first_coef)  # the previous snapshot's learner, as it was
+    assert first.estimator.coef_ is not warm.learner.estimator.coef_
+    assert first.estimator.warm_start is False and warm.learner.estimator.warm_start is True
+    assert warm.trainer.template.estimator.warm_start is False and not hasattr(warm.trainer.template.estimator, "coef_")
+
+
+def test_a_warm_start_is_only_taken_where_it_fits(digits):
+    from alwidgets.engine.trainer import warm_start_from
+
+    pool, _ = digits
+    X, y = pool.X[:200], pool.y[:200]
+    fitted = ActiveLearner(LogisticRegression(max_iter=500), X_training=X, y_training=y)
+    assert warm_start_from(fitted, y, is_classifier=True) is not None
+    three = y[np.isin(y, [0, 1, 2])]
+    assert warm_start_from(fitted, three, is_classifier=True) is None  # other classes: other shapes, a cold fit
+    assert warm_start_from(ActiveLearner(SVC(), X_training=X, y_training=y), y, is_classifier=True) is None
+    committee = alw.make_committee(LogisticRegression(max_iter=500), n_members=2, random_state=0)
+    assert warm_start_from(committee, y, is_classifier=True) is None
+    # a new class arrives: the Session fits from scratch and goes on warm-starting after it
+    session = alw.Session(LogisticRegression(max_iter=500), pool.X, strategy="random", random_state=0,
+                          warm_start=True)
+    zero_one = np.flatnonzero(np.isin(pool.y, [0, 1]))[:20]
+    session.teach(list(zero_one), list(pool.y[zero_one]))
+    rest = [i for i in range(200) if i not in set(zero_one)]
+    session.teach(rest, list(pool.y[rest]))
+    assert list(session.learner.estimator.classes_) == list(range(10)) and session.is_fitted
+
+
+def test_warm_start_must_be_true_or_false(digits):
+    from alwidgets._validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="warm_start must be True or False"):
+        alw.Session(LogisticRegression(), digits[0].X, warm_start="yes")
+
+
 def test_the_stopping_signal_follows_the_models_without_held_out_labels(digits):
     pool, _ = digits
     session = alw.Session(LogisticRegression(max_iter=500), pool.X, random_state=0)

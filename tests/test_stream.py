@@ -166,7 +166,7 @@ def test_progress_is_reported_for_every_arriving_item(digits):
         ({"budget": -3}, ValueError, "budget must be at least 0"),
         ({"budget": True}, ValueError, "budget must be an int"),
         ({"measure": "std"}, ValueError, "'std' is for regressors"),
-        ({"measure": "loudness"}, ValueError, "measure must be 'auto' or one of"),
+        ({"measure": "loudness"}, ValueError, "measure must be one of 'auto', 'least_confident'"),
     ],
 )
 def test_bad_arguments_get_clear_errors(digits, kwargs, error, match):

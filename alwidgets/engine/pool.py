@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from alwidgets._validation import n_rows, to_plain
+from alwidgets._validation import InvalidParameterError, check_bool, n_rows, to_plain
 
 __all__ = ["check_pool", "check_test", "check_item_ids", "content_ids", "as_oracle", "check_annotator",
            "check_seconds", "check_multi_label", "known_classes", "one_per_row"]
@@ -20,16 +20,16 @@ __all__ = ["check_pool", "check_test", "check_item_ids", "content_ids", "as_orac
 
 def check_seconds(value, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number of seconds; got {value!r}")
+        raise InvalidParameterError(f"{name} must be a number of seconds; got {value!r}")
     if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive number of seconds; got {value!r}")
+        raise InvalidParameterError(f"{name} must be a positive number of seconds; got {value!r}")
     return float(value)
 
 
 def check_annotator(annotator) -> str:
     name = str(annotator).strip() if annotator is not None else ""
     if not name:
-        raise ValueError(f"annotator must be a non-empty name; got {annotator!r}")
+        raise InvalidParameterError(f"annotator must be a non-empty name; got {annotator!r}")
     return name
 
 
@@ -125,15 +125,13 @@ def as_oracle(oracle, n_pool: int) -> Callable:
         return oracle
     y = np.asarray(oracle)
     if y.ndim == 0 or len(y) != n_pool:
-        raise ValueError(f"oracle must be a callable or an array of {n_pool} true labels, one per pool item")
+        raise InvalidParameterError(f"oracle must be a callable or an array of {n_pool} true labels, one per pool item")
     return lambda i: y[i]
 
 
 def check_multi_label(multi_label, classes, is_classifier: bool) -> bool:
     """Whether items take sets of classes; an error unless a classifier is given at least two classes."""
-    if not isinstance(multi_label, (bool, np.bool_)):
-        raise TypeError(f"multi_label must be True or False; got {multi_label!r}")
-    if not multi_label:
+    if not check_bool(multi_label, "multi_label"):
         return False
     if not is_classifier:
         raise ValueError("multi_label=True is for classifiers; this model is a regressor")

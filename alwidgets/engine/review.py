@@ -66,7 +66,7 @@ from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
 from alwidgets import _learners
 from alwidgets._learners import members, take_rows
-from alwidgets._validation import check_int, n_rows, to_plain
+from alwidgets._validation import InvalidParameterError, check_int, n_rows, to_plain
 
 __all__ = ["rank_disagreement", "rank_labels_table", "rank_votes", "filter_ranking", "COLUMNS"]
 
@@ -223,13 +223,15 @@ def _plain_estimator(estimator):
     if isinstance(estimator, _learners._Bootstrap):  # a member of alw.make_committee: check with the plain model
         estimator = estimator.estimator
     if not hasattr(estimator, "fit") or not hasattr(estimator, "get_params"):
-        raise TypeError(f"estimator must be a scikit-learn classifier (or a modAL learner); "
+        raise InvalidParameterError(f"estimator must be a scikit-learn classifier (or a modAL learner); "
                         f"got {type(estimator).__name__}")
     if is_regressor(estimator):
-        raise TypeError(f"estimator is a regressor ({type(estimator).__name__}): reviewing ranks class labels "
+        raise InvalidParameterError(f"estimator is a regressor ({type(estimator).__name__}): reviewing ranks "
+                                    "class labels "
                         "by their predicted probability, which needs a classifier")
     if not hasattr(estimator, "predict_proba"):
-        raise TypeError(f"estimator {type(estimator).__name__} has no predict_proba: the review ranks labels by "
+        raise InvalidParameterError(f"estimator {type(estimator).__name__} has no predict_proba: the review "
+                                    "ranks labels by "
                         "their out-of-fold probability (e.g. SVC(probability=True), LogisticRegression)")
     return estimator
 

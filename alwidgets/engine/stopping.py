@@ -81,7 +81,7 @@ from sklearn.metrics import cohen_kappa_score
 from sklearn.utils import check_random_state
 
 from alwidgets._learners import take_rows
-from alwidgets._validation import check_int, n_rows
+from alwidgets._validation import InvalidParameterError, check_choice, check_int, n_rows
 
 __all__ = ["StabilizingPredictions", "kappa_agreement", "concordance_agreement"]
 
@@ -181,14 +181,12 @@ class StabilizingPredictions:
                  agreement: str = "kappa", random_state=None):
         self.stop_set_size = check_int(stop_set_size, "stop_set_size")
         if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, (int, float, np.number)):
-            raise TypeError(f"threshold must be a number; got {threshold!r}")
+            raise InvalidParameterError(f"threshold must be a number; got {threshold!r}")
         if not -1.0 <= threshold <= 1.0:
-            raise ValueError(f"threshold must be between -1 and 1 (an agreement); got {threshold}")
+            raise InvalidParameterError(f"threshold must be between -1 and 1 (an agreement); got {threshold}")
         self.threshold = float(threshold)
         self.window = check_int(window, "window")
-        if agreement not in MEASURES:
-            raise ValueError(f"agreement must be one of {sorted(MEASURES)}; got {agreement!r}")
-        self.agreement = agreement
+        self.agreement = check_choice(agreement, "agreement", sorted(MEASURES))
         self.random_state = random_state
         self.stop_set: np.ndarray | None = None
         self.agreements: list[float] = []
@@ -242,7 +240,7 @@ class StabilizingPredictions:
             return self.status()
         if X_stop is not None:
             if not hasattr(predictions, "predict"):
-                raise TypeError(f"with X_stop, the first argument must be a fitted model with predict; "
+                raise InvalidParameterError(f"with X_stop, the first argument must be a fitted model with predict; "
                                 f"got {type(predictions).__name__}")
             predictions = predictions.predict(X_stop)
         predictions = np.asarray(predictions)

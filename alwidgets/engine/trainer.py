@@ -1,9 +1,10 @@
 """The model's one writer: frozen labels in, a published :class:`~alwidgets.engine.snapshot.Snapshot` out.
 
-A :class:`Trainer` fits a fresh clone of the user's model (or, online,
-teaches a copy only the new mini-batch) on exactly the labels of one point
-of the log, scores it, ranks the open pool, feeds the stop signal, and swaps
-the new snapshot in with one assignment. It takes no lock a click needs, so
+A :class:`Trainer` fits a fresh clone of the user's model (with
+``warm_start``, started from copies of the last model's coefficients: see
+:func:`warm_start_from`; or, online, teaches a copy only the new mini-batch)
+on exactly the labels of one point of the log, scores it, ranks the open
+pool, feeds the stop signal, and swaps the new snapshot in with one assignment. It takes no lock a click needs, so
 a click never waits for a fit; updates run one at a time (its own lock).
 """
 
@@ -20,14 +21,14 @@ from sklearn.utils import check_random_state
 
 from alwidgets import _learners, strategies
 from alwidgets._learners import take_rows
-from alwidgets._validation import match_class, to_plain
+from alwidgets._validation import InvalidParameterError, check_bool, match_class, to_plain
 from alwidgets.engine import training
 from alwidgets.engine.labelstate import FrozenLabels
 from alwidgets.engine.snapshot import NO_LABELS, Ranking, Snapshot, frozen_status
 from alwidgets.engine.stopping import StabilizingPredictions
 
 __all__ = ["Trainer", "LabelingError", "STOPPING_OPTIONS", "check_online", "check_scoring", "check_stopping",
-           "default_strategy"]
+           "default_strategy", "warm_start_from"]
 
 STOPPING_OPTIONS = ("threshold", "window", "stop_set_size")
 
@@ -52,11 +53,13 @@ class Trainer:
         What ranks the pool; assign :attr:`strategy` to switch (checked by the caller).
     is_classifier, classes, multi_label, online, X_test, y_test, scoring, candidates, blas_threads, random_state, stopping
         As the Session's parameters of the same names (already checked).
+    warm_start : bool
+        Start each refit from copies of the previous snapshot's coefficients when it can (:func:`warm_start_from`).
     """
 
     def __init__(self, template, X_pool, labels: Callable[[], tuple[FrozenLabels, np.ndarray]], strategy, *,
                  is_classifier: bool, classes=None, multi_label: bool = False, online: bool = False,
-                 X_test=None, y_test=None, scoring=None, candidates: int | None = None,
+                 warm_start: bool = False, X_test=None, y_test=None, scoring=None, candidates: int | None = None,
                  blas_threads: int | None = 1, random_state=None, stopping: dict | None = None):
         self.template = template
         self.X_pool = X_pool
@@ -64,6 +67,7 @@ class Trainer:
         self._labels = labels
         self.strategy = strategy
         self.is_classifier, self.classes, self.multi_label, self.online = is_classifier, classes, multi_label, online
+        self.warm_start = warm_start
         self.X_test, self.y_test, self.scoring = X_test, y_test, scoring
         self.candidates, self.blas_threads = candidates, blas_threads
         self.base_X, self.base_y = _learners.training_data(template)
@@ -151,7 +155,8 @@ class Trainer:
         values = training.indicator_matrix(labels.values, self.classes) if self.multi_label else labels.values
         X, y = training.training_set(self.base_X, self.base_y, self.X_pool, labels.indices, values)
         if not self.online:
-            learner, fitted = training.train(self.template, X, y, self.is_classifier)
+            start = warm_start_from(old.learner, y, self.is_classifier) if self.warm_start and old.fitted else None
+            learner, fitted = training.train(self.template, X, y, self.is_classifier, start=start)
             return learner, fitted, ()
         n_old = len(old.labels)
         if old.fitted and n_old < len(labels) and labels.items()[:n_old] == old.labels.items():
@@ -265,6 +270,38 @@ class Trainer:
         return status
 
 
+def warm_start_from(previous, y, is_classifier: bool) -> Callable | None:
+    """What starts a refit on labels ``y`` from a copy of ``previous``'s coefficients; None: a fit from scratch.
+
+    ``previous`` is the fitted learner of the last snapshot. A refit starts
+    from it when its estimator has ``coef_`` and ``intercept_`` and a
+    ``warm_start`` parameter (LogisticRegression, SGDClassifier, linear SVMs
+    with ``warm_start``...) and, for a classifier, was fitted on the same
+    classes as ``y`` holds (a new class changes the shape of ``coef_``). A
+    committee never does (its members fit bootstrap samples). The returned
+    ``start(estimator)`` sets ``warm_start=True`` on a fresh clone and gives it
+    copies of the arrays: ``previous`` is never changed.
+    """
+    if _learners.is_committee(previous):
+        return None
+    estimator = previous.estimator
+    coef, intercept = getattr(estimator, "coef_", None), getattr(estimator, "intercept_", None)
+    if coef is None or intercept is None or "warm_start" not in estimator.get_params(deep=False):
+        return None
+    if is_classifier:
+        y = np.asarray(y)
+        classes = getattr(estimator, "classes_", None)
+        if y.ndim != 1 or classes is None or not np.array_equal(np.asarray(classes), np.unique(y)):
+            return None
+    coef, intercept = np.array(coef, copy=True), np.array(intercept, copy=True)
+
+    def start(fresh_estimator) -> None:
+        fresh_estimator.set_params(warm_start=True)
+        fresh_estimator.coef_, fresh_estimator.intercept_ = coef.copy(), intercept.copy()
+
+    return start
+
+
 def _event_name(old: FrozenLabels, new: FrozenLabels) -> str:
     """What changed the labels between two fits: new labels ("teach") or anything else ("undo")."""
     return "teach" if new.items()[: len(old)] == old.items() else "undo"
@@ -283,9 +320,7 @@ def default_strategy(learner, multi_label: bool = False) -> str:
 
 def check_online(online, learner, *, multi_label: bool, is_classifier: bool, classes) -> bool:
     """Whether to learn online; an error if ``learner`` cannot (no ``partial_fit``, no classes up front)."""
-    if not isinstance(online, (bool, np.bool_)):
-        raise TypeError(f"online must be True or False; got {online!r}")
-    if not online:
+    if not check_bool(online, "online"):
         return False
     if multi_label:
         raise ValueError("online=True is not available with multi_label=True: use online=False")
@@ -305,10 +340,11 @@ def check_stopping(stopping) -> dict:
     if stopping is None:
         return {}
     if not isinstance(stopping, dict):
-        raise TypeError(f"stopping must be a dict of {', '.join(STOPPING_OPTIONS)}; got {type(stopping).__name__}")
+        raise InvalidParameterError(
+            f"stopping must be a dict of {', '.join(STOPPING_OPTIONS)}; got {type(stopping).__name__}")
     unknown = sorted(set(stopping) - set(STOPPING_OPTIONS))
     if unknown:
-        raise TypeError(f"stopping takes {', '.join(STOPPING_OPTIONS)}; got {', '.join(map(repr, unknown))}")
+        raise InvalidParameterError(f"stopping takes {', '.join(STOPPING_OPTIONS)}; got {', '.join(map(repr, unknown))}")
     return dict(stopping)
 
 
@@ -319,4 +355,4 @@ def check_scoring(scoring):
     if isinstance(scoring, str):
         get_scorer(scoring)  # an unknown name fails here, naming the known ones
         return scoring
-    raise TypeError(f"scoring must be a scorer name (e.g. 'f1_macro') or a callable; got {scoring!r}")
+    raise InvalidParameterError(f"scoring must be a scorer name (e.g. 'f1_macro') or a callable; got {scoring!r}")

@@ -82,10 +82,13 @@ def can_fit(y, is_classifier: bool) -> bool:
     return True
 
 
-def train(template, X, y, is_classifier: bool):
-    """``(learner, fitted)``: a fresh learner like ``template`` that knows ``(X, y)``, fitted if it can be."""
+def train(template, X, y, is_classifier: bool, start=None):
+    """``(learner, fitted)``: a fresh learner like ``template`` that knows ``(X, y)``, fitted if it can be.
+
+    ``start(estimator)`` prepares each fresh clone before its fit (see :func:`alwidgets._learners.fresh`).
+    """
     fitted = can_fit(y, is_classifier)
-    return _learners.fresh(template, X, y, fit=fitted), fitted
+    return _learners.fresh(template, X, y, fit=fitted, start=start if fitted else None), fitted
 
 
 def score(learner, X_test, y_test, is_classifier: bool, scoring=None) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from alwidgets import strategies as _strategies
+from alwidgets._validation import InvalidParameterError
 from alwidgets.experiments.curves import REFERENCE
 
 __all__ = ["YOU", "check_X", "check_strategies", "check_y"]
@@ -43,22 +44,23 @@ def check_strategies(strategies, classifier: bool) -> list[str]:
     if strategies is None:
         return list(DEFAULT_CLASSIFIER_STRATEGIES if classifier else DEFAULT_REGRESSOR_STRATEGIES)
     if isinstance(strategies, str):
-        raise TypeError(f"strategies must be a list of names, e.g. ['random', {strategies!r}]; got a string")
+        raise InvalidParameterError(f"strategies must be a list of names, e.g. ['random', {strategies!r}]; got a string")
     names = list(strategies)
     for name in names:
         if name == YOU:
-            raise ValueError(f"{YOU!r} is the person's own lane, not a strategy; use add_you() or the widget's mode")
+            raise InvalidParameterError(
+                f"strategies: {YOU!r} is the person's own lane, not a strategy; use add_you() or the widget's mode")
         _strategies.get(name)  # unknown names fail here, listing the known ones
     if len(set(names)) != len(names):
-        raise ValueError(f"strategies holds a name twice: {names}")
+        raise InvalidParameterError(f"strategies holds a name twice: {names}")
     if not MIN_STRATEGIES <= len(names) <= MAX_STRATEGIES:
-        raise ValueError(
+        raise InvalidParameterError(
             f"strategies must name {MIN_STRATEGIES} to {MAX_STRATEGIES} strategies to race; got {len(names)} "
             f"({names}), e.g. ['random', 'margin', 'entropy']"
         )
     if REFERENCE not in names:
         if len(names) == MAX_STRATEGIES:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{REFERENCE!r} is the reference every strategy is measured against and is added when missing; "
                 f"with it there would be {len(names) + 1} panels: pass at most {MAX_STRATEGIES - 1} others"
             )

@@ -15,12 +15,12 @@ import numpy as np
 from modAL.models import ActiveLearner
 from modAL.models.base import BaseCommittee, BaseLearner
 from sklearn.base import clone
-from sklearn.metrics import get_scorer
 from sklearn.utils import check_random_state
 
 from alwidgets import _learners
-from alwidgets._validation import check_int, n_rows
+from alwidgets._validation import InvalidParameterError, check_int, n_rows
 from alwidgets.engine import training
+from alwidgets.engine.trainer import check_scoring
 
 __all__ = ["RandomBaseline"]
 
@@ -75,10 +75,7 @@ class RandomBaseline:
             raise ValueError("X_test and y_test are required: the baseline is a held-out score")
         if _n_rows(X_test) != len(y_test):
             raise ValueError(f"X_test has {_n_rows(X_test)} rows but y_test has {len(y_test)} labels")
-        if scoring is not None and not isinstance(scoring, str) and not callable(scoring):
-            raise TypeError(f"scoring must be a scorer name (e.g. 'f1_macro') or a callable; got {scoring!r}")
-        if isinstance(scoring, str):
-            get_scorer(scoring)  # an unknown name fails here, before any fit
+        check_scoring(scoring)  # an unknown name fails here, before any fit
         self.model = model
         self.X_pool = X_pool
         self.X_test = X_test
@@ -125,7 +122,8 @@ class RandomBaseline:
     def _check_n(self, n, name: str) -> int:
         n = check_int(n, f"{name} (a label count)", 0)
         if n > self.n_pool:
-            raise ValueError(f"{name} holds {n}, but a budget must be between 0 and the pool size {self.n_pool}")
+            raise InvalidParameterError(
+                f"{name} holds {n}, but a budget must be between 0 and the pool size {self.n_pool}")
         return int(n)
 
     def _score_at(self, n: int) -> float | None:
@@ -152,7 +150,7 @@ def _shadow(model):
     if isinstance(model, BaseLearner):
         return ActiveLearner(estimator=clone(model.estimator))
     if not hasattr(model, "fit") or not hasattr(model, "predict"):
-        raise TypeError(
+        raise InvalidParameterError(
             "model must be a scikit-learn estimator (with fit and predict) or a modAL learner or committee; "
             f"got {type(model).__name__}"
         )

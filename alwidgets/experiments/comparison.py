@@ -35,7 +35,7 @@ from sklearn.utils import check_random_state
 from alwidgets import strategies as _strategies
 from alwidgets._learners import blas_threads as limit_blas_threads
 from alwidgets._learners import make_committee, wrap
-from alwidgets._validation import check_int
+from alwidgets._validation import InvalidParameterError, check_int
 from alwidgets.engine import training
 from alwidgets.engine.session import Session
 from alwidgets.experiments._race_checks import YOU, check_strategies, check_X, check_y
@@ -116,18 +116,19 @@ class Comparison:
         blas_threads: int | None = 1,
     ):
         if isinstance(model, (BaseLearner, BaseCommittee)):
-            raise TypeError(
+            raise InvalidParameterError(
                 f"model must be a plain scikit-learn estimator, not a modAL learner ({type(model).__name__}): "
                 "each strategy races with its own clone, and committees are built for the strategies that need "
                 "one. Pass e.g. LogisticRegression()"
             )
         if not (hasattr(model, "fit") and hasattr(model, "get_params")):
-            raise TypeError(
+            raise InvalidParameterError(
                 "model must be a scikit-learn estimator (each strategy races with its own clone); "
                 f"got {type(model).__name__}. Pass e.g. LogisticRegression(), not a modAL learner"
             )
         if not (is_classifier(model) or is_regressor(model)):
-            raise TypeError(f"model must be a scikit-learn classifier or regressor; got {type(model).__name__}")
+            raise InvalidParameterError(
+                f"model must be a scikit-learn classifier or regressor; got {type(model).__name__}")
         self._settings = dict(
             model=model, X=X, y=y, strategies=strategies, X_test=X_test, y_test=y_test, n_initial=n_initial,
             random_state=random_state, budget=budget, batch_size=batch_size, oracle_noise=oracle_noise,
@@ -186,7 +187,7 @@ class Comparison:
         value = check_int(value, "budget", 1)
         room = self.n_pool - self.n_initial
         if value > room:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"budget {value} is larger than the unlabeled pool ({room} items after {self.n_initial} initial labels)"
             )
         self._budget = value
@@ -208,10 +209,11 @@ class Comparison:
     @oracle_noise.setter
     def oracle_noise(self, value: float) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise TypeError(f"oracle_noise must be a number between 0 and 1; got {value!r}")
+            raise InvalidParameterError(f"oracle_noise must be a number between 0 and 1; got {value!r}")
         value = float(value)
         if not 0.0 <= value <= 1.0:
-            raise ValueError(f"oracle_noise must be between 0 (always right) and 1 (always wrong); got {value}")
+            raise InvalidParameterError(
+                f"oracle_noise must be between 0 (always right) and 1 (always wrong); got {value}")
         self._oracle_noise = value
 
     @property
@@ -226,7 +228,7 @@ class Comparison:
         """
         unknown = sorted(set(changes) - set(self._settings))
         if unknown:
-            raise TypeError(f"restart() got unknown settings {unknown}; it takes {sorted(self._settings)}")
+            raise InvalidParameterError(f"restart() got unknown settings {unknown}; it takes {sorted(self._settings)}")
         return Comparison(**{**self._settings, **changes})
 
     @property
@@ -436,7 +438,7 @@ class Comparison:
             return len(self.classes) if self.is_classifier else 2
         n_initial = check_int(n_initial, "n_initial", 1)
         if n_initial >= self.n_pool:
-            raise ValueError(f"n_initial {n_initial} leaves nothing to ask in a pool of {self.n_pool} items")
+            raise InvalidParameterError(f"n_initial {n_initial} leaves nothing to ask in a pool of {self.n_pool} items")
         return n_initial
 
     def _draw_initial(self, rng) -> list[int]:

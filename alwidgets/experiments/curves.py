@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from alwidgets._validation import check_int
+from alwidgets._validation import InvalidParameterError, check_int
 
 __all__ = [
     "REFERENCE",
@@ -236,7 +236,8 @@ def labels_saved(curves: Mapping[str, Sequence[Mapping]], target: float | None =
     (``n_labels``), so they include any initial labels every learner started with.
     """
     if reference not in curves:
-        raise ValueError(f"reference {reference!r} is not among the curves {list(curves)}; add a {reference!r} run")
+        raise InvalidParameterError(
+            f"reference {reference!r} is not among the curves {list(curves)}; add a {reference!r} run")
     window = check_int(smooth, "smooth")
     points = {}
     for name, history in curves.items():
@@ -247,9 +248,13 @@ def labels_saved(curves: Mapping[str, Sequence[Mapping]], target: float | None =
         if not len(ref_s):
             raise ValueError(f"the {reference!r} curve has no score yet, so there is no default target; pass target=")
         target = ref_s[-1]
-    target = float(target)
-    if not np.isfinite(target):
-        raise ValueError(f"target must be a finite score; got {target!r}")
+    try:
+        score = float(target)
+    except (TypeError, ValueError):
+        score = float("nan")
+    if isinstance(target, (bool, np.bool_)) or not np.isfinite(score):
+        raise InvalidParameterError(f"target must be a finite score; got {target!r}")
+    target = score
     ref_needed = labels_to_reach(ref_n, ref_s, target)
     ref_used = int(curves[reference][-1]["n_labels"]) if len(curves[reference]) else 0
     out = {}

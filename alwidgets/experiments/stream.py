@@ -29,7 +29,7 @@ import numpy as np
 
 from alwidgets import _learners, strategies
 from alwidgets._learners import take_rows
-from alwidgets._validation import check_int
+from alwidgets._validation import InvalidParameterError, check_choice, check_int
 from alwidgets.engine.pool import as_oracle
 from alwidgets.engine.session import Session
 
@@ -68,14 +68,14 @@ class Stream:
     def __init__(self, session: Session, threshold: float | None = 0.2, budget: int | float | None = None,
                  source: Iterable[int] | None = None, measure: str = "auto"):
         if not isinstance(session, Session):
-            raise TypeError(f"session must be an alwidgets Session; got {type(session).__name__}")
+            raise InvalidParameterError(f"session must be an alwidgets Session; got {type(session).__name__}")
         if threshold is None and budget is None:
-            raise ValueError("give a threshold (ask when uncertainty >= threshold), a budget, or both")
+            raise InvalidParameterError("give a threshold (ask when uncertainty >= threshold), a budget, or both")
         if threshold is not None:
             if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not np.isfinite(threshold):
-                raise ValueError(f"threshold must be a number such as 0.2, or None; got {threshold!r}")
+                raise InvalidParameterError(f"threshold must be a number such as 0.2, or None; got {threshold!r}")
             if threshold < 0:
-                raise ValueError(f"threshold must be at least 0; got {threshold}")
+                raise InvalidParameterError(f"threshold must be at least 0; got {threshold}")
         self.budget = _check_budget(budget)
         self.session = session
         self.threshold = None if threshold is None else float(threshold)
@@ -202,13 +202,11 @@ class Stream:
 def _check_budget(budget):
     if budget is None:
         return None
-    if isinstance(budget, (bool, np.bool_)):
-        raise ValueError(f"budget must be an int (questions) or a fraction in (0, 1]; got {budget!r}")
-    if isinstance(budget, (int, np.integer)):
+    if isinstance(budget, (int, np.integer, bool, np.bool_)):  # a bool is refused by check_int, naming budget
         return check_int(budget, "budget", 0)
     if isinstance(budget, (float, np.floating)) and 0 < budget <= 1:
         return float(budget)
-    raise ValueError(
+    raise InvalidParameterError(
         f"budget must be an int (the most questions to ask) or a fraction in (0, 1] of the items seen; got {budget!r}"
     )
 
@@ -216,8 +214,7 @@ def _check_budget(budget):
 def _check_measure(measure: str, session: Session) -> str:
     if measure == "auto":
         return "least_confident" if session.is_classifier else "std"
-    if measure not in MEASURES:
-        raise ValueError(f"measure must be 'auto' or one of {', '.join(MEASURES)}; got {measure!r}")
+    check_choice(measure, "measure", ("auto", *MEASURES))
     problem = strategies.get(MEASURES[measure]).problem(session.learner)
     if problem:
         raise ValueError(problem.replace(f"strategy {MEASURES[measure]!r}", f"measure {measure!r}"))

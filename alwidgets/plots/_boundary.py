@@ -10,7 +10,7 @@ from scipy.spatial import cKDTree
 
 from alwidgets import _learners
 from alwidgets._learners import take_rows
-from alwidgets._validation import to_plain
+from alwidgets._validation import InvalidParameterError, check_int, to_plain
 from alwidgets.plots._figures import (
     _LEGEND,
     _POOL_COLOR,
@@ -208,9 +208,9 @@ def plot_decision_boundary(
     legend : bool, default=True
     """
     if not session.is_classifier:
-        raise ValueError("plot_decision_boundary needs a classifier's session; for a regressor use plot_regression")
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
-        raise ValueError(f"resolution must be an integer of at least 2 grid cells per axis; got {resolution!r}")
+        raise InvalidParameterError(
+            "plot_decision_boundary needs a classifier's session; for a regressor use plot_regression")
+    resolution = check_int(resolution, "resolution (grid cells per axis)", 2)
     projection, P, view = pool_xy(session, projection)
     queries = _check_query(query, len(P))
     ax = _prepare(ax, "decision_boundary")

@@ -19,6 +19,7 @@ from matplotlib.lines import Line2D
 
 from alwidgets import _learners
 from alwidgets._learners import take_rows
+from alwidgets._validation import InvalidParameterError
 
 BASELINE_LABEL = "random (same budget)"
 QUERY_LABEL = "next query"
@@ -108,7 +109,8 @@ def _prepare(ax: Axes | None, kind: str, figsize: tuple[float, float] = (5, 3.5)
     if ax is None:
         ax = new_axes(figsize=figsize)
     elif not isinstance(ax, Axes):
-        raise TypeError(f"ax must be a matplotlib Axes (for example from alwidgets.plots.new_axes()); got {ax!r}")
+        raise InvalidParameterError(
+            f"ax must be a matplotlib Axes (for example from alwidgets.plots.new_axes()); got {ax!r}")
     elif getattr(ax, "_alwidgets_plot", None) == kind:
         for artist in [*ax.lines, *ax.collections, *ax.images, *ax.texts, *ax.patches, *ax.artists]:
             artist.remove()
@@ -131,7 +133,7 @@ def figure_to_png(fig_or_ax, dpi: float | None = None) -> bytes:
     """
     fig = fig_or_ax.figure if isinstance(fig_or_ax, Axes) else fig_or_ax
     if not isinstance(fig, Figure):
-        raise TypeError(f"fig_or_ax must be a matplotlib Figure or Axes; got {type(fig_or_ax).__name__}")
+        raise InvalidParameterError(f"fig_or_ax must be a matplotlib Figure or Axes; got {type(fig_or_ax).__name__}")
     buffer = io.BytesIO()
     opaque = fig.get_facecolor()[3] == 1
     if (dpi is None or dpi == fig.dpi) and opaque and isinstance(fig.canvas, FigureCanvasAgg):
@@ -310,8 +312,8 @@ def _check_query(query, n_pool: int) -> list[int]:
     out = []
     for q in np.atleast_1d(np.asarray(query, dtype=object)).tolist():
         if isinstance(q, (bool, np.bool_)) or not isinstance(q, (int, np.integer)):
-            raise TypeError(f"query must be a pool index or a list of pool indices; got {query!r}")
-        if not 0 <= int(q) < n_pool:
+            raise InvalidParameterError(f"query must be a pool index or a list of pool indices; got {query!r}")
+        if not 0 <= int(q) < n_pool:  # an index outside the pool: an IndexError, as for Session.record
             raise IndexError(f"query index {q} is out of range for a pool of {n_pool} items (0 to {n_pool - 1})")
         out.append(int(q))
     return out

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from alwidgets._validation import InvalidParameterError
+
 __all__ = ["Projection", "make_projection", "nearest_item"]
 
 
@@ -137,7 +139,8 @@ def pool_xy(session, projection: Projection | None = None) -> tuple[Projection, 
             view.projection = make_projection(session.X_pool)
         projection = view.projection
     elif not isinstance(projection, Projection):
-        raise TypeError(f"projection must come from alwidgets.plots.make_projection; got {type(projection).__name__}")
+        raise InvalidParameterError(
+            f"projection must come from alwidgets.plots.make_projection; got {type(projection).__name__}")
     if view.projected is None or view.projected[0] is not projection:
         view.projected = (projection, projection.transform(view.X))
     return projection, view.projected[1], view
@@ -150,7 +153,7 @@ def nearest_item(session, xy, *, projection: Projection | None = None, unlabeled
     """
     point = np.asarray(xy, dtype=float).ravel()
     if point.shape != (2,):
-        raise ValueError(f"xy must be one 2-D point (x, y) in plot coordinates; got {xy!r}")
+        raise InvalidParameterError(f"xy must be one 2-D point (x, y) in plot coordinates; got {xy!r}")
     _, P, _ = pool_xy(session, projection)
     candidates = session.unlabeled if unlabeled_only else np.arange(len(P))
     if len(candidates) == 0:

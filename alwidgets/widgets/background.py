@@ -42,6 +42,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from alwidgets._cache import CACHE_ENV, cache_dir
+from alwidgets._validation import InvalidParameterError
 from alwidgets.widgets._guard import guarded
 from alwidgets.widgets.worker import Worker
 
@@ -120,9 +121,9 @@ class BackgroundRun(widgets.VBox):
         start: bool = True,
     ):
         if not callable(compute):
-            raise TypeError(f"compute must be a function compute(task) -> result; got {compute!r}")
+            raise InvalidParameterError(f"compute must be a function compute(task) -> result; got {compute!r}")
         if render is not None and not callable(render):
-            raise TypeError(f"render must be a function render(value) -> parts, or None; got {render!r}")
+            raise InvalidParameterError(f"render must be a function render(value) -> parts, or None; got {render!r}")
         self.compute = compute
         self.render = render
         self.cache_path = None if cache_key is None else _cache_file(cache_key, compute)
@@ -290,11 +291,12 @@ def cached_data(name: str, load: Callable[..., object], **kwargs):
     from sklearn.utils import Bunch
 
     if not isinstance(name, str) or not name.isidentifier():
-        raise ValueError(f"name must be a plain word such as 'mnist' (it names the cache file); got {name!r}")
+        raise InvalidParameterError(f"name must be a plain word such as 'mnist' (it names the cache file); got {name!r}")
     try:
         key = json.dumps(kwargs, sort_keys=True)
     except TypeError as error:
-        raise TypeError(f"the arguments of load must be JSON data to key the cache; got {kwargs!r}") from error
+        raise InvalidParameterError(f"the arguments of load must be JSON data to key the cache; got {kwargs!r}") \
+            from error
     path = cache_dir() / f"{name}-{hashlib.sha256(f'{key} {_fingerprint()}'.encode()).hexdigest()[:16]}.npz"
     if path.is_file():
         try:
@@ -363,7 +365,8 @@ def _cache_file(key, compute) -> Path:
     try:
         text = json.dumps(key, sort_keys=True)
     except TypeError as error:
-        raise TypeError(f"cache_key must be JSON data (a dict of numbers, strings, lists); got {key!r}") from error
+        raise InvalidParameterError(f"cache_key must be JSON data (a dict of numbers, strings, lists); got {key!r}") \
+            from error
     try:
         source = inspect.getsource(compute)
     except (OSError, TypeError):  # no source to read (a builtin, a lambda typed at a prompt): its bytecode

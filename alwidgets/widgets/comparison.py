@@ -34,7 +34,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from alwidgets import plots
-from alwidgets._validation import check_int
+from alwidgets._validation import InvalidParameterError, check_int
 from alwidgets.experiments.comparison import REFERENCE, YOU, Comparison
 from alwidgets.widgets._guard import guarded
 from alwidgets.widgets.clickable import ClickableImage
@@ -101,13 +101,13 @@ class StrategyComparison(widgets.VBox):
         **race_kwargs,
     ):
         if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not speed > 0:
-            raise ValueError(f"speed must be a positive number of steps per second; got {speed!r}")
+            raise InvalidParameterError(f"speed must be a positive number of steps per second; got {speed!r}")
         self.n_candidates = check_int(n_candidates, "n_candidates")
         if self.n_candidates > MAX_CANDIDATES:
-            raise ValueError(f"n_candidates must be at most {MAX_CANDIDATES}; got {n_candidates}")
+            raise InvalidParameterError(f"n_candidates must be at most {MAX_CANDIDATES}; got {n_candidates}")
         if isinstance(race, Comparison):
             if race_args or race_kwargs:
-                raise TypeError("pass either a Comparison, or the arguments of a new one, not both")
+                raise InvalidParameterError("pass either a Comparison, or the arguments of a new one, not both")
         else:
             race = Comparison(race, *race_args, **race_kwargs)
         self.race = race

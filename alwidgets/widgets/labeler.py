@@ -18,6 +18,11 @@ buttons to its own guarded handlers:
   and the item opened from it to relabel;
 - :class:`~alwidgets.widgets.model_updates.ModelUpdates`: the worker's half.
 
+The module stays above 500 lines because ninety of them are the numpy
+docstring of the Labeler's fifteen parameters and its thread notes, and the
+rest is the one job none of the parts owns: turning each click or key into
+one Session call and showing the next item.
+
 A label click never waits for the model. The click records the label
 (:meth:`Session.record`), takes the next item from the latest ranking
 (``Session.query(refresh=False)``) and shows it; a background
@@ -390,8 +395,6 @@ class Labeler(widgets.VBox):
         """Redraw the progress line from the session's label state. Thread-safe: a dashboard's poll calls it."""
         with self._ui_lock:
             self.status_line.show_progress(self.session, self.budget)
-
-    refresh_progress = show_progress  # the dashboard's old name for it, until it calls show_progress
 
     def wait(self, timeout: float | None = 60.0) -> None:
         """Block until the model and plots have caught up with every label given (for tests and notebooks)."""

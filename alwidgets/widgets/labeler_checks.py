@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from alwidgets._validation import check_label_value, match_class
+from alwidgets._validation import InvalidParameterError, check_label_value, match_class
 from alwidgets.engine import training
 
 __all__ = ["resolve_classes", "check_multi_label", "check_y_true"]
@@ -18,7 +18,7 @@ def resolve_classes(session, classes):
     """The classes in button order: ``session.classes``, or those given (each one of the session's, if known)."""
     if not session.is_classifier:
         if classes is not None:
-            raise ValueError("classes is for classifiers; this session's model is a regressor, so leave it out")
+            raise InvalidParameterError("classes is for classifiers; this session's model is a regressor, so leave it out")
         return None
     known = session.classes
     if classes is None:
@@ -37,9 +37,9 @@ def resolve_classes(session, classes):
             except ValueError:
                 unknown.append(c)
         if unknown:
-            raise ValueError(f"classes {unknown!r} are not among the session's classes {known!r}")
+            raise InvalidParameterError(f"classes {unknown!r} are not among the session's classes {known!r}")
     if len(classes) < 2 or len(set(classes)) != len(classes):
-        raise ValueError(f"classes must hold at least two different labels; got {classes!r}")
+        raise InvalidParameterError(f"classes must hold at least two different labels; got {classes!r}")
     return classes
 
 
@@ -48,10 +48,10 @@ def check_multi_label(session, multi_label, batch_size) -> bool:
     if multi_label is None:
         multi_label = session_multi
     if bool(multi_label) != session_multi:
-        raise ValueError(f"multi_label={multi_label!r} does not match the session: create it with "
+        raise InvalidParameterError(f"multi_label={multi_label!r} does not match the session: create it with "
                          f"Session(..., multi_label={bool(multi_label)})")
     if multi_label and batch_size != 1:
-        raise ValueError("a multi-label Labeler shows one item at a time: leave batch_size at 1")
+        raise InvalidParameterError("a multi-label Labeler shows one item at a time: leave batch_size at 1")
     return bool(multi_label)
 
 

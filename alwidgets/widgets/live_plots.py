@@ -15,6 +15,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from alwidgets import plots as alw_plots
+from alwidgets._validation import InvalidParameterError
 from alwidgets.engine import training
 from alwidgets.experiments.baseline import RandomBaseline
 
@@ -30,7 +31,7 @@ def plot_names(plots, session, multi_label: bool) -> list[str]:
     if not isinstance(plots, str):
         unknown = [p for p in plots if p not in DRAW]
         if unknown:
-            raise ValueError(f"unknown plots {unknown}; choose among {list(PLOT_NAMES)} or 'auto'")
+            raise InvalidParameterError(f"plots: unknown plots {unknown}; choose among {list(PLOT_NAMES)} or 'auto'")
         return list(plots)
     names = []
     if session.X_test is not None:

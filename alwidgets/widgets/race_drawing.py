@@ -18,6 +18,7 @@ import numpy as np
 
 from alwidgets import plots
 from alwidgets._learners import take_rows
+from alwidgets._validation import check_choice
 from alwidgets.experiments.comparison import REFERENCE, YOU
 
 __all__ = ["RaceDrawing", "caption", "choose_view", "lane_title", "saved_table", "your_candidates"]
@@ -213,8 +214,7 @@ def saved_table(saved: dict, target, score_name: str) -> str:
 
 def choose_view(view: str, is_classifier: bool, images) -> str:
     """What the panels draw: ``view``, or for "auto" regression, image (with ``images``) or boundary."""
-    if view not in VIEWS:
-        raise ValueError(f"view must be one of {VIEWS}; got {view!r}")
+    check_choice(view, "view", VIEWS)
     if view == "auto":
         if not is_classifier:
             return "regression"

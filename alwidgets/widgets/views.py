@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from alwidgets._learners import take_rows
+from alwidgets._validation import InvalidParameterError
 from alwidgets.engine.pool import _is_text as is_text_pool  # the engine's rule; private there (see pool.py)
 
 __all__ = [
@@ -399,10 +400,11 @@ def get(view, session) -> Callable:
         try:
             return _BY_NAME[view]()
         except KeyError:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"unknown view {view!r}; use one of {sorted(_BY_NAME)}, None to pick from the data, "
                 "or a callable view(session, idx) -> widget"
             ) from None
     if callable(view):
         return view
-    raise TypeError(f"view must be None, a name such as 'image', or a callable view(session, idx) -> widget; got {view!r}")
+    raise InvalidParameterError(
+        f"view must be None, a name such as 'image', or a callable view(session, idx) -> widget; got {view!r}")
