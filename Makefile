@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# JupyterHub's proxy, from npm, for the tests that run a real hub (Node is on the machine)
+CHP := $(VENV)/node/node_modules/.bin/configurable-http-proxy
 PORT ?= 8866
 
 .PHONY: run test venv system-deps lint bench clean
@@ -29,7 +31,10 @@ run: $(STAMP)
 	mkdir -p labels
 	$(PY) -m alwidgets serve --port $(PORT)
 
-test: $(STAMP) system-deps
+$(CHP):
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/node configurable-http-proxy@5.3.0
+
+test: $(STAMP) $(CHP) system-deps
 	$(VENV)/bin/ruff check alwidgets tests benchmarks
 	$(PY) -m pytest
 
