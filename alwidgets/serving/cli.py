@@ -175,6 +175,7 @@ def _service(args) -> int:
     from alwidgets.serving import service as alw_service
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    logging.getLogger("tornado.access").setLevel(logging.WARNING)  # a line per request would drown the log
     hub_url = os.environ.get("JUPYTERHUB_SERVICE_URL")
     identity = args.identity or ("hub" if hub_url else "standalone")
     host, port = args.host, args.port

@@ -388,10 +388,12 @@ def identity_from_options(kind: str, *, proxy_header: str = "X-Forwarded-User", 
 
 def run(service: CampaignService, *, host: str = "127.0.0.1", port: int | None = None, sock_fd: int | None = None,
         base_url: str = "/", stop_with_stdin: bool = False) -> None:
-    """Serve the API until SIGTERM, Ctrl+C or (``stop_with_stdin``) the end of standard input.
+    """Serve the API until SIGTERM or Ctrl+C, or (``stop_with_stdin``) until standard input ends.
 
     ``serve`` starts the service with a pipe as its standard input and keeps
-    the other end open in Voila: when Voila ends, so does the service.
+    the other end open in Voila: when Voila ends, so does the service. It then
+    ignores SIGTERM and Ctrl+C, which reach the whole process group at once,
+    so that the pages Voila shuts down can still give back their leases.
     """
     import asyncio
     import signal
@@ -410,7 +412,10 @@ def run(service: CampaignService, *, host: str = "127.0.0.1", port: int | None =
     else:
         server.listen(port, address=host)
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, loop.stop)
+        if stop_with_stdin:  # serve's pages give their leases back through us as Voila ends: outlive it
+            signal.signal(signum, signal.SIG_IGN)
+        else:
+            loop.add_signal_handler(signum, loop.stop)
     if stop_with_stdin:
         def watch():
             sys.stdin.buffer.read()  # returns at EOF: the process that started us has ended

@@ -84,11 +84,19 @@ def report_error(widget, action: str, error: BaseException) -> str:
     """Log ``error``, append its words to ``widget.errors`` and show them with ``widget._show_problem``.
 
     Holds ``widget._ui_lock`` (when the widget has one) while doing so, so it
-    may be called from any thread. Returns the message. Never raises: a
+    may be called from any thread. A refused input (a ValueError, TypeError,
+    IndexError or KeyError) and a store's error are logged in one line;
+    anything else with its traceback. Returns the message. Never raises: a
     failure to show the message is logged beside the error itself.
     """
-    logger.warning("alwidgets %s: %s failed", type(widget).__name__, action, exc_info=error)
     message = describe(action, error)
+    if isinstance(error, _INPUT_ERRORS) and not isinstance(error, StoreError):
+        # a refused input ("no label to take back"): the page says it; the operator's log needs no traceback
+        logger.info("alwidgets %s: %s refused: %s", type(widget).__name__, action, message)
+    elif isinstance(error, StoreError):  # the store's own words say what is wrong (its details are logged there)
+        logger.warning("alwidgets %s: %s", type(widget).__name__, message)
+    else:
+        logger.warning("alwidgets %s: %s failed", type(widget).__name__, action, exc_info=error)
     lock = getattr(widget, "_ui_lock", None)
     try:
         if lock is None:
