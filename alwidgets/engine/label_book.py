@@ -257,6 +257,11 @@ class LabelBook:
         with self.lock:
             return self._state.frozen(), self._state.unlabeled()
 
+    def log(self) -> tuple[LabelEvent, ...]:
+        """Every event of the store applied so far, in log order (what exports and agreement are computed from)."""
+        with self.lock:
+            return tuple(self._state.events)
+
     def frozen(self) -> FrozenLabels:
         with self.lock:
             return self._state.frozen()

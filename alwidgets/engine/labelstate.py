@@ -69,6 +69,7 @@ class LabelState:
         self.skipped: set[int] = set()  # items this annotator set aside and has not labeled
         self.seq = 0  # the last event applied
         self.others = 0  # labels by other annotators applied so far
+        self.events: list[LabelEvent] = []  # every event applied, in log order: the log as this reader has it
 
     def apply(self, events: Iterable[LabelEvent]) -> list[int]:
         """Apply events in log order (ones at or below :attr:`seq` are ignored); returns the changed pool indices."""
@@ -76,6 +77,7 @@ class LabelState:
         if not fresh:
             return []
         self.seq = fresh[-1].seq
+        self.events.extend(fresh)
         self.others += sum(e.kind == LABEL and e.annotator != self.annotator for e in fresh)
         changed = []
         for item_id in self.tally.apply(fresh):

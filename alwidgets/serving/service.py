@@ -179,6 +179,7 @@ class CampaignService:
         self.trainer = Trainer(session)
         self._index = {item: i for i, item in enumerate(session.item_ids)}
         self._model_cache: tuple = (None, None)  # ((version, label seq), what /api/model answers for it)
+        self._model_text: tuple = (None, "")  # the same, as JSON text
 
     def start(self) -> CampaignService:
         self.trainer.start()
@@ -229,6 +230,16 @@ class CampaignService:
                 "guesses": self.suggestions([ids[i] for i in order[:GUESSED]])}
         self._model_cache = ((snapshot.version, label_seq), body)
         return body
+
+    def model_json(self, known: tuple[int, int] | None = None) -> str:
+        """:meth:`model` as JSON text, encoded once per published model however many pages ask."""
+        body = self.model(known)
+        if body.get("unchanged"):
+            return '{"unchanged": true}'
+        key = (body["version"], body["label_seq"])
+        if self._model_text[0] != key:
+            self._model_text = (key, json.dumps(body))
+        return self._model_text[1]
 
     def suggestions(self, item_ids: list) -> dict:
         """``{item id: [[label JSON, probability], ...]}``: the model's top classes for each item it can guess."""
@@ -355,7 +366,8 @@ class _Model(_Handler):
         self.may_read()
         version, seq = self.get_query_argument("version", None), self.get_query_argument("label_seq", None)
         known = None if version is None or seq is None else (int(version), int(seq))
-        self.reply(**self.service.model(known))
+        self.set_header("Content-Type", "application/json")
+        self.finish(self.service.model_json(known))
 
 
 class _Suggestions(_Handler):

@@ -391,7 +391,8 @@ class Dashboard(widgets.VBox):
             log = None
             if new:
                 self._seen = max(e.seq for e in new)
-                log = self.store.events()  # the whole log, for the export and agreement only; not kept
+                # the log as the label state has applied it: the export and agreement read no more of the store
+                log = list(labels.events) if labels is not None else list(session.book.log())
                 self._override_rate = _override_rates(log, self._item_index)
             progress = self._progress(labels, session)
             download = None if log is None else self._download_html(log)
