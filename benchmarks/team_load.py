@@ -26,7 +26,7 @@ first items), as a campaign under way. Measured per run:
   model that ranks its items was fitted on; median and p95;
 - **annotator kernel USS**: memory only that process has (psutil), median over the annotators.
 
-    .venv/bin/python benchmarks/team_load.py                     # N = 1 2 4 8 16, 60 s each: about 20 min
+    .venv/bin/python benchmarks/team_load.py                     # N = 1 2 4 8 16, 60 s each: about 15 min
     .venv/bin/python benchmarks/team_load.py --quick --out /tmp/team_load   # what the suite runs
 
 Writes ``team_load.md`` and ``team_load.json`` to ``--out`` (default benchmarks/results; ``--quick`` needs ``--out``).
@@ -56,8 +56,13 @@ MODES = ("service", "kernels")
 # ---------------------------------------------------------------------- one annotator (a process of its own)
 
 
-def annotate(name: str, config: str, start_at: float, seconds: float, interval: float, out: str) -> None:
-    """Label as a page would, from ``start_at`` for ``seconds``, one label every ``interval``; write the measures."""
+def annotate(name: str, config: str, go: str, offset: float, seconds: float, interval: float, out: str) -> None:
+    """Build the page, say so, wait for the word go, then label as a page would for ``seconds``; write the measures.
+
+    ``out + ".ready"`` says the page is built; the file ``go`` holds the time
+    everyone starts at (this annotator ``offset`` seconds later, so that the
+    clicks of N people are spread over the interval).
+    """
     from alwidgets import datasets
     from alwidgets.serving.config import load_campaign
     from alwidgets.widgets.dashboard import Dashboard
@@ -69,6 +74,10 @@ def annotate(name: str, config: str, start_at: float, seconds: float, interval: 
     assert labeler is not None, page.message.value
     session = labeler.session
     clicks, stale = [], []
+    Path(out + ".ready").write_text(name)
+    while not Path(go).exists():  # the run starts once every page is built
+        time.sleep(0.05)
+    start_at = float(Path(go).read_text()) + offset
     time.sleep(max(0.0, start_at - time.time()))
     versions_before = session.model_version
     cpu_before = psutil.Process().cpu_times()
@@ -146,6 +155,19 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 180.0) -
     raise RuntimeError("the campaign service did not answer in time")
 
 
+def wait_until_ready(annotators: list[subprocess.Popen], outs: list[Path], folder: Path) -> None:
+    """Wait until every annotator's page is built (its ``.ready`` file); fail with its log if one ends before."""
+    deadline = time.monotonic() + 600
+    while not all(Path(f"{out}.ready").exists() for out in outs):
+        for k, process in enumerate(annotators):
+            if process.poll() is not None:
+                raise RuntimeError(f"annotator {k} ended before its page was built: "
+                                   + (folder / f"a{k}.log").read_text()[-3000:])
+        if time.monotonic() > deadline:
+            raise RuntimeError("the pages were not built within 10 minutes")
+        time.sleep(0.1)
+
+
 def model_version(url: str) -> int:
     return json.loads(urllib.request.urlopen(f"{url}/api/model", timeout=30).read())["version"]
 
@@ -168,15 +190,17 @@ def run(mode: str, n: int, args) -> dict:
             env["ALW_SERVICE_URL"] = url
             version_before = model_version(url)
             service_cpu_before = psutil.Process(service.pid).cpu_times()
-        start_at = time.time() + (args.startup if args.startup is not None else 20.0 + 3.0 * n)
         outs = [folder / f"annotator-{k}.json" for k in range(n)]
+        go = folder / "go"
         annotators = [subprocess.Popen([sys.executable, __file__, "--annotator", f"annotator-{k}", "--config",
-                                        str(config), "--start-at", str(start_at + k * args.interval / n),
+                                        str(config), "--go", str(go), "--offset", str(k * args.interval / n),
                                         "--seconds", str(args.seconds), "--interval", str(args.interval),
                                         "--result", str(outs[k])], env=env, stderr=open(folder / f"a{k}.log", "w"))
                       for k in range(n)]
+        wait_until_ready(annotators, outs, folder)
+        go.write_text(str(time.time() + 1.0))
         for process in annotators:
-            process.wait(timeout=max(0.0, start_at - time.time()) + args.seconds + 600)
+            process.wait(timeout=args.seconds + 600)
         failed = [k for k, p in enumerate(annotators) if p.returncode != 0]
         if failed:
             raise RuntimeError(f"annotator {failed[0]} failed: " + (folder / f"a{failed[0]}.log").read_text()[-3000:])
@@ -218,17 +242,17 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the annotators label in each run")
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between two labels of one annotator")
     parser.add_argument("--seeded", type=int, default=1000, help="labels already in the store when a run starts")
-    parser.add_argument("--startup", type=float, default=None, help="seconds given to the pages to start")
     parser.add_argument("--quick", action="store_true", help="N = 1 and 2, 12 s each, 200 labels seeded")
     parser.add_argument("--out", type=Path, default=None)
     # one annotator's process
     parser.add_argument("--annotator", help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
-    parser.add_argument("--start-at", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--go", help=argparse.SUPPRESS)
+    parser.add_argument("--offset", type=float, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.annotator:
-        annotate(args.annotator, args.config, args.start_at, args.seconds, args.interval, args.result)
+        annotate(args.annotator, args.config, args.go, args.offset, args.seconds, args.interval, args.result)
         return 0
     if args.quick:
         if args.out is None:
