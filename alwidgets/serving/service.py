@@ -157,6 +157,9 @@ class Trainer:
             except LabelingError as error:  # the labels stay stored; the last model stays published
                 log.warning("campaign update failed: %s", error)
                 self.failures.append(str(error))
+            except Exception as error:  # the store unreachable a moment, say: the next label tries again
+                log.exception("campaign update failed")
+                self.failures.append(f"{type(error).__name__}: {error}")
             with self._published:
                 self._published.notify_all()
 
