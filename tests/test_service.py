@@ -203,3 +203,28 @@ def test_standalone_names_come_from_the_page_and_say_they_are_no_identity():
             ServiceStore(running.url).append_many([label(session.item_ids[1], 1)])
     finally:
         running.stop()
+
+
+class FailsToFit(LogisticRegression):
+    def fit(self, X, y, **kwargs):
+        raise RuntimeError("this model cannot learn")
+
+
+def test_a_failed_update_keeps_the_labels_and_the_service_answering():
+    store = MemoryStore()
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(20, 2))
+    session = Session(FailsToFit(), X, classes=[0, 1], store=store, annotator="campaign service", random_state=0)
+    running = Running(CampaignService(session, NamedByPage()).start())
+    try:
+        page = ServiceStore(running.url, annotator="carol")
+        page.append_many([label(session.item_ids[0], 0), label(session.item_ids[1], 1)])
+        with running.service.trainer._published:
+            assert running.service.trainer._published.wait_for(lambda: running.service.trainer.failures, 60)
+        assert "cannot learn" in running.service.trainer.failures[0]
+        assert [e.label for e in store.events()] == [0, 1]
+        assert page.published_model().version == 0 and not page.published_model().fitted
+        page.append_many([label(session.item_ids[2], 1)])  # the service still takes labels
+        assert len(store.events()) == 3
+    finally:
+        running.stop()
