@@ -168,3 +168,11 @@ def label_from_json(raw: str):
     if isinstance(value, dict) and set(value) == {"labels"} and isinstance(value["labels"], list):
         return check_label_set(value["labels"])
     return check_label_value(value)
+
+
+def shorten(text, limit: int = 80) -> str:
+    """``text`` cut to its first ``limit`` characters, saying how long it was: a stored value may be huge."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"

@@ -21,9 +21,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from alwidgets._validation import check_int, check_label_set, check_label_value, match_class
+from alwidgets._validation import (
+    LabelSet,
+    check_int,
+    check_label_set,
+    check_label_value,
+    label_to_json,
+    match_class,
+    shorten,
+)
 from alwidgets.engine.labelstate import FrozenLabels, LabelState, pool_progress
-from alwidgets.store import LABEL, RETRACT, SKIP, LabelEvent
+from alwidgets.store import LABEL, RETRACT, SKIP, InvalidLabel, LabelEvent, report_invalid
 
 __all__ = ["Change", "LabelBook", "check_index", "check_label"]
 
@@ -97,6 +105,8 @@ class LabelBook:
         self.lock = threading.Lock()  # guards the label state; never held during a store write, fit or draw
         self._write = threading.RLock()  # one click at a time: a store write and the undo order stay in step
         self._changes: list[Change] = []  # what this book recorded, oldest first: what undo takes back
+        self._reported: set[int] = set()  # sequence numbers of stored labels this book could not use, warned about
+        self._usable_labels: set = set()  # (type, label) pairs already checked: a long log is checked quickly
 
     # ------------------------------------------------------------------ checks
 
@@ -240,13 +250,60 @@ class LabelBook:
 
     def sync(self) -> int:
         """Apply the events appended to the store since the last look (by anyone, in log order); returns how many."""
-        new = self.store.events(since=self._state.seq)  # read outside the lock: applying is idempotent
+        new = self._usable(self.store.events(since=self._state.seq))  # read outside the lock: applying is idempotent
         if not new:
             return 0
         with self.lock:
             before = self._state.seq
             self._state.apply(new)
             return sum(e.seq > before for e in new)
+
+    def _usable(self, events: list[LabelEvent]) -> list[LabelEvent]:
+        """``events`` with each label this session cannot hold made an :class:`InvalidLabel` (nobody's vote), reported.
+
+        The store API takes any plain label or label set whatever the campaign,
+        so a store may hold a label set in a single-label campaign, or a label
+        that is none of the classes: trained on, it would make every fit fail.
+        """
+        out = []
+        for e in events:
+            if e.kind == LABEL and e.item_id in self.index_of and not self._is_usable(e.label):
+                raw = e.label.raw if isinstance(e.label, InvalidLabel) else _json_or_repr(e.label)
+                if e.seq not in self._reported and not isinstance(e.label, InvalidLabel):  # the store warned
+                    self._reported.add(e.seq)
+                    report_invalid(
+                        f"store event {e.seq} (label of item {shorten(repr(e.item_id))} by "
+                        f"{shorten(repr(e.annotator))}) holds {shorten(raw)}, which is not a label of this "
+                        f"session ({shorten(self._why_not(e.label), 200)}); it is left out: nobody's vote",
+                        stacklevel=5)
+                e = LabelEvent(**{**e.as_dict(), "label": InvalidLabel(raw)})
+            out.append(e)
+        return out
+
+    def _why_not(self, label) -> str:
+        """Why this session cannot hold ``label`` ("" if it can)."""
+        if isinstance(label, InvalidLabel):
+            return "not a label"
+        if isinstance(label, LabelSet) and not self._kind["multi_label"]:
+            return "a label set, in a session that takes one class per item"
+        try:
+            self.check_label(label)
+        except (TypeError, ValueError) as error:
+            return str(error)
+        return ""
+
+    def _is_usable(self, label) -> bool:
+        """Whether this session can hold ``label``; labels already checked are remembered (a long log is quick)."""
+        try:
+            key = (type(label), label)
+            if key in self._usable_labels:
+                return True
+        except TypeError:  # unhashable: a store object of one's own that gives a list
+            return False
+        if self._why_not(label):
+            return False
+        self._usable_labels.add(key)
+        return True
 
     # ------------------------------------------------------------------ reading (copies, under the lock)
 
@@ -314,3 +371,11 @@ class LabelBook:
 
 
 _NONE = object()
+
+
+def _json_or_repr(label) -> str:
+    """A label's JSON text as a store keeps it, or its repr for a value JSON cannot hold."""
+    try:
+        return label_to_json(label)
+    except (TypeError, ValueError):
+        return repr(label)

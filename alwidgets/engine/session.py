@@ -67,6 +67,8 @@ class Session:
         ``"labels.db"`` keeps them in SQLite; ``"postgresql://user@host/db"``
         in PostgreSQL. A new Session on a store that already holds labels for
         this pool picks them up, refits, and never asks an answered item again.
+        A store bound to a campaign of other ``classes`` than the ones given is
+        refused with a StoreError naming both (its labels would be misread).
     random_state : int, RandomState or None
         Seeds cold-start picks, candidate subsamples and random strategies.
     classes : sequence, optional
@@ -174,7 +176,7 @@ class Session:
         self.item_ids = pool.check_item_ids(item_ids, self.X_pool, self.n_pool)
 
         self._owns_store = store is not None and not hasattr(store, "append_many")
-        self.store = open_store(store)
+        self.store = open_store(store, classes=classes)  # a store bound to other classes is refused, as by serve
         if callable(getattr(self.store, "whoami", None)):  # a campaign service names the annotator, not the page
             self.annotator = self.store.whoami()
         self.book = LabelBook(self.store, self.item_ids, self.annotator, self.overlap,

@@ -129,8 +129,8 @@ def load_config(path=None, *, workdir=None) -> Config:
     path = Path(path).expanduser()
     if not path.is_file():
         raise ConfigError(f"config file {str(path)!r} does not exist")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    try:  # utf-8-sig: a byte-order mark (Notepad writes one) is not part of the TOML
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {error}") from None
     return config_from_dict(raw, base=path.resolve().parent, origin=f"config file {str(path)!r}", name=path.stem)
@@ -412,8 +412,7 @@ def build_campaign(config: Config) -> Campaign:
         data = datasets.load_csv(config.path, config.text_column, id_column=config.id_column,
                                  encoding=config.encoding, max_text_chars=config.max_text_chars)
     except (ValueError, FileNotFoundError) as error:
-        message = str(error).replace("text_column", "data.text_column").replace("id_column", "data.id_column")
-        raise ConfigError(f"{config.origin}: {message}") from None
+        raise ConfigError(f"{config.origin}: {_csv_problem(config, error)}") from None
     n = len(data.X) if config.limit is None else min(config.limit, len(data.X))
     ids = None
     if config.id_column is not None:
@@ -421,14 +420,30 @@ def build_campaign(config: Config) -> Campaign:
         if len(set(ids)) != len(ids):
             seen: set[str] = set()
             repeated = next(i for i in ids if i in seen or seen.add(i))
-            raise ConfigError(f"{config.origin}: data.id_column {config.id_column!r} has repeated ids (first: "
-                              f"{repeated!r}); each row needs its own")
+            rows = [k + 1 for k, i in enumerate(ids) if i == repeated][:2]
+            raise ConfigError(f"{config.origin}: data.id_column {config.id_column!r} of {config.path.name} has "
+                              f"repeated ids (first: data rows {rows[0]} and {rows[1]}, not counting the header); "
+                              "each row needs its own")
     if ids is None:
         from alwidgets.engine.pool import content_ids
 
         ids = content_ids(data.X[:n])
     return Campaign(config=config, X_pool=data.X[:n], item_ids=ids, classes=list(config.classes),
                     texts=data.texts[:n], name=config.path.stem)
+
+
+def _csv_problem(config: Config, error: Exception) -> str:
+    """What is wrong with the campaign's CSV file, naming the file and never showing what it holds.
+
+    ``data.path`` may name any file the server can read (``/etc/shadow``
+    through a link): a missing column is said without listing the header row.
+    """
+    for key in ("text_column", "id_column"):
+        column = getattr(config, key)
+        if str(error).startswith(f"{key} {column!r} is not a column of"):
+            return (f"data.{key} {column!r} is not a column of {config.path.name} (file {str(config.path)!r}): "
+                    "its first line, the header row, names no such column; check the column's name there")
+    return str(error).replace("text_column", "data.text_column").replace("id_column", "data.id_column")
 
 
 def load_campaign(path=None) -> Campaign:

@@ -46,6 +46,7 @@ from alwidgets.store.events import (
     LABEL,
     RETRACT,
     SKIP,
+    InvalidEventWarning,
     InvalidLabel,
     LabelEvent,
     StoreError,
@@ -53,9 +54,12 @@ from alwidgets.store.events import (
     Tally,
     campaign_info,
     check_campaign,
+    check_classes,
     check_event,
     majority,
+    read_label,
     replay,
+    report_invalid,
     set_majority,
 )
 from alwidgets.store.leases import DEFAULT_LEASE_TIMEOUT, LIVE_SECONDS, LeaseBook, LeaseRow, answer, lease_items
@@ -64,6 +68,7 @@ from alwidgets.store.memory import MemoryStore
 __all__ = [
     "CAMPAIGN_KEYS",
     "DEFAULT_LEASE_TIMEOUT",
+    "InvalidEventWarning",
     "InvalidLabel",
     "KINDS",
     "LABEL",
@@ -82,13 +87,16 @@ __all__ = [
     "answer",
     "campaign_info",
     "check_campaign",
+    "check_classes",
     "check_event",
     "is_store",
     "lease_items",
     "majority",
     "missing_methods",
     "open_store",
+    "read_label",
     "replay",
+    "report_invalid",
     "set_majority",
 ]
 
@@ -153,7 +161,7 @@ def is_store(obj) -> bool:
     return not missing_methods(obj)
 
 
-def open_store(store, *, create: bool = True, read_only: bool = False) -> Store:
+def open_store(store, *, create: bool = True, read_only: bool = False, classes=None) -> Store:
     """A store from what a user passes as ``store=``.
 
     ``None`` -> a new :class:`MemoryStore`; a path (``"labels.db"``,
@@ -163,16 +171,25 @@ def open_store(store, *, create: bool = True, read_only: bool = False) -> Store:
     only some of them is refused, naming those it lacks. With ``create=False``
     a store that does not exist yet is an error instead of being made. With
     ``read_only=True`` (export) nothing is ever written to the database, nor
-    next to a SQLite file.
+    next to a SQLite file. With ``classes``, a store bound to a campaign of
+    other classes is refused (:func:`check_classes`), as ``serve`` refuses it:
+    its labels would otherwise be read as labels of these classes.
     """
     if store is None:
         return MemoryStore()
     if isinstance(store, (str, Path)):
         from alwidgets.store.sql import SQLStore  # sqlalchemy is imported only now
 
-        return SQLStore(store, create=create and not read_only, read_only=read_only)
+        opened = SQLStore(store, create=create and not read_only, read_only=read_only)
+        try:
+            _check_bound_classes(opened, classes)
+        except BaseException:
+            opened.close()
+            raise
+        return opened
     missing = missing_methods(store)
     if not missing:
+        _check_bound_classes(store, classes)
         return store
     if len(missing) < len(STORE_METHODS):
         raise InvalidParameterError(
@@ -183,3 +200,18 @@ def open_store(store, *, create: bool = True, read_only: bool = False) -> Store:
         "store must be None (labels in memory), a SQLite file path such as 'labels.db', "
         f"a 'postgresql://user@host/db' URL or a store object; got {store!r}"
     )
+
+
+def _check_bound_classes(store, classes) -> None:
+    """:func:`check_classes` on a store that records its campaign (``info()``).
+
+    A campaign service's store (``whoami``) is skipped: the service checked its
+    campaign when it opened the store, and the page's own check
+    (``Campaign.open_store``) already asked it; a Session there saves the request.
+    """
+    info = getattr(store, "info", None)
+    if classes is None or not callable(info) or callable(getattr(store, "whoami", None)):
+        return
+    recorded = info()
+    if isinstance(recorded, dict):
+        check_classes(recorded, classes, repr(store))

@@ -11,19 +11,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import math
+import numbers
 import time
+import warnings
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from alwidgets._validation import LabelSet, check_label_value
+from alwidgets._validation import LabelSet, check_label_value, label_from_json, shorten
 
 __all__ = [
-    "CAMPAIGN_KEYS", "InvalidLabel", "KINDS", "LABEL", "LabelEvent", "RETRACT", "SKIP", "StoreError",
-    "StoreUnavailable", "Tally", "campaign_info", "check_campaign", "check_event", "majority", "replay",
-    "set_majority",
+    "CAMPAIGN_KEYS", "InvalidEventWarning", "InvalidLabel", "KINDS", "LABEL", "LabelEvent", "RETRACT", "SKIP",
+    "StoreError", "StoreUnavailable", "Tally", "campaign_info", "check_campaign", "check_classes", "check_event",
+    "majority", "read_label", "replay", "report_invalid", "set_majority",
 ]
+
+log = logging.getLogger(__package__)  # "alwidgets.store": one logger for every back end
 
 LABEL = "label"
 RETRACT = "retract"
@@ -46,6 +52,16 @@ class StoreUnavailable(StoreError):
     def __init__(self, message: str, details: str = ""):
         super().__init__(message)
         self.details = details
+
+
+class InvalidEventWarning(UserWarning):
+    """A store holds an event no alwidgets writes (an older one's label, a hand edit); it is reported, not counted."""
+
+
+def report_invalid(message: str, stacklevel: int = 3) -> None:
+    """Tell the operator (log) and the user (an :class:`InvalidEventWarning`) about a bad stored event."""
+    log.warning("%s", message)
+    warnings.warn(message, InvalidEventWarning, stacklevel=stacklevel)
 
 
 @dataclass(frozen=True)
@@ -87,11 +103,26 @@ class LabelEvent:
         return asdict(self)
 
 
+def read_label(raw):
+    """The label a store's JSON text holds; one that is not a label comes back as an :class:`InvalidLabel`.
+
+    Never an error, whatever the text: a store others can write to must still
+    open (JSON nested 100,000 deep raises RecursionError in ``json.loads``).
+    """
+    if raw is None:
+        return None
+    try:
+        return label_from_json(raw)
+    except (TypeError, ValueError, RecursionError):  # not JSON, a list, null, NaN, a 5,000-digit number, too deep
+        return InvalidLabel(str(raw))
+
+
 def check_event(event: LabelEvent) -> LabelEvent:
     """``event`` with a plain label; a ValueError (or TypeError for the label's type) naming what is wrong.
 
     Every store calls this before it writes anything, so a label no store can
-    hold, count or export (a list, a dict, None, NaN) never reaches the log.
+    hold, count or export (a list, a dict, None, NaN) never reaches the log,
+    nor a time that is not a number of seconds (an export could not write it).
     """
     if event.kind not in KINDS:
         raise ValueError(f"event kind must be one of {KINDS}; got {event.kind!r}")
@@ -99,6 +130,8 @@ def check_event(event: LabelEvent) -> LabelEvent:
         raise ValueError(f"event item_id must be a non-empty string; got {event.item_id!r}")
     if not isinstance(event.annotator, str) or not event.annotator:
         raise ValueError(f"event annotator must be a non-empty string; got {event.annotator!r}")
+    if isinstance(event.time, bool) or not isinstance(event.time, numbers.Real) or not math.isfinite(event.time):
+        raise ValueError(f"event time must be a finite number of seconds since 1970; got {shorten(repr(event.time))}")
     label = event.label
     if event.kind == LABEL or label is not None:  # a retraction may name the label it takes back; a skip has none
         label = check_label_value(label)
@@ -107,7 +140,7 @@ def check_event(event: LabelEvent) -> LabelEvent:
         if event.kind != LABEL:
             raise ValueError(f"only a label event can carry a suggestion; got a {event.kind!r} event")
         suggested = check_label_value(suggested)
-    return LabelEvent(**{**event.as_dict(), "label": label, "suggested": suggested})
+    return LabelEvent(**{**event.as_dict(), "label": label, "suggested": suggested, "time": float(event.time)})
 
 
 # ---------------------------------------------------------------------- the campaign a store belongs to
@@ -128,6 +161,16 @@ def campaign_info(classes, item_ids, name: str = "") -> dict[str, str]:
             "campaign.n_items": str(len(ids))}
 
 
+REBIND = ("If this is the same campaign and you changed it on purpose, run "
+          "`python -m alwidgets serve CONFIG --rebind-store` once (in Python: "
+          "store.bind_campaign(alwidgets.store.campaign_info(classes, item_ids), rebind=True)): it records the "
+          "new classes and pool (labels already given are kept; those of items no longer in the pool are ignored).")
+
+
+def _same_classes(then, now) -> bool:
+    return sorted(map(json.dumps, then)) == sorted(map(json.dumps, now))
+
+
 def check_campaign(recorded: dict[str, str], info: dict[str, str], where: str) -> None:
     """Raise StoreError if the store at ``where`` was made for another campaign than ``info``.
 
@@ -138,22 +181,43 @@ def check_campaign(recorded: dict[str, str], info: dict[str, str], where: str) -
     theirs = recorded.get("campaign.name") or "another campaign"
     then = json.loads(recorded.get("campaign.classes") or "null")
     now = json.loads(info["campaign.classes"])
-    rebind = ("If this is the same campaign and you changed it on purpose, run "
-              "`python -m alwidgets serve CONFIG --rebind-store` once: it records the new classes and pool "
-              "(labels already given are kept; those of items no longer in the pool are ignored).")
-    if then is not None and now is not None and sorted(map(json.dumps, then)) != sorted(map(json.dumps, now)):
+    if then is not None and now is not None and not _same_classes(then, now):
         raise StoreError(
             f"store {where} holds the labels of {theirs}, with classes {then}, and this campaign's classes are "
             f"{now}: two campaigns must not share a store. Give this one its own: set [store] url = "
-            f"\"labels/NAME.db\" in its config (without [store], a config NAME.toml uses labels/NAME.db). {rebind}"
+            f"\"labels/NAME.db\" in its config (without [store], a config NAME.toml uses labels/NAME.db). {REBIND}"
         )
     if recorded["campaign.pool"] != info["campaign.pool"]:
         raise StoreError(
             f"store {where} holds the labels of {theirs}, made for a pool of {recorded.get('campaign.n_items')} "
             f"items (fingerprint {recorded['campaign.pool']}), and this campaign's pool has "
             f"{info['campaign.n_items']} items (fingerprint {info['campaign.pool']}): two campaigns must not share "
-            f"a store. Give this one its own: set [store] url = \"labels/NAME.db\" in its config. {rebind}"
+            f"a store. Give this one its own: set [store] url = \"labels/NAME.db\" in its config. {REBIND}"
         )
+
+
+def check_classes(recorded: dict[str, str], classes, where: str) -> None:
+    """Raise StoreError if the store at ``where`` is bound to a campaign of other classes than ``classes``.
+
+    The check ``serve`` makes, for a store opened any other way (a Session's
+    ``store=``): labels of other classes would be read as this session's
+    (class 2 of a wine campaign as "white"). Only classes are compared: a
+    Session may label part of a campaign's pool.
+    """
+    if not recorded.get("campaign.pool") or classes is None:
+        return
+    try:
+        now = json.loads(json.dumps([check_label_value(c) for c in classes]))
+        then = json.loads(recorded.get("campaign.classes") or "null")
+    except (TypeError, ValueError):  # classes the Session's own checks refuse, or an unreadable record
+        return
+    if then is None or _same_classes(then, now):
+        return
+    theirs = recorded.get("campaign.name") or "a campaign"
+    raise StoreError(
+        f"store {where} holds the labels of {theirs}, with classes {then}, and this session's classes are {now}: "
+        f"its labels would be read as this session's. Use a store of its own (another file or database). {REBIND}"
+    )
 
 
 # ---------------------------------------------------------------------- votes

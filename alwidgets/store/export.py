@@ -8,7 +8,10 @@ needs pyarrow: ``pip install 'alwidgets[parquet]'``).
 In CSV files a text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or
 a carriage return is written with a leading ``'``, so that a spreadsheet shows
 it as text instead of running it as a formula (item ids, labels and names come
-from users). JSON and Parquet files hold the values exactly.
+from users). So is every part of a cell a spreadsheet could split off: one
+that follows a ``;`` (the ``annotators`` cell joins names with it, and it is
+the column separator of many locales), a ``,``, a tab or a line break, with
+any ``"`` between. JSON and Parquet files hold the values exactly.
 
 The label of a multi-label item is a set of classes (possibly empty). It is
 written as the JSON array of its classes, sorted: an array in JSON files, and
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,6 +41,8 @@ from alwidgets.store.events import LABEL, RETRACT, InvalidLabel, Tally
 __all__ = ["FORMATS", "csv_text", "events_frame", "labels_frame", "export_events", "write_frame", "read_label_set"]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# a part a spreadsheet may split off a cell (after ; , tab or a line break, past any quotes) that starts a formula
+_SPLIT_FORMULA = re.compile(r'([;,\t\r\n]"*)(?=[=+\-@\t\r])')
 
 FORMATS = (".csv", ".json", ".parquet")
 WHAT = ("labels", "events")
@@ -188,9 +194,13 @@ def csv_text(frame: pd.DataFrame) -> str:
 
 
 def _defuse(value):
+    """``value`` with a ``'`` before the cell and before every part of it that a spreadsheet would run as a formula."""
     if isinstance(value, list):  # a label set: the JSON array of its classes
         value = json.dumps(value)
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+    if not isinstance(value, str):
+        return value
+    value = _SPLIT_FORMULA.sub(r"\1'", value)
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def write_frame(frame: pd.DataFrame, path, *, overwrite: bool = False, store=None) -> Path:

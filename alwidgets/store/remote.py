@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from alwidgets._validation import InvalidParameterError, label_from_json, label_to_json
-from alwidgets.store.events import LabelEvent, StoreError, StoreUnavailable, check_campaign
+from alwidgets.store.events import InvalidLabel, LabelEvent, StoreError, StoreUnavailable, check_campaign, read_label
 from alwidgets.store.leases import LeaseRow
 
 __all__ = ["ServiceStore", "ServiceError", "PublishedModel", "event_to_wire", "event_from_wire"]
@@ -51,15 +51,24 @@ class PublishedModel:
 
 
 def event_to_wire(event: LabelEvent) -> dict:
-    """``event`` as JSON-ready fields: labels as the same JSON text the SQL store keeps."""
+    """``event`` as JSON-ready fields: labels as the same JSON text the SQL store keeps.
+
+    A stored label that is not one (:class:`InvalidLabel`) goes as the text it holds.
+    """
     fields = event.as_dict()
-    fields["label"] = label_to_json(event.label)
-    fields["suggested"] = label_to_json(event.suggested)
+    for key in ("label", "suggested"):
+        value = getattr(event, key)
+        fields[key] = value.raw if isinstance(value, InvalidLabel) else label_to_json(value)
     return fields
 
 
-def event_from_wire(fields: dict) -> LabelEvent:
-    """The event a wire dict describes; TypeError or ValueError naming what is wrong."""
+def event_from_wire(fields: dict, *, stored: bool = False) -> LabelEvent:
+    """The event a wire dict describes; TypeError or ValueError naming what is wrong.
+
+    With ``stored`` (events the service read from its store), a label that
+    is not one comes back as an :class:`InvalidLabel`, as the store gives it,
+    instead of an error: one bad stored event must not stop every page.
+    """
     known = set(LabelEvent.__dataclass_fields__)
     unknown = set(fields) - known
     if unknown:
@@ -70,7 +79,14 @@ def event_from_wire(fields: dict) -> LabelEvent:
         if raw is not None:
             if not isinstance(raw, str):
                 raise TypeError(f"event {key} must be the label's JSON text; got {raw!r:.80}")
-            fields[key] = label_from_json(raw)
+            if stored:
+                value = read_label(raw)
+                fields[key] = None if key == "suggested" and isinstance(value, InvalidLabel) else value
+                continue
+            try:
+                fields[key] = label_from_json(raw)
+            except RecursionError:
+                raise ValueError(f"event {key} is nested too deeply to be a label") from None
     return LabelEvent(**fields)
 
 
@@ -107,7 +123,7 @@ class ServiceStore:
 
     def events(self, since: int = 0) -> list[LabelEvent]:
         answer = self._call("GET", f"events?since={int(since)}")
-        return [event_from_wire(e) for e in answer["events"]]
+        return [event_from_wire(e, stored=True) for e in answer["events"]]
 
     def lease(self, annotator: str, candidates: Iterable[str], n: int = 1, *, slots: int = 1,
               extra_slots: dict[str, int] | None = None, timeout: float = 600.0,

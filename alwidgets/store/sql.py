@@ -46,26 +46,30 @@ engines), :mod:`~alwidgets.store.sql_leases` (the lease book on
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import and_, delete, inspect, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, DBAPIError, InterfaceError, OperationalError
 
+from alwidgets._validation import shorten
 from alwidgets.store.events import (
     CAMPAIGN_KEYS,
+    InvalidEventWarning,
     InvalidLabel,
     LabelEvent,
     StoreError,
     StoreUnavailable,
     check_campaign,
     check_event,
+    report_invalid,
 )
 from alwidgets.store.leases import DEFAULT_LEASE_TIMEOUT, LeaseRow, answer, lease_items
 from alwidgets.store.sql_connect import (
+    AT_IN_PASSWORD,
+    check_credentials,
     check_sqlite_file,
     connect_message,
     describe,
@@ -82,6 +86,7 @@ from alwidgets.store.sql_leases import SQLLeaseBook
 from alwidgets.store.sql_schema import (
     SCHEMA_VERSION,
     TABLES,
+    UnreadableRow,
     check_version,
     event_row,
     events_table,
@@ -99,10 +104,6 @@ log = logging.getLogger(__package__)  # "alwidgets.store": one logger for every 
 
 UNREACHABLE = "the label store is unreachable; your labels so far are safe"
 _PG_LOCK_KEY = 0x616C77  # "alw": the advisory lock that serializes writes to one PostgreSQL store
-
-
-class InvalidEventWarning(UserWarning):
-    """A store holds an event whose label is not a label (written by an older alwidgets); it is kept and shown."""
 
 
 class SQLStore:
@@ -140,14 +141,16 @@ class SQLStore:
         self._lease_columns = list(leases_table.columns)  # fewer for a read-only store of an older schema
         if isinstance(target, Path) or not is_url(target):
             self.path = Path(target).expanduser().resolve()
-            self.url = f"sqlite:///{self.path}"
+            url = URL.create("sqlite", database=str(self.path))  # a '?' or '%20' in a file name is the file's
         else:
-            self.url = target
             self.path = None
-        try:
-            url = make_url(self.url)
-        except ArgumentError as error:
-            raise StoreError(f"store URL {target!r} is not a database URL ({error})") from None
+            try:
+                url = make_url(target)
+            except (ArgumentError, ValueError) as error:  # its message would quote the URL, password and all
+                hint = f"; {AT_IN_PASSWORD}" if str(target).count("@") > 1 else ""
+                raise StoreError(f"store URL {mask_url(target)} is not a database URL "
+                                 f"({type(error).__name__}){hint}") from None
+        self.url = mask_url(target) if self.path is None else f"sqlite:///{self.path}"  # shown, never connected to
         self.backend = url.get_backend_name()
         if self.backend == "sqlite":
             if self.path is None:
@@ -157,8 +160,11 @@ class SQLStore:
                 self.path = Path(url.database).expanduser().resolve()
                 self.url = f"sqlite:///{self.path}"
             self._immutable = check_sqlite_file(self.path, create, self.read_only)
-            self.engine = sqlite_engine(self.url, self.read_only, self._read_uri)
+            # the file checked is the file opened: the URL is built from the path, never parsed from text
+            self.engine = sqlite_engine(URL.create("sqlite", database=str(self.path)), self.read_only,
+                                        self._read_uri)
         elif self.backend == "postgresql":
+            check_credentials(url, target)
             self.engine = postgres_engine(url, self.read_only)
         else:
             raise StoreError(f"store URL scheme {url.drivername!r} is not supported; use a SQLite file path "
@@ -286,13 +292,14 @@ class SQLStore:
         An event whose label is not a label (a list written by an older
         alwidgets) comes back with an :class:`~alwidgets.store.InvalidLabel`
         and an :class:`InvalidEventWarning`: it is kept and exported, and counts
-        as nobody's vote.
+        as nobody's vote. A row that holds no event at all (a time that is not
+        a number, bytes for a name) is reported the same way and left out.
         """
         columns = [c for c in events_table.c if c.name not in self._missing_columns]
         query = select(*columns).where(events_table.c.seq > int(since)).order_by(events_table.c.seq)
         with self._guard("reading labels"):
             result = self._stable_read(lambda conn: conn.execute(query).all())
-        return [self._row_event(r) for r in result]
+        return [e for e in map(self._row_event, result) if e is not None]
 
     def _stable_read(self, read):
         """``read(conn)`` in a read transaction; for a read-only SQLite file read without locks, checked unchanged.
@@ -314,15 +321,33 @@ class SQLStore:
         stat = self.path.stat()
         return stat.st_ino, stat.st_size, stat.st_mtime_ns, side_files(self.path)
 
-    def _row_event(self, r) -> LabelEvent:
-        event = row_event(r)
-        if isinstance(event.label, InvalidLabel) and event.seq not in self._reported:
+    def _row_event(self, r) -> LabelEvent | None:
+        """The event of row ``r``; None (reported once) for a row that holds no event.
+
+        Every message shows at most the first characters of what the row holds:
+        a stored value may be 100,000 characters long.
+        """
+        try:
+            event = row_event(r)
+        except UnreadableRow as error:
+            if r.seq not in self._reported:
+                self._reported.add(r.seq)
+                report_invalid(f"store {self._describe()}: event {r.seq} cannot be read ({error}); it is left out: "
+                               "nobody's vote, and not exported", stacklevel=4)
+            return None
+        if event.seq in self._reported:
+            return event
+        who = f"{event.kind} of item {shorten(repr(event.item_id))} by {shorten(repr(event.annotator))}"
+        if isinstance(event.label, InvalidLabel):
             self._reported.add(event.seq)
-            message = (f"store {self._describe()}: event {event.seq} ({event.kind} of item {event.item_id!r} by "
-                       f"{event.annotator!r}) holds {event.label.raw} as its label, which is not a str, int, float "
-                       "or bool; it is kept and exported as written, and counts as nobody's vote")
-            log.warning("%s", message)
-            warnings.warn(message, InvalidEventWarning, stacklevel=3)
+            report_invalid(f"store {self._describe()}: event {event.seq} ({who}) holds {shorten(event.label.raw)} "
+                           "as its label, which is not a str, int, float or bool; it is kept and exported as "
+                           "written, and counts as nobody's vote", stacklevel=4)
+        elif event.suggested is None and getattr(r, "suggested", None) is not None:
+            self._reported.add(event.seq)
+            report_invalid(f"store {self._describe()}: event {event.seq} ({who}) holds {shorten(r.suggested)} as "
+                           "the suggestion shown, which is not a label; the label counts, the suggestion is left "
+                           "out", stacklevel=4)
         return event
 
     def lease(self, annotator: str, candidates: Iterable[str], n: int = 1, *, slots: int = 1,

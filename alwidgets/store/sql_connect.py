@@ -20,13 +20,12 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
 
 from alwidgets.store.events import StoreError
 from alwidgets.store.sql_schema import TABLES, check_version
 
-__all__ = ["mask_url", "is_url", "check_sqlite_file", "sqlite_engine", "postgres_engine", "describe",
+__all__ = ["AT_IN_PASSWORD", "mask_url", "check_credentials", "is_url", "check_sqlite_file", "sqlite_engine", "postgres_engine", "describe",
            "unreadable_message", "read_only_message", "connect_message", "side_files", "is_access_error",
            "first_line"]
 
@@ -34,15 +33,42 @@ SQLITE_BUSY_SECONDS = 60.0
 PG_CONNECT_TIMEOUT = 5
 
 
+AT_IN_PASSWORD = "an '@' in a user name or password must be written %40 (postgresql://USER:PASS%40WORD@HOST/DB)"
+
+
 def mask_url(url) -> str:
-    """``url`` with any password replaced by ``***``, for printing; a file path comes back as it is."""
+    """``url`` with every credential replaced by ``***``, for printing; a file path comes back as it is.
+
+    Everything between ``://`` and the *last* ``@`` is credentials: a password
+    holding an unescaped ``@`` is then masked whole, never shown as part of the
+    host. Only the user name before the first ``:`` is kept, and a
+    ``password=`` query parameter is masked too.
+    """
     text_url = str(url)
     if "://" not in text_url:
         return text_url
-    try:
-        return make_url(text_url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", text_url)
+    scheme, rest = text_url.split("://", 1)
+    rest = re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", rest)
+    at = rest.rfind("@")
+    if at < 0:
+        return f"{scheme}://{rest}"
+    credentials, location = rest[:at], rest[at + 1:]
+    if ":" not in credentials and "@" not in credentials:
+        return f"{scheme}://{credentials}@{location}"  # a user name alone: nothing secret
+    user = credentials.split(":", 1)[0].split("@", 1)[0]
+    return f"{scheme}://{user}:***@{location}"
+
+
+def check_credentials(url, target) -> None:
+    """Refuse a URL whose user name or password holds an unescaped ``@``, before connecting anywhere.
+
+    SQLAlchemy ends the password at the first ``@``: the rest would become the
+    host, and be shown in every message about the server.
+    """
+    for part in (url.host, url.database, url.username, url.password):
+        if part and "@" in str(part):
+            raise StoreError(f"store URL {mask_url(target)} holds more than one '@' before its host: "
+                             f"{AT_IN_PASSWORD}")
 
 
 def is_url(store) -> bool:
@@ -118,8 +144,12 @@ def check_sqlite_file(path: Path, create: bool, read_only: bool) -> bool:
     return read_only and idle
 
 
-def sqlite_engine(url: str, read_only: bool, read_uri: Callable[[], str]):
-    """The engine of a SQLite store; a read-only one connects to ``read_uri()`` (asked at every connection)."""
+def sqlite_engine(url, read_only: bool, read_uri: Callable[[], str]):
+    """The engine of a SQLite store; a read-only one connects to ``read_uri()`` (asked at every connection).
+
+    ``url`` is a ``sqlalchemy.engine.URL`` made from the file's path, so the
+    file opened is the one named, whatever characters its name holds.
+    """
     if read_only:
         engine = create_engine(
             "sqlite://", poolclass=NullPool,

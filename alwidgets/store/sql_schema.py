@@ -10,6 +10,7 @@ it is only read). No connection is opened here: every function is given one.
 from __future__ import annotations
 
 import logging
+import math
 from datetime import datetime, timezone
 
 from sqlalchemy import (
@@ -27,12 +28,12 @@ from sqlalchemy import (
     text,
 )
 
-from alwidgets._validation import label_from_json, label_to_json
-from alwidgets.store.events import InvalidLabel, LabelEvent, StoreError
+from alwidgets._validation import label_to_json
+from alwidgets.store.events import InvalidLabel, LabelEvent, StoreError, read_label
 from alwidgets.store.leases import LeaseRow
 
-__all__ = ["SCHEMA_VERSION", "TABLES", "events_table", "leases_table", "meta_table", "create", "migrate",
-           "check_version", "event_row", "row_event", "lease_row"]
+__all__ = ["SCHEMA_VERSION", "TABLES", "UnreadableRow", "events_table", "leases_table", "meta_table", "create",
+           "migrate", "check_version", "event_row", "row_event", "lease_row"]
 
 log = logging.getLogger(__package__)  # "alwidgets.store": one logger for every back end
 
@@ -149,22 +150,30 @@ def event_row(e: LabelEvent) -> dict:
     return row
 
 
+class UnreadableRow(ValueError):
+    """An ``alw_events`` row that is no event (a time that is not a number, say): it is reported and left out."""
+
+
 def row_event(r) -> LabelEvent:
-    """The event an ``alw_events`` row holds (a label that is not one comes back as an InvalidLabel)."""
-    suggested = _read_label(getattr(r, "suggested", None))
-    return LabelEvent(item_id=r.item_id, kind=r.kind, label=_read_label(r.label), annotator=r.annotator,
-                      strategy=r.strategy, model_version=r.model_version, time=r.time, seq=r.seq,
+    """The event an ``alw_events`` row holds; :class:`UnreadableRow` saying why for a row that holds none.
+
+    A label that is not one comes back as an :class:`InvalidLabel` (kept,
+    exported as written); a suggestion that is not one as None. SQLite keeps
+    whatever a column is given (text in ``time``, bytes in ``annotator``), so
+    every field is checked: a reader never fails on one row.
+    """
+    for name in ("item_id", "kind", "annotator"):
+        value = getattr(r, name)
+        if not isinstance(value, str) or not value:
+            raise UnreadableRow(f"its {name} is not a non-empty text: {type(value).__name__}")
+    if isinstance(r.time, bool) or not isinstance(r.time, (int, float)) or not math.isfinite(r.time):
+        raise UnreadableRow(f"its time is not a number of seconds: {type(r.time).__name__} {str(r.time)[:20]!r}")
+    if not isinstance(r.model_version, int) or not isinstance(r.strategy, (str, type(None))):
+        raise UnreadableRow("its model_version is not an integer or its strategy not a text")
+    suggested = read_label(getattr(r, "suggested", None))
+    return LabelEvent(item_id=r.item_id, kind=r.kind, label=read_label(r.label), annotator=r.annotator,
+                      strategy=r.strategy or "", model_version=r.model_version, time=float(r.time), seq=r.seq,
                       suggested=None if isinstance(suggested, InvalidLabel) else suggested)
-
-
-def _read_label(raw):
-    """The label a row holds; one that is not a label comes back as an :class:`InvalidLabel`, never an error."""
-    if raw is None:
-        return None
-    try:
-        return label_from_json(raw)
-    except (TypeError, ValueError):  # not JSON, or JSON of a list, an object other than a label set, null, NaN
-        return InvalidLabel(str(raw))
 
 
 def lease_row(r) -> LeaseRow:
