@@ -17,6 +17,11 @@ page sends a shut-down request as it unloads, and this makes the server accept
 it. The kernel's place, its memory (some 0.2 GB) and its leases are given back
 then, not when the culler finds it idle.
 
+Voila lets a page's browser send its kernel widget messages only (its
+kernel manager's ``allowed_message_types``): code sent down a page's
+websocket is dropped, so a page's kernel runs its notebook and nothing a
+visitor types (tests/browser/test_hub.py checks it).
+
 This package is imported by the Voila server process only (it needs
 jupyter_server); the rest of alwidgets never imports it. It is a package of
 its own, beside ``alwidgets``, so that the server does not run
@@ -35,7 +40,7 @@ from tornado import web
 from traitlets import Integer
 from voila.handler import VoilaHandler
 
-__all__ = ["CappedKernelManager", "PageIdentityProvider", "full_message"]
+__all__ = ["CappedKernelManager", "PageIdentityProvider", "full_message", "kernel_environment"]
 
 
 def full_message(max_kernels: int) -> str:
@@ -43,6 +48,16 @@ def full_message(max_kernels: int) -> str:
     return (f"This labeling server is full: {max_kernels} pages are open, the most it takes "
             "(--max-kernels). Try again soon: each page closed frees its place. "
             "Labels given so far are safe.")
+
+
+def kernel_environment(env: dict) -> dict:
+    """``env`` without the server's own JupyterHub credentials: a page's kernel speaks for its visitor, not the server.
+
+    As a hub-managed service the server holds the service's hub token; a
+    visitor's kernel has no use for it, and must not be able to act as the
+    service with it.
+    """
+    return {key: value for key, value in env.items() if not key.startswith("JUPYTERHUB_") and key != "JPY_API_TOKEN"}
 
 
 class CappedKernelManager(AsyncMappingKernelManager):
@@ -61,6 +76,8 @@ class CappedKernelManager(AsyncMappingKernelManager):
             self.log.warning("alwidgets: refused a kernel: %d running, --max-kernels %d",
                              len(self.list_kernel_ids()), self.max_kernels)
             raise web.HTTPError(503, reason=full_message(self.max_kernels))
+        if new and "env" in kwargs:
+            kwargs["env"] = kernel_environment(kwargs["env"])
         self._starting += new
         try:
             return await super().start_kernel(kernel_id=kernel_id, **kwargs)

@@ -82,7 +82,12 @@ def _parser() -> argparse.ArgumentParser:
                                 description="Serve the labeling dashboard of a campaign, or a notebook, with Voila.")
     serve.add_argument("config", nargs="?", help="the campaign's TOML file (default: bundled MNIST digits, "
                                                  "labels in ./labels/labels.db), or a notebook (.ipynb) to serve")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")
+    serve.add_argument("--port", type=int, default=None,
+                       help=f"port to listen on (default {DEFAULT_PORT}; as a hub-managed service, the port of "
+                            "JUPYTERHUB_SERVICE_URL)")
+    serve.add_argument("--base-url", default=None, metavar="PREFIX",
+                       help="the path the pages are served under (default /; as a hub-managed service, "
+                            "JUPYTERHUB_SERVICE_PREFIX)")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default 127.0.0.1; 0.0.0.0 for a team, behind a proxy with "
                             "authentication: see docs/deploying.md)")
@@ -186,7 +191,8 @@ def _service(args) -> int:
         raise ValueError("say which --port the service listens on")
     base_url = args.base_url or os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
     who = alw_service.identity_from_options(identity, proxy_header=args.proxy_header,
-                                            proxies=tuple(args.trusted_proxy))
+                                            proxies=tuple(args.trusted_proxy),
+                                            secret=os.environ.get(alw_config.ENV_SERVICE_TOKEN))
     config = alw_config.load_config(args.config) if args.config else alw_config.default_config(os.getcwd())
     campaign = alw_config.build_campaign(config)
     store = campaign.open_store(rebind=args.rebind_store)
@@ -226,8 +232,11 @@ def _serve(args) -> int:
     from alwidgets.serving import config as alw_config
     from alwidgets.store.sql import mask_url
 
+    hub = _hub_service(args)
     if not 0 < args.port < 65536:
         raise ValueError(f"--port must be between 1 and 65535; got {args.port}")
+    if not args.base_url.startswith("/"):
+        raise ValueError(f"--base-url must be a path starting with /; got {args.base_url!r}")
     if args.cull_after < 0:
         raise ValueError(f"--cull-after must be 0 or more seconds; got {args.cull_after}")
     if args.pool < 0:
@@ -277,17 +286,19 @@ def _serve(args) -> int:
     env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(VOILA_TEMPLATES_ROOT), env.get("JUPYTER_PATH")]))
     _find_serving_package(env)
     local = args.host in ("0.0.0.0", "", "::")
-    url = f"http://{'127.0.0.1' if local else args.host}:{args.port}/"
+    url = f"http://{'127.0.0.1' if local else args.host}:{args.port}{args.base_url}"
     command = [
         sys.executable, "-m", "voila", str(notebook), "--no-browser",
-        f"--port={args.port}", f"--Voila.ip={args.host}", "--Voila.port_retries=0",
+        f"--port={args.port}", f"--Voila.ip={args.host}", "--Voila.port_retries=0", f"--Voila.base_url={args.base_url}",
         # a user name set by an authenticating proxy reaches the kernel as HTTP_X_FORWARDED_USER
         "--VoilaConfiguration.http_header_envs=X-Forwarded-User",
         # at most max_kernels pages at once: beyond that a visitor is told the server is full
         "--VoilaConfiguration.multi_kernel_manager_class=alwidgets_serving.CappedKernelManager",
         f"--CappedKernelManager.max_kernels={max_kernels}",
-        # a page gets the cookie Voila's shut-down-on-close request needs: a closed page ends its kernel at once
-        "--Voila.identity_provider_class=alwidgets_serving.PageIdentityProvider",
+        # a page gets the cookie Voila's shut-down-on-close request needs: a closed page ends its kernel at once;
+        # as a hub service, only people the hub logged in get a page, and the hub names them
+        "--Voila.identity_provider_class=alwidgets_serving." + ("hub.HubVisitorIdentityProvider" if hub
+                                                                 else "PageIdentityProvider"),
         f"--VoilaConfiguration.template={VOILA_TEMPLATE}",
     ]  # fmt: skip
     if args.pool:
@@ -302,6 +313,7 @@ def _serve(args) -> int:
     # Become Voila: this process (the data and libraries the check loaded) would otherwise stay, idle, beside it.
     # Voila stops on Ctrl+C or SIGTERM (a service manager) and shuts its kernels down as it goes.
     ready = f"; {args.pool} page{'s' if args.pool != 1 else ''} kept ready" if args.pool else ""
+    ready += "; visitors log in through JupyterHub" if hub else ""
     print(f"\n  {what}: {url}{ready}\n  (Ctrl+C stops it)\n", flush=True)
     sys.stderr.flush()
     os.execve(sys.executable, command, env)
@@ -317,21 +329,56 @@ def _start_campaign_service(config: str | None, env: dict) -> str:
     standard input is a pipe whose other end Voila inherits: when Voila ends,
     the service reads the end of its input and stops too.
     """
+    import secrets
     import socket
     import subprocess
 
+    from alwidgets.serving import config as alw_config
+
+    secret = secrets.token_urlsafe(32)
+    env[alw_config.ENV_SERVICE_TOKEN] = secret  # for the pages' kernels, which inherit Voila's environment
+    # the service is not the hub's: it answers on its own socket, to the holders of the secret only
+    service_env = {key: value for key, value in env.items() if not key.startswith("JUPYTERHUB_")}
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     read_end, write_end = os.pipe()
     command = [sys.executable, "-m", "alwidgets", "service", "--fd", str(sock.fileno()), "--identity", "standalone",
-               "--stop-with-stdin"] + ([str(Path(config).resolve())] if config else [])
-    subprocess.Popen(command, stdin=read_end, pass_fds=[sock.fileno()], env={**env, "PYTHONUNBUFFERED": "1"})
+               "--base-url", "/", "--stop-with-stdin"] + ([str(Path(config).resolve())] if config else [])
+    subprocess.Popen(command, stdin=read_end, pass_fds=[sock.fileno()], env={**service_env, "PYTHONUNBUFFERED": "1"})
     os.close(read_end)
     os.set_inheritable(write_end, True)  # kept open by Voila after exec
     port = sock.getsockname()[1]
     sock.close()
     return f"http://127.0.0.1:{port}"
+
+
+def _hub_service(args) -> bool:
+    """Whether ``serve`` runs as a JupyterHub-managed service; fills in the port and prefix the hub gave it.
+
+    The hub starts a managed service with its address
+    (``JUPYTERHUB_SERVICE_URL``), prefix and API token in the environment.
+    Pages are then served only to people the hub logged in
+    (``alwidgets_serving.hub``).
+    """
+    from urllib.parse import urlsplit
+
+    hub_url = os.environ.get("JUPYTERHUB_SERVICE_URL")
+    hub = bool(hub_url and os.environ.get("JUPYTERHUB_API_TOKEN"))
+    if hub:
+        parts = urlsplit(hub_url)
+        if args.port is None:
+            args.port = parts.port or DEFAULT_PORT
+            args.host = parts.hostname or args.host
+        if args.base_url is None:
+            args.base_url = os.environ.get("JUPYTERHUB_SERVICE_PREFIX") or "/"
+    if args.port is None:
+        args.port = DEFAULT_PORT
+    if args.base_url is None:
+        args.base_url = "/"
+    if not args.base_url.endswith("/"):
+        args.base_url += "/"
+    return hub
 
 
 def _check_notebook(path: str) -> tuple[Path, int]:

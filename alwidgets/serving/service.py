@@ -21,6 +21,7 @@ so no body, header or query string can label under someone else's name.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import threading
@@ -47,19 +48,37 @@ class NotAllowed(Exception):
 
 
 class NamedByPage:
-    """Standalone: the page names its annotator. A convenience for one trusted room, not an identity."""
+    """Standalone: the page names its annotator. A convenience for one trusted room, not an identity.
+
+    With a ``secret`` (``serve`` gives one to the service and to its own
+    pages' kernels only), a request must also carry it (``Authorization:
+    token ...``): another process on the machine, which can reach the
+    service's address but was never given the secret, can neither label nor read.
+    """
 
     trusted = False
 
+    def __init__(self, secret: str | None = None):
+        self.secret = secret or None
+
     def reader(self, request) -> str:
-        """Anyone on this service's address may read the campaign's progress."""
+        """Anyone who may use this service may read the campaign's progress."""
+        self._check_secret(request)
         return ""
 
     def annotator(self, request) -> str:
+        self._check_secret(request)
         name = urllib.parse.unquote(request.headers.get(NAME_HEADER, "")).strip()
         if not name:
             raise NotAllowed(f"say who is labeling in the {NAME_HEADER} header")
         return name
+
+    def _check_secret(self, request) -> None:
+        if self.secret is None:
+            return
+        kind, _, token = request.headers.get("Authorization", "").partition(" ")
+        if kind.lower() not in ("token", "bearer") or not hmac.compare_digest(token.strip(), self.secret):
+            raise NotAllowed("this campaign service answers only the pages of the server that started it")
 
 
 class ProxyIdentity:
@@ -390,10 +409,14 @@ def make_app(service: CampaignService, base_url: str = "/") -> tornado.web.Appli
         + [(f"{base}api/{name}", handler, {"service": service}) for name, handler in routes.items()])
 
 
-def identity_from_options(kind: str, *, proxy_header: str = "X-Forwarded-User", proxies: tuple[str, ...] = ()):
-    """The identity of a service started with ``--identity KIND``: ``standalone``, ``hub`` or ``proxy``."""
+def identity_from_options(kind: str, *, proxy_header: str = "X-Forwarded-User", proxies: tuple[str, ...] = (),
+                          secret: str | None = None):
+    """The identity of a service started with ``--identity KIND``: ``standalone``, ``hub`` or ``proxy``.
+
+    ``secret`` (standalone only): the token every request must carry.
+    """
     if kind == "standalone":
-        return NamedByPage()
+        return NamedByPage(secret)
     if kind == "hub":
         return HubIdentity()
     if kind == "proxy":

@@ -29,6 +29,7 @@ from alwidgets.store.remote import ServiceError, ServiceStore
 
 CHP = REPO / ".venv" / "node" / "node_modules" / ".bin" / "configurable-http-proxy"
 PASSWORD = "correct horse"
+DASHBOARD_MAX_KERNELS = 4  # the page kept ready and three visitors
 CONFIG = """
 import sys
 c.JupyterHub.ip = "127.0.0.1"
@@ -56,8 +57,14 @@ c.Spawner.environment = {{"ALW_SERVICE_URL": "http://127.0.0.1:{service_port}/se
 c.JupyterHub.services = [{{
     "name": "campaign", "url": "http://127.0.0.1:{service_port}", "display": False,
     "command": [sys.executable, "-m", "alwidgets", "service", "{folder}/campaign.toml"],
+}}, {{
+    # the dashboard as a hub-managed service: one Voila for everyone, login through the hub
+    "name": "dashboard", "url": "http://127.0.0.1:{dashboard_port}", "oauth_no_confirm": True, "cwd": "{folder}",
+    "command": [sys.executable, "-m", "alwidgets", "serve", "{folder}/dashboard.toml", "--pool", "1",
+                "--max-kernels", "{max_kernels}"],
 }}]
-c.JupyterHub.load_roles = [{{"name": "user", "scopes": ["self", "access:services!service=campaign"]}}]
+c.JupyterHub.load_roles = [{{"name": "user",
+                            "scopes": ["self", "access:services!service=campaign", "access:services!service=dashboard"]}}]
 """
 
 
@@ -70,11 +77,13 @@ def hub(jupyter_env, tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp("hub")
     (folder / "pages").mkdir()
     shutil.copy(REPO / "notebooks" / "dashboard.ipynb", folder / "pages" / "dashboard.ipynb")
-    (folder / "campaign.toml").write_text('title = "Digits"\n\n[data]\nsource = "mnist"\nlimit = 300\n\n'
-                                          f'[store]\nurl = "{folder}/labels.db"\n')
-    port, service_port = free_port(), free_port()
+    for name, store in (("campaign", "labels.db"), ("dashboard", "dashboard.db")):
+        (folder / f"{name}.toml").write_text('title = "Digits"\n\n[data]\nsource = "mnist"\nlimit = 300\n\n'
+                                             f'[store]\nurl = "{folder}/{store}"\n')
+    port, service_port, dashboard_port = free_port(), free_port(), free_port()
     (folder / "jupyterhub_config.py").write_text(CONFIG.format(
         port=port, hub_port=free_port(), proxy_api_port=free_port(), service_port=service_port, chp=str(chp),
+        dashboard_port=dashboard_port, max_kernels=DASHBOARD_MAX_KERNELS,
         folder=folder, password=PASSWORD, root=os.geteuid() == 0, jupyter_path=jupyter_env["JUPYTER_PATH"]))
     env = {**jupyter_env, "HOME": str(folder)}
     env.pop("JUPYTERHUB_API_TOKEN", None)
@@ -88,7 +97,7 @@ def hub(jupyter_env, tmp_path_factory) -> dict:
     wait_for_ok(server, f"{server.url}/hub/api")
     wait_for_ok(server, f"{server.url}/services/campaign/api/health")
     yield {"url": server.url, "folder": folder, "service": f"http://127.0.0.1:{service_port}/services/campaign",
-           "server": server}
+           "server": server, "dashboard": f"http://127.0.0.1:{dashboard_port}/services/dashboard/"}
     server.stop()
     subprocess.run(["pkill", "-f", f"{folder}/pages"], check=False)  # user servers the hub left behind
 
@@ -116,8 +125,11 @@ def log_in(page, hub: dict, name: str) -> None:
     page.click("[type=submit]")
 
 
-def labels_in_store(hub: dict) -> list[LabelEvent]:
-    store = open_store(str(hub["folder"] / "labels.db"), create=False, read_only=True)
+def labels_in_store(hub: dict, name: str = "labels.db") -> list[LabelEvent]:
+    path = hub["folder"] / name
+    if not path.exists():
+        return []
+    store = open_store(str(path), create=False, read_only=True)
     try:
         return [e for e in store.events() if e.kind == LABEL]
     finally:
@@ -189,3 +201,104 @@ def test_the_hubs_health_check_of_the_service_starts_nothing(hub):
         assert json.loads(answer.read()) == {"ok": True}
     with pytest.raises(ServiceError):
         ServiceStore(hub["service"]).whoami()
+
+
+# ---------------------------------------------------------------- serve as a hub-managed service
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_the_dashboard_service_sends_strangers_to_the_hub_and_starts_no_kernel_for_them(hub, new_local_context):
+    # what the hub's health check and a visitor who never logged in send: no cookie, no token, any header
+    opener = urllib.request.build_opener(_NoRedirect)
+    for _ in range(DASHBOARD_MAX_KERNELS):  # enough to fill the server if each one started a kernel
+        request = urllib.request.Request(hub["dashboard"], headers={"X-Forwarded-User": "bob"})
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            opener.open(request, timeout=60)
+        assert answer.value.code == 302
+        assert "/hub/api/oauth2/authorize" in answer.value.headers["Location"]
+    # a browser that never logged in ends on the hub's login page, and stores nothing
+    page = new_local_context().new_page()
+    page.goto(f"{hub['url']}/services/dashboard/")
+    page.wait_for_url("**/hub/login**")
+    assert labels_in_store(hub, "dashboard.db") == []
+    # no place was taken: a logged-in visitor still gets a page (the server takes DASHBOARD_MAX_KERNELS kernels)
+    log_in(page, hub, "carol")
+    page.wait_for_url(lambda url: "/hub/login" not in url)
+    page.goto(f"{hub['url']}/services/dashboard/")
+    page.locator(".alw-labeler .alw-label-button").first.wait_for(timeout=SERVER_START_TIMEOUT_S * 2000)
+    close_tab(page)
+
+
+def close_tab(page) -> None:
+    """As a person closing the tab: the page's unload handler ends its kernel, giving back its place."""
+    with page.expect_event("close"):  # with unload handlers run, close() does not wait for the page to close
+        page.close(run_before_unload=True)
+
+
+def open_dashboard_service(new_local_context, hub: dict, name: str, *, query: str = "", **context_options):
+    page = new_local_context(**context_options).new_page()
+    log_in(page, hub, name)
+    page.wait_for_url(lambda url: "/hub/login" not in url)  # logged in: the hub sends them on
+    page.goto(f"{hub['url']}/services/dashboard/{query}")
+    page.locator(".alw-labeler .alw-label-button").first.wait_for(timeout=SERVER_START_TIMEOUT_S * 2000)
+    return page
+
+
+def wait_for_labels(hub: dict, count: int) -> list[LabelEvent]:
+    deadline = time.monotonic() + 60
+    while len(found := labels_in_store(hub, "dashboard.db")) < count and time.monotonic() < deadline:
+        time.sleep(0.25)
+    return found
+
+
+@pytest.mark.parametrize("forgery", ["header", "query string", "re-enabled field"])
+def test_the_dashboard_service_labels_under_the_hubs_name_whatever_the_page_claims(hub, new_local_context, forgery):
+    before = labels_in_store(hub, "dashboard.db")
+    options = {"extra_http_headers": {"X-Forwarded-User": "bob"}} if forgery == "header" else {}
+    page = open_dashboard_service(new_local_context, hub, "alice",
+                                  query="?annotator=bob" if forgery == "query string" else "", **options)
+    field = page.locator(".alw-annotator input")
+    assert field.input_value() == "alice" and field.is_disabled()
+    if forgery == "re-enabled field":
+        field.evaluate("input => { input.disabled = false; }")
+        field.fill("bob")
+        field.press("Enter")
+    page.locator(".alw-labeler .alw-label-button").first.click()
+    new = [e for e in wait_for_labels(hub, len(before) + 1) if e not in before]
+    close_tab(page)
+    assert [e.annotator for e in new] == ["alice"]
+
+
+def test_code_sent_down_a_pages_websocket_is_never_run(hub, new_local_context, tmp_path):
+    page = open_dashboard_service(new_local_context, hub, "alice")
+    marker = tmp_path / "ran"
+    replies = page.evaluate(
+        """async ([code]) => {
+            const config = JSON.parse(document.getElementById("jupyter-config-data").textContent);
+            const url = location.origin.replace(/^http/, "ws") + config.baseUrl
+                        + "api/kernels/" + config.kernelId + "/channels";
+            const socket = new WebSocket(url);
+            await new Promise((ok, fail) => { socket.onopen = ok; socket.onerror = fail; });
+            const message = (type, content) => ({channel: "shell", content, metadata: {}, parent_header: {},
+                header: {msg_id: type + Math.random(), msg_type: type, username: "", session: "forger", version: "5.3"}});
+            const replies = [];
+            const info = new Promise(done => { socket.onmessage = event => {
+                const reply = JSON.parse(event.data);
+                if (reply.parent_header.session === "forger") replies.push(reply.header.msg_type);
+                if (reply.header.msg_type === "kernel_info_reply" && reply.parent_header.session === "forger") done();
+            }; });
+            socket.send(JSON.stringify(message("execute_request", {code, silent: false, store_history: false,
+                user_expressions: {}, allow_stdin: false, stop_on_error: true})));
+            // the kernel answers its shell messages in order: this reply comes after any run of the code
+            socket.send(JSON.stringify(message("kernel_info_request", {})));
+            await info;
+            socket.close();
+            return replies;
+        }""", [f"open({str(marker)!r}, 'w').write('ran')"])
+    close_tab(page)
+    assert "kernel_info_reply" in replies and "execute_reply" not in replies
+    assert not marker.exists()
