@@ -84,12 +84,23 @@ class LivePlots(widgets.HBox):
         self.children = [p["image"] for p in self.panels]
 
     def draw(self, marked: list[int], snapshot) -> list[bytes]:
-        """Render every plot (the worker's thread): the pictures, in panel order."""
+        """Render every plot (the worker's thread): the pictures, in panel order.
+
+        A plot is drawn again only when what it shows changed: a new model
+        (``snapshot.version``), or other items to mark for the plots that mark
+        them. A page that follows a campaign service's model gets a label's
+        update after every click, but a new model only every few labels; the
+        picture it already has is kept (rendering is most of a page's CPU).
+        """
         pictures = []
         for panel in self.panels:
-            ax = panel["ax"]  # the plot functions empty it themselves, keeping its ticks
-            DRAW[panel["name"]](self, ax, marked, snapshot)
-            pictures.append(alw_plots.figure_to_png(ax.figure))
+            name = panel["name"]
+            key = (snapshot.version, tuple(marked) if name in MARKING else None)
+            if panel.get("drawn") != key:
+                ax = panel["ax"]  # the plot functions empty it themselves, keeping its ticks
+                DRAW[name](self, ax, marked, snapshot)
+                panel["png"], panel["drawn"] = alw_plots.figure_to_png(ax.figure), key
+            pictures.append(panel["png"])
         return pictures
 
     def show(self, pictures: list[bytes]) -> None:
@@ -123,6 +134,7 @@ def _draw_decision_boundary(plots: LivePlots, ax, marked, snapshot) -> None:
     alw_plots.plot_decision_boundary(plots.session, ax=ax, query=marked or None)
 
 
+MARKING = frozenset({"regression", "decision_boundary"})  # the plots that mark the items asked about
 DRAW: dict[str, Callable] = {
     "learning_curve": _draw_learning_curve,
     "regression": _draw_regression,
