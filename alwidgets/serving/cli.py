@@ -21,6 +21,10 @@ each page taken is replaced in the background. The dashboard page takes in
 who opened it only when they come
 (:func:`alwidgets.widgets.page.when_visitor_arrives`, ``Dashboard.welcome``).
 
+With ``ALW_SERVICE_URL`` (and ``ALW_SERVICE_TOKEN``) set, ``serve`` starts no
+service of its own: its pages label through that campaign service, so page
+servers on several machines share one store and one trainer.
+
 ``serve`` never passes its own identity on: a ``JUPYTERHUB_USER`` (or a user
 header variable) in the server's environment is removed before Voila starts,
 so each visitor's name comes from their own request. Passwords in store URLs
@@ -274,13 +278,16 @@ def _serve(args) -> int:
             n_events = len(store.events())
         finally:
             store.close()
-        print(f"  {campaign.n_items:,} items to label, classes {campaign.classes}; store {mask_url(config.store)} "
+        where = (f"the campaign service at {env[alw_config.ENV_SERVICE_URL]}" if env.get(alw_config.ENV_SERVICE_URL)
+                 else f"store {mask_url(config.store)}")
+        print(f"  {campaign.n_items:,} items to label, classes {campaign.classes}; {where} "
               f"({n_events} events so far)", flush=True)
         if args.check:
             return 0
         notebook = dashboard_notebook()
         what = "Labeling dashboard"
-        env[alw_config.ENV_SERVICE_URL] = _start_campaign_service(args.config, env)
+        if not env.get(alw_config.ENV_SERVICE_URL):  # else pages on several machines share one service (checked above)
+            env[alw_config.ENV_SERVICE_URL] = _start_campaign_service(args.config, env)
 
     # alwidgets' Voila page template (Voila's lab page without CDN stylesheets), found wherever alwidgets lives.
     env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(VOILA_TEMPLATES_ROOT), env.get("JUPYTER_PATH")]))
