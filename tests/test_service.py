@@ -205,6 +205,24 @@ def test_standalone_names_come_from_the_page_and_say_they_are_no_identity():
         running.stop()
 
 
+@pytest.mark.parametrize("token", [None, "", "a guess"])
+def test_a_standalone_service_with_a_secret_answers_only_its_holders(token):
+    store = MemoryStore()
+    session, _ = campaign_session(store)
+    running = Running(CampaignService(session, NamedByPage(secret="serve's secret")).start())
+    try:
+        stranger = ServiceStore(running.url, token=token, annotator="mallory")
+        with pytest.raises(ServiceError, match="only the pages of the server that started it"):
+            stranger.append_many([label(session.item_ids[0], 1)])
+        with pytest.raises(ServiceError):
+            stranger.events()
+        page = ServiceStore(running.url, token="serve's secret", annotator="carol")
+        page.append_many([label(session.item_ids[1], 1)])
+        assert [(e.item_id, e.annotator) for e in store.events()] == [(session.item_ids[1], "carol")]
+    finally:
+        running.stop()
+
+
 class FailsToFit(LogisticRegression):
     def fit(self, X, y, **kwargs):
         raise RuntimeError("this model cannot learn")
