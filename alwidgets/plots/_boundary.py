@@ -1,4 +1,4 @@
-"""The decision-boundary plot: class regions, uncertainty, labeled points and the next query."""
+"""The decision-boundary plot: class regions, uncertainty, labeled points, the item asked and the model's next pick."""
 
 from __future__ import annotations
 
@@ -6,21 +6,25 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from scipy.spatial import cKDTree
 
 from alwidgets import _learners
 from alwidgets._learners import take_rows
 from alwidgets._validation import InvalidParameterError, check_int, to_plain
 from alwidgets.plots._figures import (
     _LEGEND,
+    _NEXT_QUERY_COLOR,
     _POOL_COLOR,
     _QUERY_COLOR,
+    NEXT_QUERY_GID,
+    NEXT_QUERY_LABEL,
     QUERY_GID,
     QUERY_LABEL,
     REGIONS_GID,
     UNCERTAINTY_GID,
     _check_query,
     _display_rows,
+    _next_queries,
+    _next_query_handle,
     _note,
     _prepare,
     _query_handle,
@@ -79,6 +83,8 @@ def _grid(P: np.ndarray, resolution: int):
 def _fill(view: PoolView, projection: Projection, P: np.ndarray, shown: np.ndarray):
     """A nearest-neighbour index over the shown pool items, and how far from all of them a cell stays blank."""
     if view.fill is None or view.fill[0] is not projection or not np.array_equal(view.fill[1], shown):
+        from scipy.spatial import cKDTree  # here: a page that draws only a learning curve needs no scipy
+
         tree = cKDTree(P[shown])
         spacing = float(np.median(tree.query(P[shown], k=2)[0][:, 1])) if len(shown) > 1 else 0.0
         diagonal = float(np.linalg.norm(P.max(axis=0) - P.min(axis=0))) or 1.0
@@ -166,13 +172,14 @@ def plot_decision_boundary(
     ax: Axes | None = None,
     *,
     query=None,
+    next_query=None,
     projection: Projection | None = None,
     resolution: int = 80,
     max_points: int = 2000,
     neighbors: int = 10,
     legend: bool = True,
 ) -> Axes:
-    """Class regions, the model's uncertainty under them, the labeled points and the next query.
+    """Class regions, the model's uncertainty under them, the labeled points and the item asked.
 
     For 2-D data the model predicts on a ``resolution`` x ``resolution`` grid:
     each class's region is filled in its colour over a grey heatmap of the
@@ -185,8 +192,10 @@ def plot_decision_boundary(
     its ``neighbors`` nearest items in the projection; cells far from every
     item stay blank. Overlapping regions in a projection mean the classes
     overlap in that view, not that the model mixes them up.
-    Labeled points are coloured by label, the unlabeled pool is grey, and the
-    query is ringed in red. Before the model is fitted only the points are drawn.
+    Labeled points are coloured by label, the unlabeled pool is grey, the
+    item asked now (``query``) is ringed in red and, when the latest model
+    would ask another one next (``next_query``), that one has a dashed dark
+    ring, named apart. Before the model is fitted only the points are drawn.
 
     Parameters
     ----------
@@ -195,7 +204,10 @@ def plot_decision_boundary(
     ax : Axes, optional
         Cleared and reused; a new one when None.
     query : int or list of int, optional
-        Pool index(es) to ring as the next query.
+        Pool index(es) of the item(s) asked now (on screen), ringed in red.
+    next_query : int or list of int, optional
+        Pool index(es) the latest model would ask next; drawn only where they
+        are not asked now.
     projection : Projection, optional
         From :func:`make_projection`; give the same one to every plot of a pool.
     resolution : int, default=80
@@ -213,6 +225,7 @@ def plot_decision_boundary(
     resolution = check_int(resolution, "resolution (grid cells per axis)", 2)
     projection, P, view = pool_xy(session, projection)
     queries = _check_query(query, len(P))
+    next_queries = _next_queries(next_query, queries, len(P))
     ax = _prepare(ax, "decision_boundary")
     model = model_view(session)
     snapshot, taught = model[0], model[1]
@@ -247,6 +260,10 @@ def plot_decision_boundary(
         ax.scatter(P[queries, 0], P[queries, 1], s=240, facecolors="none", edgecolors=_QUERY_COLOR, linewidths=2.2,
                    label=QUERY_LABEL, zorder=6, gid=QUERY_GID)
         handles.append(_query_handle())
+    if next_queries:
+        ax.scatter(P[next_queries, 0], P[next_queries, 1], s=200, facecolors="none", edgecolors=_NEXT_QUERY_COLOR,
+                   linewidths=1.5, linestyle="--", label=NEXT_QUERY_LABEL, zorder=5, gid=NEXT_QUERY_GID)
+        handles.append(_next_query_handle())
 
     ax.set_xlabel(projection.axis_labels[0])
     ax.set_ylabel(projection.axis_labels[1])

@@ -22,11 +22,14 @@ from alwidgets._learners import take_rows
 from alwidgets._validation import InvalidParameterError
 
 BASELINE_LABEL = "random (same budget)"
-QUERY_LABEL = "next query"
+QUERY_LABEL = "asked now"  # the item on screen, which the person is labeling
 QUERY_GID = "query"  # gids of artists that tests and widgets look up
+NEXT_QUERY_LABEL = "model's next pick"  # where the latest model would ask next, when that is another item
+NEXT_QUERY_GID = "next query"
 UNCERTAINTY_GID = "uncertainty"
 REGIONS_GID = "class regions"
 _QUERY_COLOR = "#d62728"
+_NEXT_QUERY_COLOR = "#3a3a3a"
 _POOL_COLOR = "#a0a0a0"
 _LABELED_COLOR = "#ff7f0e"
 _MEAN_COLOR = "#1f77b4"
@@ -322,6 +325,16 @@ def _check_query(query, n_pool: int) -> list[int]:
 def _query_handle() -> Line2D:
     return Line2D([], [], linestyle="none", marker="o", markersize=9, markerfacecolor="none",
                   markeredgecolor=_QUERY_COLOR, markeredgewidth=2, label=QUERY_LABEL)
+
+
+def _next_query_handle() -> Line2D:
+    return Line2D([], [], linestyle="none", marker="o", markersize=9, markerfacecolor="none",
+                  markeredgecolor=_NEXT_QUERY_COLOR, markeredgewidth=1.5, label=NEXT_QUERY_LABEL)
+
+
+def _next_queries(next_query, queries: list[int], n_pool: int) -> list[int]:
+    """The model's next picks that are not the items asked now (those are marked as asked)."""
+    return [q for q in _check_query(next_query, n_pool) if q not in queries]
 
 
 def _display_rows(n_pool: int, max_points: int) -> np.ndarray:

@@ -1,7 +1,7 @@
 """1-D regression: a model's mean curve with its standard-deviation bands (a Gaussian process's), and the pool.
 
 :func:`plot_regression` draws what a regressor's session knows: the pool,
-the labeled points, the next query, and the mean ±1 and ±2 std of the model
+the labeled points, the item asked, and the mean ±1 and ±2 std of the model
 when it gives one (``predict(X, return_std=True)``).
 """
 
@@ -15,12 +15,16 @@ from alwidgets.plots._figures import (
     _LABELED_COLOR,
     _LEGEND,
     _MEAN_COLOR,
+    _NEXT_QUERY_COLOR,
     _POOL_COLOR,
     _QUERY_COLOR,
+    NEXT_QUERY_GID,
+    NEXT_QUERY_LABEL,
     QUERY_GID,
     QUERY_LABEL,
     _check_query,
     _display_rows,
+    _next_queries,
     _prepare,
     model_view,
 )
@@ -46,6 +50,7 @@ def plot_regression(
     *,
     X_grid=None,
     query=None,
+    next_query=None,
     y_true=None,
     max_points: int = 2000,
     legend: bool = True,
@@ -53,8 +58,10 @@ def plot_regression(
     """A 1-D regressor's mean curve with its ±1 and ±2 standard-deviation bands.
 
     Draws the pool in grey (at its true values when ``y_true`` holds them,
-    else as ticks along the bottom), the labeled points in orange, and the next
-    query as a red dashed vertical line with a ring on the mean. Before the
+    else as ticks along the bottom), the labeled points in orange, the item asked
+    now (``query``) as a red dashed vertical line with a ring on the mean and,
+    when the latest model would ask another x next (``next_query``), that x as
+    a dark dotted line, named apart. Before the
     model is fitted it draws the points alone and says "no model yet".
 
     Parameters
@@ -68,7 +75,10 @@ def plot_regression(
     X_grid : array-like of shape (n_points, 1), optional
         Where to draw the curve; default 300 points spanning the pool.
     query : int or list of int, optional
-        Pool index(es) to mark as the next query.
+        Pool index(es) of the item(s) asked now (on screen), marked in red.
+    next_query : int or list of int, optional
+        Pool index(es) the latest model would ask next; drawn only where they
+        are not asked now.
     y_true : array-like of shape (n_pool,) or callable, optional
         The pool's true values (a simulated oracle), drawn as grey points, or
         a function ``f(X)`` drawn as a dotted "true function" line.
@@ -88,6 +98,7 @@ def plot_regression(
         )
     x_pool = X[:, 0]
     queries = _check_query(query, len(x_pool))
+    next_queries = _next_queries(next_query, queries, len(x_pool))
     truth = None
     if y_true is not None and not callable(y_true):
         truth = np.asarray(y_true, dtype=float).ravel()
@@ -151,6 +162,9 @@ def plot_regression(
         y_q = np.interp(x_q, grid, mean) if mean is not None else np.full(len(x_q), np.mean(ax.get_ylim()))
         ax.scatter(x_q, y_q, s=110, facecolors="none", edgecolors=_QUERY_COLOR, linewidths=2, zorder=5,
                    gid=QUERY_GID)
+    for k, x in enumerate(x_pool[next_queries]):
+        ax.axvline(x, color=_NEXT_QUERY_COLOR, linestyle=":", linewidth=1.3, zorder=3, gid=NEXT_QUERY_GID,
+                   label=NEXT_QUERY_LABEL if k == 0 else None)
 
     ax.set_xlabel("x")
     ax.set_ylabel("y")

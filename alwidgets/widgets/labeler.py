@@ -504,9 +504,7 @@ class Labeler(widgets.VBox):
         with self._ui_lock:
             self.status_line.clear()
         if self.sync:
-            self.updates.run_now()
-            with self._ui_lock:
-                self._show(self._next_items(refresh=True))
+            self.updates.run_now(show_next=lambda: self._show(self._next_items(refresh=True)))
         else:
             with self._ui_lock:
                 self._show(self._next_items())

@@ -83,8 +83,11 @@ class LivePlots(widgets.HBox):
             self.panels.append({"name": name, "ax": alw_plots.new_axes(), "image": image})
         self.children = [p["image"] for p in self.panels]
 
-    def draw(self, marked: list[int], snapshot) -> list[bytes]:
+    def draw(self, marked: list[int], snapshot, next_picks=()) -> list[bytes]:
         """Render every plot (the worker's thread): the pictures, in panel order.
+
+        ``marked`` are the items on screen (the ones asked now); ``next_picks``
+        where ``snapshot``'s model would ask next, drawn apart and named so.
 
         A plot is drawn again only when what it shows changed: a new model
         (``snapshot.version``), or other items to mark for the plots that mark
@@ -95,10 +98,10 @@ class LivePlots(widgets.HBox):
         pictures = []
         for panel in self.panels:
             name = panel["name"]
-            key = (snapshot.version, tuple(marked) if name in MARKING else None)
+            key = (snapshot.version, (tuple(marked), tuple(next_picks)) if name in MARKING else None)
             if panel.get("drawn") != key:
                 ax = panel["ax"]  # the plot functions empty it themselves, keeping its ticks
-                DRAW[name](self, ax, marked, snapshot)
+                DRAW[name](self, ax, list(marked), snapshot, list(next_picks))
                 panel["png"], panel["drawn"] = alw_plots.figure_to_png(ax.figure), key
             pictures.append(panel["png"])
         return pictures
@@ -114,7 +117,7 @@ class LivePlots(widgets.HBox):
         return self.baseline.for_history([h for h in history if h["n_labels"] > 0])
 
 
-def _draw_learning_curve(plots: LivePlots, ax, marked, snapshot) -> None:
+def _draw_learning_curve(plots: LivePlots, ax, marked, snapshot, next_picks) -> None:
     session = plots.session
     history = list(snapshot.history)
     first_stop = session.stopping()["first_stop"]
@@ -125,13 +128,14 @@ def _draw_learning_curve(plots: LivePlots, ax, marked, snapshot) -> None:
     )
 
 
-def _draw_regression(plots: LivePlots, ax, marked, snapshot) -> None:
+def _draw_regression(plots: LivePlots, ax, marked, snapshot, next_picks) -> None:
     truth = plots.true_function if plots.true_function is not None else plots.y_true
-    alw_plots.plot_regression(plots.session, ax=ax, X_grid=plots.X_grid, query=marked or None, y_true=truth)
+    alw_plots.plot_regression(plots.session, ax=ax, X_grid=plots.X_grid, query=marked or None,
+                              next_query=next_picks or None, y_true=truth)
 
 
-def _draw_decision_boundary(plots: LivePlots, ax, marked, snapshot) -> None:
-    alw_plots.plot_decision_boundary(plots.session, ax=ax, query=marked or None)
+def _draw_decision_boundary(plots: LivePlots, ax, marked, snapshot, next_picks) -> None:
+    alw_plots.plot_decision_boundary(plots.session, ax=ax, query=marked or None, next_query=next_picks or None)
 
 
 MARKING = frozenset({"regression", "decision_boundary"})  # the plots that mark the items asked about

@@ -11,6 +11,7 @@ the page in one go under the Labeler's ``_ui_lock``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from alwidgets.widgets._guard import guarded, report_error
 from alwidgets.widgets.item_area import suggestion_html, why_html
@@ -53,12 +54,23 @@ class ModelUpdates:
         else:
             self.worker.request()
 
-    def run_now(self) -> None:
-        """The naive path: refit, re-rank and redraw while the person waits."""
+    def run_now(self, show_next: Callable[[], None] | None = None) -> None:
+        """The naive path: refit, re-rank, show the next items (``show_next``) and redraw while the person waits.
+
+        The next items are shown between the refit and the drawing, so that the
+        plots mark the items on screen. They are shown even if the refit fails.
+        """
+        pending = [show_next] if show_next is not None else []
+
+        def show() -> None:
+            if pending:
+                pending.pop()()
+
         try:
-            self._update()
+            self._update(show)
         except Exception as error:  # shown in the status line like the worker's errors
             self._failed(error)
+        show()
         self._idle()
 
     def wait(self, timeout: float | None) -> bool:
@@ -69,19 +81,22 @@ class ModelUpdates:
 
     # ------------------------------------------------------------------ on the worker's thread
 
-    def _update(self) -> None:
+    def _update(self, show_next: Callable[[], None] | None = None) -> None:
         labeler = self.labeler
         session = labeler.session
         session.update(labeler.batch_size)
+        if show_next is not None:
+            show_next()
         if self.worker.superseded and not session.is_current:
             return  # more labels came during the fit: the next update draws, no time spent on a stale picture
         snapshot = session.snapshot
-        asks = session.peek(labeler.batch_size)  # where the current model asks: what the plots mark
+        asks = session.peek(labeler.batch_size)  # where the current model asks next
         self._maybe_show_fresh_pick(asks)
         shown = list(labeler.shown)
         single = len(shown) == 1 and labeler.batch_size == 1
         why = why_html(session, shown[0], labeler._shown_version, labeler.multi_label) if single else ""
-        pictures = labeler.live_plots.draw(asks or shown, snapshot)  # slow: before the lock
+        # the items on screen are the ones asked: marked as such; where the latest model would ask next, apart
+        pictures = labeler.live_plots.draw(shown, snapshot, next_picks=asks)  # slow: before the lock
         with labeler._ui_lock, labeler.hold_sync():
             labeler.live_plots.show(pictures)
             if labeler.shown == shown:
