@@ -70,6 +70,22 @@ class LabeledView:
         stashed, self._stashed, self.relabeling = self._stashed, [], None
         return stashed
 
+    def relabel_guess(self, idx: int, guesses: dict) -> tuple | None:
+        """What to suggest for ``idx``, opened to relabel: the guess of the model that flagged it, or none.
+
+        The session's own model was taught this label, so its guess is
+        mostly the label itself: suggesting it would let Enter confirm the
+        label that was just flagged. Its guess counts only when it differs.
+        """
+        if self.panel is not None:
+            flagged = self.panel.flagged_guess(idx, self.session.annotator)
+            if flagged is not None:
+                return flagged
+        guess = guesses.get(idx)
+        if guess is None or guess[0] == self.session.my_labels.get(idx):
+            return None
+        return guess
+
     def show_panel(self, visible: bool) -> None:
         if self.panel is not None:
             self.panel.layout.display = None if visible else "none"

@@ -553,7 +553,14 @@ class Labeler(widgets.VBox):
         """The model's guess for each item about to be shown (none before it is fitted, or with suggest off)."""
         if not self.suggest or self.classes is None or self.multi_label:  # a guess is one class, not a set
             return {}
-        return model_guesses(self.session, items, self.classes)
+        guesses = model_guesses(self.session, items, self.classes)
+        idx = self.relabeling
+        if idx in items:
+            guess = self.labeled.relabel_guess(idx, guesses)
+            guesses.pop(idx, None)
+            if guess is not None and guess[0] in self.classes:
+                guesses[idx] = guess
+        return guesses
 
     def _done_reason(self) -> str:
         if self.budget is not None and self.session.n_labeled >= self.budget:

@@ -105,6 +105,24 @@ class ReviewPanel(widgets.VBox):
         return [r for r in rows
                 if (label == ALL or str(r["label"]) == label) and (annotator == ALL or r["annotator"] == annotator)]
 
+    def flagged_guess(self, idx: int, annotator: str) -> tuple | None:
+        """The out-of-fold guess ``(class, probability)`` for ``annotator``'s label of ``idx``, if the model disagrees.
+
+        None when the current ranking does not flag that label (or there is no
+        current ranking). What a relabel suggests: the model that disagreed,
+        never the label it disagreed with.
+        """
+        with self._ui_lock:
+            ranking, ranked_on = self._ranking, self._ranked_labels
+        if ranking is None or ranked_on != self._votes_key():
+            return None
+        rows = ranking[(ranking["index"] == idx) & (ranking["annotator"] == annotator) & ranking["disagrees"]]
+        if rows.empty:
+            return None
+        row = rows.iloc[0]
+        predicted = row["predicted"]
+        return (predicted.item() if hasattr(predicted, "item") else predicted), float(row["p_predicted"])
+
     def wait(self, timeout: float | None = 60.0) -> None:
         """Block until the model's ranking of the labels is ready (for tests and notebooks)."""
         if not self._worker.wait(timeout):
