@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sklearn.linear_model import LogisticRegression
 
@@ -53,3 +55,37 @@ def test_without_a_flag_a_relabel_suggests_nothing_rather_than_the_label_itself(
     assert 42 not in labeler.suggested
     assert labeler.suggestion.value == ""
     assert not labeler.errors
+
+
+# ----------------------------------------------------------------------------- one screen, named model versions
+
+
+def _versions(text: str) -> list[int]:
+    return [int(v) for v in re.findall(r"model version (\d+)", text)]
+
+
+def test_a_suggestion_and_why_from_different_models_name_their_versions(digits, cleanup):
+    X, y = digits
+    session = alw.Session(LogisticRegression(max_iter=300), X, "margin", classes=list(range(10)), random_state=0)
+    session.teach(list(range(30)), [int(v) for v in y[:30]])
+    labeler = alw.Labeler(session, y_true=y, suggest=True, fresh_pick=False)  # the item stays after a refit
+    cleanup(labeler)
+    labeler.wait()
+    labeler.label(int(y[labeler.current]))  # the next item shows with this model's guess; a refit follows
+    labeler.wait()
+    (suggested,) = _versions(labeler.suggestion.value)
+    assert suggested < session.model_version
+    assert f"model version {session.model_version} says" in labeler.why.value
+    assert not labeler.errors
+
+
+def test_a_suggestion_and_why_from_one_model_agree(digits, cleanup):
+    X, y = digits
+    session = alw.Session(LogisticRegression(max_iter=300), X, "margin", classes=list(range(10)), random_state=0)
+    session.teach(list(range(30)), [int(v) for v in y[:30]])
+    labeler = alw.Labeler(session, y_true=y, suggest=True, sync=True)  # refit, then the next item and its why
+    cleanup(labeler)
+    labeler.label(int(y[labeler.current]))
+    assert _versions(labeler.suggestion.value) == [session.model_version]
+    guess = labeler.suggested[labeler.current][0]
+    assert re.search(rf"the model says {guess} \(", labeler.why.value), labeler.why.value

@@ -51,18 +51,19 @@ class ItemArea(widgets.VBox):
     # ------------------------------------------------------------------ drawing
 
     def show(self, session, items: list[int], *, prefill: dict, guesses: dict, caption: str, why: str,
-             done: str) -> list[widgets.Widget]:
+             done: str, guesses_version: int | None = None) -> list[widgets.Widget]:
         """Show ``items``: ``done`` if there are none, else the item or the batch. Returns the widgets replaced.
 
         ``guesses`` are the model's ``{idx: (label, probability)}``: said for
-        one item, the starting value of a batch cell (``prefill`` wins).
+        one item (with the model version they came from, ``guesses_version``),
+        the starting value of a batch cell (``prefill`` wins).
         """
         if not items:
             return self.show_done(done)
         if self.batch:
             return self.show_batch(session, items, {**{i: g[0] for i, g in guesses.items()}, **prefill})
         return self.show_one(session, items[0], caption=caption, why=why,
-                             suggestion=suggestion_html(guesses.get(items[0])))
+                             suggestion=suggestion_html(guesses.get(items[0]), guesses_version))
 
     def show_done(self, reason: str) -> list[widgets.Widget]:
         """Nothing left to label: say why. Returns the view widgets no longer shown."""
@@ -179,30 +180,40 @@ def caption_html(idx: int, relabeling_from=None, relabeling: bool = False) -> st
     return f"<span style='color:#666'>item {idx}</span>"
 
 
-def suggestion_html(guess) -> str:
-    """The model's guess ``(label, probability)`` in words, or "" without one."""
+def suggestion_html(guess, version: int | None = None) -> str:
+    """The model's guess ``(label, probability)`` in words, naming the model ``version`` it came from; "" without one.
+
+    "Why this one?" may speak of a newer model than the suggestion's (a guess
+    on screen never changes): the version tells which model said what.
+    """
     if guess is None:
         return ""
+    which = f", model version {version}" if version else ""
     return (f"<span style='color:#0b5394'>The model suggests <b>{html.escape(str(guess[0]))}</b> "
-            f"({guess[1]:.0%} sure). Enter accepts it; any other key or button overrides it.</span>")
+            f"({guess[1]:.0%} sure{which}). Enter accepts it; any other key or button overrides it.</span>")
 
 
-def why_html(session, idx: int, shown_version: int, multi_label: bool) -> str:
-    """"Why this one?": the strategy's score, which model chose it, and the model's top classes."""
+def why_html(session, idx: int, shown_version: int, multi_label: bool, suggested_version: int | None = None) -> str:
+    """"Why this one?": the strategy's score, which model chose it, and the model's top classes.
+
+    When the suggestion on screen came from another model version
+    (``suggested_version``), the classes are said to be the current version's.
+    """
     if not session.is_fitted:
         need = "labels of two classes" if session.is_classifier else "a label"
         return f"<span style='color:#666'>Why this one? Picked at random: the model needs {need} first.</span>"
     info = session.why(idx)
     parts = [f"{html.escape(info['strategy'])} score {_format_score(info['score'])}"]
     if shown_version < info["model_version"]:
-        parts.append(f"chosen by model version {shown_version}; the plots mark where version "
-                     f"{info['model_version']} asks")
+        parts.append(f"chosen by model version {shown_version}; version {info['model_version']}'s own next pick is "
+                     "marked apart on the plots")
+    who = "the model" if suggested_version in (None, info["model_version"]) else f"model version {info['model_version']}"
     if info["top_classes"] and multi_label:  # each class on its own: no "or"
         guesses = ", ".join(f"{html.escape(str(c))} {p:.0%}" for c, p in info["top_classes"])
-        parts.append(f"the model gives {guesses}")
+        parts.append(f"{who} gives {guesses}")
     elif info["top_classes"]:
         guesses = " or ".join(f"{html.escape(str(c))} ({p:.0%})" for c, p in info["top_classes"])
-        parts.append(f"the model says {guesses}")
+        parts.append(f"{who} says {guesses}")
     return f"<span style='color:#444'>Why this one? {' · '.join(parts)}</span>"
 
 

@@ -192,12 +192,17 @@ class Labeler(widgets.VBox):
         self.suggested: dict[int, tuple] = {}  # item -> (the model's guess, its probability), as shown
         self._shown_at = 0.0
         self._shown_version = 0
+        self._suggested_version: int | None = None  # the model version the suggestion on screen came from
         self._shown_from_ranking = True
         self._ui_lock = threading.RLock()
 
         self.instance = ItemArea(self.view, self.classes, batch=self.batch_size > 1)
         self.caption, self.why, self.suggestion = self.instance.caption, self.instance.why, self.instance.suggestion
-        offered = strategies.available(session.learner, multi_label=self.multi_label) if self.choose_strategy else None
+        offered = None
+        if self.choose_strategy:  # only then: a page that follows a campaign service builds no model otherwise
+            from alwidgets import strategies
+
+            offered = strategies.available(session.learner, multi_label=self.multi_label)
         self.controls = LabelControls(self.classes, batch_size=self.batch_size, multi_label=self.multi_label,
                                       strategies=offered, strategy=session.strategy)
         self._wire_controls()
@@ -532,12 +537,16 @@ class Labeler(widgets.VBox):
             self._shown_at, self._shown_version = time.monotonic(), self.session.model_version
             self._shown_from_ranking = from_ranking  # an undone item stays until answered
             self.suggested = self._suggestions(items)
+            # the session's model version, unless the guess is the review's (a label opened to relabel)
+            own = self.suggested and self.relabeling not in self.suggested
+            self._suggested_version = self.session.model_version if own else None
             one = items[0] if items and self.batch_size == 1 else None
             why = WHY_PENDING
             if one is not None and self.sync:
-                why = why_html(self.session, one, self._shown_version, self.multi_label)
+                why = why_html(self.session, one, self._shown_version, self.multi_label, self._suggested_version)
             old = self.instance.show(self.session, items, prefill=prefill or {}, guesses=self.suggested, why=why,
-                                     caption=self._caption(one), done=self._done_reason())
+                                     caption=self._caption(one), done=self._done_reason(),
+                                     guesses_version=self._suggested_version)
             self.controls.show_item(bool(items), one, prefill, self.suggested.get(one, (None,))[0])
         if isinstance(self.view, View):
             for widget in old:
