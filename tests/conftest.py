@@ -76,6 +76,46 @@ def postgres():
     server.stop()
 
 
+class MovedClock:
+    """The clocks by which leases and heartbeats age, moved forward by a test instead of slept through.
+
+    The SQL store's clock (the database's) and the memory store's, and the
+    monotonic clock of a page and a dashboard (by which the page's word ages),
+    all read ``offset`` seconds later than they are; nothing else moves. A
+    test that needs "long enough ago" advances the offset; one that needs
+    "recently" gets it whatever the machine's load (real seconds stay small
+    next to the windows compared).
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch):
+        import time
+        import types
+
+        import alwidgets.store.memory as memory_module
+        import alwidgets.widgets.dashboard as dashboard_module
+        import alwidgets.widgets.page as page_module
+        from alwidgets.store.sql import SQLStore
+
+        self.offset = 0.0
+        real_now = SQLStore._now
+        monkeypatch.setattr(SQLStore, "_now", lambda store, conn: real_now(store, conn) + self.offset)
+        moved = types.SimpleNamespace(**{name: getattr(time, name) for name in dir(time) if not name.startswith("_")})
+        moved.time = lambda: time.time() + self.offset
+        moved.monotonic = lambda: time.monotonic() + self.offset
+        for module in (memory_module, dashboard_module, page_module):
+            assert module.time is time, f"{module.__name__} no longer reads the clock through its module `time`"
+            monkeypatch.setattr(module, "time", moved)
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@pytest.fixture
+def moved_clock(monkeypatch):
+    """A :class:`MovedClock` for this test."""
+    return MovedClock(monkeypatch)
+
+
 @pytest.fixture
 def cleanup():
     """``cleanup(widget)`` closes the widget (and stops its worker threads) when the test ends."""

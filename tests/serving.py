@@ -66,7 +66,7 @@ def start_serve(folder, env: dict, port: int | None = None, target: str = "campa
 QUIET_SECONDS = 2.0  # idle this long, and a kernel is not just between two cells of its notebook
 
 
-def wait_until_kernels_idle(server: dict, timeout: float = 60) -> None:
+def wait_until_kernels_idle(server: dict, timeout: float = 120) -> None:
     """Wait until no kernel of the server has run a cell for QUIET_SECONDS: a page kept ready may be running its notebook.
 
     A kernel shut down in the middle of a cell logs a traceback (ipykernel

@@ -21,6 +21,9 @@ def private_cache(tmp_path, monkeypatch):
     return folder
 
 
+BOUND = 60  # seconds: every wait below is for an event; this only ends a test that would otherwise hang
+
+
 def texts(run: BackgroundRun) -> list[str]:
     return [child.value for child in run.results.children if isinstance(child, widgets.HTML)]
 
@@ -32,19 +35,19 @@ def test_the_cell_returns_while_compute_runs_and_reports_progress_and_partial_re
         task.progress(1, 3, "first step")
         task.partial(["a"], force=True)
         reported.set()
-        go_on.wait(10)
+        go_on.wait(2 * BOUND)  # the test lets it go on; the bound only ends a test that failed
         task.progress(3, 3)
         return ["a", "b", "c"]
 
     run = BackgroundRun(compute, render=lambda value: f"<b>{len(value)} results</b>", title="three steps")
-    assert reported.wait(10), "compute never started"
+    assert reported.wait(BOUND), "compute never started"
     assert not run.done
     assert (run.bar.value, run.bar.max) == (1, 3)
     assert "1/3" in run.status.value and "first step" in run.status.value
     assert texts(run) == ["<b>1 results</b>"]
 
     go_on.set()
-    assert run.get(10) == ["a", "b", "c"]
+    assert run.get(BOUND) == ["a", "b", "c"]
     assert texts(run) == ["<b>3 results</b>"]
     assert run.bar.bar_style == "success" and "done in" in run.status.value
     assert not run.from_cache
@@ -54,7 +57,7 @@ def test_render_may_return_several_parts_png_bytes_and_widgets():
     png = b"\x89PNG fake bytes"
     slider = widgets.IntSlider()
     run = BackgroundRun(lambda task: 2, render=lambda value: ["<i>text</i>", png, slider])
-    run.wait(10)
+    assert run.wait(BOUND)
     kinds = [type(child) for child in run.results.children]
     assert kinds == [widgets.HTML, widgets.Image, widgets.IntSlider]
     assert run.results.children[1].value == png
@@ -65,14 +68,14 @@ def test_a_failing_compute_is_shown_in_red_and_raised_by_get_and_wait_all():
         raise ValueError("no data here")
 
     run = BackgroundRun(compute, title="<b>doomed</b>")
-    assert run.wait(10)
+    assert run.wait(BOUND)
     assert isinstance(run.error, ValueError)
     assert run.bar.bar_style == "danger"
     assert "no data here" in run.status.value and "#b00020" in run.status.value
     with pytest.raises(ValueError, match="no data here"):
         run.get(1)
     with pytest.raises(RuntimeError, match="doomed") as raised:
-        wait_all(10)
+        wait_all(BOUND)
     assert isinstance(raised.value.__cause__, ValueError)
 
 
@@ -84,28 +87,28 @@ def test_a_cached_result_is_shown_without_computing_again(private_cache):
         return {"score": 0.5, "curve": [1, 2]}
 
     first = BackgroundRun(compute, render=lambda value: f"score {value['score']}", cache_key={"seed": 0})
-    assert first.get(10) == {"score": 0.5, "curve": [1, 2]}
+    assert first.get(BOUND) == {"score": 0.5, "curve": [1, 2]}
     assert first.cache_path.parent == private_cache and first.cache_path.is_file()
     assert "cached in" in first.status.value and str(first.cache_path) in first.status.value
 
     again = BackgroundRun(compute, render=lambda value: f"score {value['score']}", cache_key={"seed": 0})
-    assert again.get(10) == {"score": 0.5, "curve": [1, 2]}
+    assert again.get(BOUND) == {"score": 0.5, "curve": [1, 2]}
     assert again.from_cache and len(calls) == 1
     assert texts(again) == ["score 0.5"]
     assert "measured" in again.status.value and "delete it to measure again" in again.status.value
 
     other = BackgroundRun(compute, cache_key={"seed": 1})
-    other.wait(10)
+    assert other.wait(BOUND)
     assert not other.from_cache and len(calls) == 2
 
 
 def test_the_cache_folder_is_created_private_and_a_damaged_file_is_measured_again(private_cache):
     run = BackgroundRun(lambda task: 1, cache_key="k")
-    run.wait(10)
+    assert run.wait(BOUND)
     assert stat.S_IMODE(private_cache.stat().st_mode) == 0o700
     run.cache_path.write_text("{not json")
     again = BackgroundRun(lambda task: 1, cache_key="k")
-    assert again.get(10) == 1 and not again.from_cache
+    assert again.get(BOUND) == 1 and not again.from_cache
     assert json.loads(again.cache_path.read_text())["result"] == 1
 
 
@@ -116,8 +119,8 @@ def test_a_different_compute_does_not_read_the_cache_of_another():
     def two(task):
         return 2
 
-    assert BackgroundRun(one, cache_key="same").get(10) == 1
-    assert BackgroundRun(two, cache_key="same").get(10) == 2
+    assert BackgroundRun(one, cache_key="same").get(BOUND) == 1
+    assert BackgroundRun(two, cache_key="same").get(BOUND) == 2
 
 
 def test_stop_asks_compute_to_return_early_and_nothing_is_cached():
@@ -131,9 +134,9 @@ def test_stop_asks_compute_to_return_early_and_nothing_is_cached():
         return "partial"
 
     run = BackgroundRun(compute, cache_key="stoppable")
-    assert started.wait(10)
+    assert started.wait(BOUND), "compute never started"
     run.stop()
-    assert run.get(10) == "partial"
+    assert run.get(BOUND) == "partial"
     assert "stopped" in run.status.value
     assert not run.cache_path.exists()
 
@@ -153,9 +156,9 @@ def test_bad_arguments_are_named(kwargs, error, match):
 
 def test_a_run_made_with_start_false_waits_for_start():
     run = BackgroundRun(lambda task: "ran", start=False)
-    assert not run.wait(0.2) and "waiting" in run.status.value
+    assert not run.wait(0.2) and "waiting" in run.status.value  # it cannot run before start(), however long one waits
     run.start()
-    assert run.get(10) == "ran"
+    assert run.get(BOUND) == "ran"
 
 
 def test_cached_data_loads_once_and_gives_back_the_same_arrays(private_cache):
@@ -213,7 +216,7 @@ def test_a_run_writes_its_widgets_only_under_its_lock_and_reports_a_render_error
     for widget in (run.bar, run.status, run.results):
         widget.observe(lambda _c: unlocked.append(not run._ui_lock._is_owned()), names=["value", "children"])
     run.start()
-    assert run.wait(10)
+    assert run.wait(BOUND)
     assert isinstance(run.error, OSError) and run.errors == ["the background run failed (OSError: cannot draw the result)"]
     assert "cannot draw the result" in run.status.value and run.bar.bar_style == "danger"
     assert unlocked and not any(unlocked)  # start()'s word on the kernel's thread, then the worker's

@@ -353,12 +353,13 @@ def comparison_widget(data, strategies=("random", "margin"), **kwargs):
     return alw.StrategyComparison(LogisticRegression(), data.X, data.y, strategies, **kwargs)
 
 
-def wait_for(condition, timeout=60.0):
+def wait_for(condition, timeout=120.0):
+    """Poll ``condition`` until it holds; ``timeout`` only ends a test that would otherwise hang."""
     import time
 
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, "timed out"
+        assert time.monotonic() < deadline, f"the condition did not hold within {timeout} s"
         time.sleep(0.02)
 
 
@@ -397,19 +398,34 @@ def test_play_runs_off_the_click_path_and_pause_stops_within_one_step(moons):
     wait_for(lambda: widget.race.n_steps >= 2)
     widget.pause_button.click()
     steps_at_pause = widget.race.n_steps
-    assert widget.wait(30)
+    assert widget.wait(120)
 
     assert steps_at_pause <= widget.race.n_steps <= steps_at_pause + 1
     assert not widget.race.done and not widget.running
     assert "paused" in widget.status.value and not widget.play_button.disabled
 
 
-def test_every_step_press_counts_and_the_queue_is_shown(moons):
+def test_every_step_press_counts_and_the_queue_is_shown(moons, monkeypatch):
+    import threading
+
     widget = comparison_widget(moons, ("random", "margin", "entropy"), budget=40)
-    for _ in range(5):
-        widget.step_button.click()  # faster than a step: presses queue up
-    assert not widget.step_button.disabled
-    assert widget.queued >= 1 and "queued" in widget.status.value
+    assert widget.wait(120)  # the first drawing is done
+    gate, stepping, step = threading.Event(), threading.Event(), widget.race.step
+
+    def held_step():  # a step that lasts until the test has pressed five times
+        stepping.set()
+        assert gate.wait(120), "the test never let the step finish"
+        return step()
+
+    monkeypatch.setattr(widget.race, "step", held_step)
+    try:
+        for _ in range(5):
+            widget.step_button.click()  # faster than a step: presses queue up
+        assert stepping.wait(60), "the first press started no step"
+        assert not widget.step_button.disabled
+        assert widget.queued >= 1 and "queued" in widget.status.value
+    finally:
+        gate.set()
     assert widget.wait(120)
     assert widget.race.n_steps == 5 and widget.queued == 0
     assert "paused" in widget.status.value
@@ -436,7 +452,7 @@ def test_pause_shows_at_once(moons):
     # before the step in progress has finished: the buttons and the status already say so
     assert widget.pause_button.disabled and not widget.play_button.disabled
     assert "playing" not in widget.status.value
-    assert widget.wait(30)
+    assert widget.wait(120)
 
 
 def test_a_failed_run_is_reported_once_and_a_good_run_clears_it(moons, monkeypatch):
@@ -588,14 +604,14 @@ def test_the_widget_is_built_before_its_panels_are_drawn_and_the_worker_draws_th
 
     def slow_render(widget):
         drawing.set()
-        assert release.wait(30)
+        assert release.wait(120)
         original(widget)
 
     alw.StrategyComparison.render = slow_render
     try:
         widget = alw.StrategyComparison(LogisticRegression(max_iter=200), data.X[:300], data.y[:300],
                                         ["random", "margin"], images=data.images[:300], random_state=0, budget=4)
-        assert drawing.wait(30), "the worker never started drawing"
+        assert drawing.wait(60), "the worker never started drawing"
         assert widget.frames == 0 and not widget.panel_images["margin"].value  # built, not yet drawn
         assert "drawing…" in widget.status.value and not widget.play_button.disabled
         widget.step()  # a press during the first drawing is kept, and runs after it

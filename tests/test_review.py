@@ -304,6 +304,6 @@ def test_the_ranking_worker_draws_only_under_the_panels_lock(panel):
 def test_a_ranking_that_fails_is_reported_once_in_words(panel, monkeypatch):
     monkeypatch.setattr(panel.session, "review", lambda **_kw: (_ for _ in ()).throw(RuntimeError("no folds")))
     panel.disagree.value = True
-    panel._worker.wait(60)
+    assert panel._worker.wait(120), "the ranking did not end within 120 s"
     assert panel.errors == ["ranking the labels failed (RuntimeError: no folds)"]
     assert "no folds" in panel.status.value

@@ -22,6 +22,8 @@ from alwidgets.store import MemoryStore, replay
 
 GATES: dict[str, threading.Event] = {}  # by name: clone() deep-copies parameters, and an Event cannot be copied
 FITTING: dict[str, threading.Event] = {}
+GATE_BOUND_SECONDS = 120  # a fit waits this long for its gate before failing; only a broken test waits it out
+CLICK_BOUND_SECONDS = 60  # a click that waited for a gated fit would take the gate's bound; a quick one, far less
 
 
 class GatedClassifier(ClassifierMixin, BaseEstimator):
@@ -32,7 +34,7 @@ class GatedClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y):
         FITTING[self.gate].set()
-        if not GATES[self.gate].wait(30):
+        if not GATES[self.gate].wait(GATE_BOUND_SECONDS):
             raise TimeoutError("the test never opened the gate")
         self.model_ = LogisticRegression(max_iter=300).fit(X, y)
         self.classes_ = self.model_.classes_
@@ -79,7 +81,7 @@ def test_events_during_a_fit_in_flight_leave_the_learner_consistent_with_the_sto
         class GatedOnline(GatedClassifier):
             def partial_fit(self, X, y, classes=None):
                 FITTING[self.gate].set()
-                GATES[self.gate].wait(30)
+                GATES[self.gate].wait(GATE_BOUND_SECONDS)
                 if not hasattr(self, "model_"):
                     self.model_ = SGDClassifier(loss="log_loss", random_state=0)
                 self.model_.partial_fit(X, y, classes=classes)
@@ -106,7 +108,7 @@ def test_events_during_a_fit_in_flight_leave_the_learner_consistent_with_the_sto
     alice.record(10, int(y[10]))
     worker = threading.Thread(target=alice.update, name="test-worker")
     worker.start()
-    assert FITTING[gate].wait(10), "the fit never started"
+    assert FITTING[gate].wait(60), "the fit never started"
 
     # Everything a person and another annotator can do while it runs, each answered at once.
     started = time.perf_counter()
@@ -117,13 +119,15 @@ def test_events_during_a_fit_in_flight_leave_the_learner_consistent_with_the_sto
     picks = alice.query(2, refresh=False)
     bob.record(first[0], (int(y[first[0]]) + 1) % 3)  # a tie with alice on an item the learner was taught
     alice.sync()
-    assert time.perf_counter() - started < 5, "a click waited for the fit"
+    # the gate is closed: a click that waited for the fit would have waited out its bound
+    assert time.perf_counter() - started < CLICK_BOUND_SECONDS, "a click waited for the fit"
     assert worker.is_alive(), "the fit finished before the test released it: the test proves nothing"
     assert first[0] not in alice.labels  # the tie is no training label any more
     assert len(picks) == 2 and not set(picks) & {10, 12}
 
     GATES[gate].set()
-    worker.join(30)
+    worker.join(120)
+    assert not worker.is_alive(), "the fit did not finish within 120 s of its gate opening"
     alice.update()  # the worker's next run, which the clicks requested
 
     expected = expected_training_set(alice, store)
@@ -159,19 +163,17 @@ def test_a_failing_fit_keeps_the_labels_and_the_last_model():
 # ---------------------------------------------------------------------- the Labeler, with a really slow model
 
 
-class SlowClassifier(LogisticRegression):
-    """A logistic regression whose fit takes a second longer, like a bigger model on a bigger pool."""
-
-    def fit(self, X, y, **kwargs):
-        time.sleep(1.0)
-        return super().fit(X, y, **kwargs)
-
-
-def test_labeler_callbacks_return_at_once_while_a_slow_fit_runs():
+def test_labeler_callbacks_return_at_once_while_a_slow_fit_runs(gate):
+    """A fit that cannot end until the test says so (a bigger model on a bigger pool): every click returns meanwhile."""
     X, y = three_blobs(120)
-    session = alw.Session(SlowClassifier(), X, random_state=0, classes=[0, 1, 2])
+    session = alw.Session(GatedClassifier(gate), X, random_state=0, classes=[0, 1, 2])
+    seed = [int(np.flatnonzero(y == c)[0]) for c in (0, 1, 2)]
+    session.teach(seed, [int(y[i]) for i in seed])  # every class known: each label from here on asks for a fit
     labeler = alw.Labeler(session, plots=None, keyboard=False)
     try:
+        labeler.wait(120)
+        GATES[gate].clear()  # every fit from here on blocks until the gate opens
+        FITTING[gate].clear()
         timings: dict[str, list[float]] = {}
 
         def timed(name, action):
@@ -181,19 +183,23 @@ def test_labeler_callbacks_return_at_once_while_a_slow_fit_runs():
 
         for _ in range(4):
             timed("label", lambda: labeler.label_buttons[int(y[labeler.current])].click())
+        assert FITTING[gate].wait(60), "four labels started no fit: the clicks below would prove nothing"
         timed("undo", labeler.undo_button.click)
         timed("skip", labeler.skip_button.click)
         timed("strategy", lambda: setattr(labeler.strategy, "value", "entropy"))
         timed("label", lambda: labeler.label_buttons[int(y[labeler.current])].click())
-        assert labeler.updating, "no fit was running: the timings prove nothing"
+        assert labeler.updating, "the fit is held at its gate, yet the labeler is not updating"
         slowest = {name: max(values) for name, values in timings.items()}
-        assert all(t < 0.5 for t in slowest.values()), slowest  # a fit takes over 1 s: nothing waited for one
-        labeler.wait(60)
+        # the fit is still held: a click that waited for it would have waited out the gate's bound
+        assert all(t < CLICK_BOUND_SECONDS for t in slowest.values()), slowest
+        GATES[gate].set()
+        labeler.wait(120)  # raises if the updates do not finish
         assert not labeler.errors
         assert session.snapshot.label_dict() == session.labels
-        assert session.n_labeled == 4  # 4 labels, one taken back, one more
+        assert session.n_labeled == 3 + 4  # the seed, then 4 labels, one taken back, one more
         assert session.strategy == session.snapshot.ranking.strategy == "entropy"
     finally:
+        GATES[gate].set()
         labeler.close()
 
 
@@ -261,18 +267,19 @@ def test_blas_limits_from_two_threads_leave_the_process_as_it_was():
 
     def hold(delay):
         with _learners.blas_threads(1):
-            entered.wait(10)
-            release.wait(10)
-            time.sleep(delay)
+            entered.wait(60)
+            release.wait(60)
+            time.sleep(delay)  # one leaves a moment after the other: either order must restore the limit
 
     threads = [threading.Thread(target=hold, args=(d,)) for d in (0.0, 0.05)]
     for t in threads:
         t.start()
-    entered.wait(10)
+    entered.wait(60)
     assert _learners._BLAS_LIMIT.depth == 2
     release.set()
     for t in threads:
-        t.join(10)
+        t.join(60)
+        assert not t.is_alive(), "a thread holding a BLAS limit did not end within 60 s"
     assert _learners._BLAS_LIMIT.depth == 0
     assert blas_limits() == original
 

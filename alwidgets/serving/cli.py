@@ -12,7 +12,9 @@
 address, then becomes Voila on the dashboard notebook (``exec``: what the
 check loaded is not kept in memory beside it). Without CONFIG it serves the
 bundled MNIST digits with a SQLite store in ``./labels/labels.db``.
-``serve NOTEBOOK.ipynb`` serves that notebook (a lesson, say) the same way.
+``serve NOTEBOOK.ipynb`` serves that notebook (a lesson, say) the same way;
+``serve NOTEBOOK.ipynb --check`` runs it top to bottom first and names the
+cell that fails.
 
 Either way Voila keeps ``--pool`` pages ready (its preheated kernels): a
 kernel is started and the notebook run before anyone asks, so a visitor's
@@ -100,6 +102,9 @@ def _parser() -> argparse.ArgumentParser:
                             "after it has been idle this long "
                             f"(default {DEFAULT_CULL_SECONDS}; 0 keeps every kernel). Open pages are never culled, "
                             "and labels are in the store either way")
+    serve.add_argument("--claim-within", type=float, default=30, metavar="SECONDS",
+                       help="shut down a page's kernel when no browser connects to it this long after the page was "
+                            "sent, as after a plain request (default 30; 0 waits for the culler)")
     serve.add_argument("--max-kernels", type=int, default=None, metavar="N",
                        help="the most pages (each one a kernel of about 0.3 GB on MNIST) open at once; a visitor beyond "
                             f"that is told the server is full (default: what fits in memory here, "
@@ -111,7 +116,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--rebind-store", action="store_true",
                        help="bind the store to this campaign even though it was made for other classes or another "
                             "pool (after changing a campaign's data on purpose); labels stay")
-    serve.add_argument("--check", action="store_true", help="check the config, data and store, then exit")
+    serve.add_argument("--check", action="store_true", help="check the config, data and store (a notebook: run it "
+                                                        "top to bottom), then exit")
 
     service = commands.add_parser(
         "service", help="run a campaign's service: the one process that writes its store and trains its model",
@@ -258,10 +264,14 @@ def _serve(args) -> int:
         # the server's own identity (serve started inside a JupyterHub session, say) is nobody's visitor name
         env.pop(variable, None)
     if args.config is not None and args.config.endswith(".ipynb"):
-        notebook, n_code_cells = _check_notebook(args.config)
-        print(f"Checked {notebook}: {n_code_cells} code cells", flush=True)
-        if args.check:
+        if args.check:  # run it as a visitor's page would: a cell that fails is reported here, in words
+            print(f"Checking {args.config}: running it, as a visitor's page would…", flush=True)
+            notebook, n_code_cells = _check_notebook(args.config, run=True, env=env)
+            print(f"Checked {notebook}: {n_code_cells} code cell{'s' if n_code_cells != 1 else ''} ran without an error",
+                  flush=True)
             return 0
+        notebook, n_code_cells = _check_notebook(args.config)
+        print(f"Serving {notebook}: {n_code_cells} code cells, not run here (serve --check runs it)", flush=True)
         what = "Notebook"
     else:
         if args.config is None:
@@ -292,8 +302,8 @@ def _serve(args) -> int:
     # alwidgets' Voila page template (Voila's lab page without CDN stylesheets), found wherever alwidgets lives.
     env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(VOILA_TEMPLATES_ROOT), env.get("JUPYTER_PATH")]))
     _find_serving_package(env)
-    local = args.host in ("0.0.0.0", "", "::")
-    url = f"http://{'127.0.0.1' if local else args.host}:{args.port}{args.base_url}"
+    local = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(args.host, args.host)  # this machine's way in
+    url = f"http://{f'[{local}]' if ':' in local else local}:{args.port}{args.base_url}"
     command = [
         sys.executable, "-m", "voila", str(notebook), "--no-browser",
         f"--port={args.port}", f"--Voila.ip={args.host}", "--Voila.port_retries=0", f"--Voila.base_url={args.base_url}",
@@ -302,16 +312,20 @@ def _serve(args) -> int:
         # at most max_kernels pages at once: beyond that a visitor is told the server is full
         "--VoilaConfiguration.multi_kernel_manager_class=alwidgets_serving.CappedKernelManager",
         f"--CappedKernelManager.max_kernels={max_kernels}",
+        f"--CappedKernelManager.claim_timeout={args.claim_within}",  # a page no browser connects to gives back its kernel
         # a page gets the cookie Voila's shut-down-on-close request needs: a closed page ends its kernel at once;
         # as a hub service, only people the hub logged in get a page, and the hub names them
         "--Voila.identity_provider_class=alwidgets_serving." + ("hub.HubVisitorIdentityProvider" if hub
                                                                  else "PageIdentityProvider"),
         f"--VoilaConfiguration.template={VOILA_TEMPLATE}",
+        # a kernel asked to shut down gets SIGTERM after half this wait (jupyter_client): more than the 5 s a page's
+        # updates in flight are given to finish (alwidgets.widgets.worker.EXIT_GRACE_SECONDS)
+        "--KernelManager.shutdown_wait_time=15",
     ]  # fmt: skip
     if args.pool:
         command += ["--VoilaConfiguration.preheat_kernel=True", f"--VoilaConfiguration.default_pool_size={args.pool}"]
         # a ready page's kernel asks the server who opened it (voila.utils.wait_for_request) at this address
-        env["VOILA_APP_IP"] = "127.0.0.1" if local else args.host
+        env["VOILA_APP_IP"] = local
     if args.cull_after:
         # Each visitor gets a kernel (about 0.3 GB on MNIST); one whose page went without a word stays until culled.
         # Voila never culls the ready pages of its pool.
@@ -388,15 +402,53 @@ def _hub_service(args) -> bool:
     return hub
 
 
-def _check_notebook(path: str) -> tuple[Path, int]:
-    """``path`` as an absolute Path and its number of code cells, once nbformat reads it (else a clear error)."""
+NOTEBOOK_CELL_TIMEOUT = 300  # seconds a cell of a notebook checked by ``serve --check`` may run
+
+
+def _check_notebook(path: str, *, run: bool = False, env: dict | None = None) -> tuple[Path, int]:
+    """``path`` as an absolute Path and its number of code cells, once nbformat reads it (else a clear error).
+
+    With ``run``, nbclient also runs it top to bottom in its own folder, in a
+    kernel of this Python with ``env``, as Voila runs it for a visitor. A cell
+    that raises, runs longer than ``NOTEBOOK_CELL_TIMEOUT`` seconds or kills
+    the kernel is a RuntimeError naming the cell, its first line and the error.
+    """
     import nbformat
 
     notebook = Path(path).resolve()
     if not notebook.is_file():
         raise FileNotFoundError(f"no notebook at {path}")
     try:
-        cells = nbformat.read(notebook, as_version=4).cells
+        content = nbformat.read(notebook, as_version=4)
     except Exception as error:  # nbformat raises JSON, validation and encoding errors alike
         raise ValueError(f"{path} is not a notebook Jupyter can read: {error}") from None
-    return notebook, sum(cell.cell_type == "code" for cell in cells)
+    code_cells = [index for index, cell in enumerate(content.cells) if cell.cell_type == "code"]
+    if run:
+        from jupyter_client.kernelspec import KernelSpecManager
+        from jupyter_client.manager import KernelManager
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+        # kernel_dirs=[]: the "python3" kernel is this Python's ipykernel, whatever kernels the user installed
+        kernel = KernelManager(kernel_name="python3", kernel_spec_manager=KernelSpecManager(kernel_dirs=[]))
+        client = NotebookClient(content, km=kernel, timeout=NOTEBOOK_CELL_TIMEOUT,
+                                resources={"metadata": {"path": str(notebook.parent)}})
+        try:
+            with client.setup_kernel(env=env):
+                for index, cell in enumerate(content.cells):
+                    number = code_cells.index(index) + 1 if index in code_cells else None
+                    where = f"{path}, code cell {number} of {len(code_cells)}"
+                    first_line = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+                    try:
+                        client.execute_cell(cell, index)
+                    except CellExecutionError as error:
+                        raise RuntimeError(f"{where} ({first_line!r}) failed: {error.ename}: {error.evalue}") from None
+                    except CellTimeoutError:
+                        raise RuntimeError(f"{where} ({first_line!r}) ran longer than {NOTEBOOK_CELL_TIMEOUT} s") \
+                            from None
+                    except DeadKernelError:
+                        raise RuntimeError(f"{where} ({first_line!r}): the kernel died while it ran") from None
+        finally:
+            if kernel.has_kernel:  # a kernel passed in is not nbclient's to shut down
+                kernel.shutdown_kernel(now=True)
+    return notebook, len(code_cells)

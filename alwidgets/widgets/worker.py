@@ -48,7 +48,11 @@ def stop_before_exit(owner) -> None:
         atexit.register(_stop_all)
 
 
-def _stop_all(owners=None, grace: float = EXIT_GRACE_SECONDS) -> None:
+def _stop_all(owners=None, grace: float | None = None) -> None:
+    """Stop ``owners`` (all running ones by default) and wait up to ``grace`` (:data:`EXIT_GRACE_SECONDS`,
+    read when called, so a test can lengthen it) for them all together."""
+    if grace is None:
+        grace = EXIT_GRACE_SECONDS
     owners = list(_STOP_AT_EXIT if owners is None else owners)
     for owner in owners:
         owner.stop()

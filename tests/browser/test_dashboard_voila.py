@@ -338,9 +338,9 @@ def test_a_closed_page_ends_its_kernel_and_gives_back_its_item_at_once(person, d
 
     with kim.expect_event("close"):  # with its unload handlers run, close() does not wait for the page to close
         kim.close(run_before_unload=True)  # as a person closing the tab
-    deadline = time.monotonic() + 30
-    while kernel_state(dashboard_server, kernel) is not None:
-        assert time.monotonic() < deadline, "the closed page's kernel is still running after 30 s"
+    deadline = time.monotonic() + 120  # it ends at once; the bound only ends a test that failed
+    while (state := kernel_state(dashboard_server, kernel)) is not None:
+        assert time.monotonic() < deadline, f"the closed page's kernel is still running ({state}) after 120 s"
         time.sleep(0.25)
     store = open_store(dashboard_server["store"], create=False)
     try:

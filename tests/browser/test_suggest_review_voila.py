@@ -79,7 +79,7 @@ def stored_events(folder: Path):
         store.close()
 
 
-def wait_for_events(folder: Path, count: int, timeout: float = 30.0):
+def wait_for_events(folder: Path, count: int, timeout: float = 120.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         events = stored_events(folder)
