@@ -26,7 +26,8 @@ in one run (e.g. ``--code main=/tmp/alw-main --code branch=.``).
     .venv/bin/python benchmarks/dashboard_memory.py --n 1 2 4
     .venv/bin/python benchmarks/dashboard_memory.py --code main=/tmp/alw-main --code branch=. --n 1 2 4
 
-Writes benchmarks/results/dashboard_memory.md (``--out`` elsewhere).
+Writes benchmarks/results/dashboard_memory.md (``--out`` elsewhere; other ``--n``
+or ``--labels`` write into a temporary folder unless ``--out`` is given).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import _output  # benchmarks/_output.py: where a run writes
 import psutil
 from first_render import free_port, private_jupyter  # the same servers set-up (benchmarks/ is on the path)
 
@@ -252,8 +254,12 @@ def main(argv=None) -> int:
     parser.add_argument("--labels", type=int, default=3, help="labels each annotator gives (default 3)")
     parser.add_argument("--code", action="append", default=[], metavar="LABEL=PATH",
                         help="an alwidgets checkout to measure (default: this one, as 'this checkout')")
-    parser.add_argument("--out", type=Path, default=RESULTS / "dashboard_memory.md")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="the markdown report (default benchmarks/results/dashboard_memory.md; a temporary "
+                             "folder for other --n or --labels)")
     args = parser.parse_args(argv)
+    args.out = _output.file(parser, args.out, "dashboard_memory.md",
+                            partial=_output.changed(parser, args, ("n", "labels")))
     codes = {}
     for spec in args.code or [f"this checkout={ROOT}"]:
         label, _, path = spec.partition("=")

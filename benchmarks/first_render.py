@@ -30,7 +30,10 @@ visitors, who find the cache filled.
     .venv/bin/python benchmarks/first_render.py                       # every notebook and the dashboard
     .venv/bin/python benchmarks/first_render.py --quick --page 04_decision_boundary.ipynb
 
-Writes benchmarks/results/first_render.md (``--out`` elsewhere).
+Writes benchmarks/results/first_render.md (``--out`` elsewhere). A ``--quick``
+run, or one of some pages (``--page``, ``--notebook-dir``), writes into a
+temporary folder unless ``--out`` is given, and a quick one never into
+benchmarks/results (see ``benchmarks/_output.py``).
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import _output  # benchmarks/_output.py: where a run writes
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -406,7 +411,9 @@ def parse_args(argv: list[str] | None = None):
                         help="also serve each notebook as it was at git revision REV, right after, as 'before'")
     parser.add_argument("--before-timeout", type=float, default=300.0,
                         help="give up waiting for the first button of a 'before' page after this many seconds")
-    parser.add_argument("--out", type=Path, default=RESULTS / "first_render.md", help="the markdown report")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="the markdown report (default benchmarks/results/first_render.md; a temporary folder "
+                             "for a quick run or one of some pages)")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -416,6 +423,8 @@ def parse_args(argv: list[str] | None = None):
         parser.error("--voila-option is for pages served by `voila`; --pool serves them with `alwidgets serve`")
     if args.settle_timeout is None:
         args.settle_timeout = 120.0 if args.quick else 1800.0
+    args.out = _output.file(parser, args.out, "first_render.md", quick=args.quick,
+                            partial=_output.changed(parser, args, ("page", "notebook_dir")))
     return args
 
 

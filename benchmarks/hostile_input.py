@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import _output  # benchmarks/_output.py: where a run writes
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # Runs one command and prints its wall time, CPU time and peak memory as JSON (the child's own rusage).
@@ -80,8 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--text-mb", type=int, default=None, help="size of the one-line text (default 1024)")
     parser.add_argument("--code", type=Path, action="append", default=[],
                         help="also measure with PYTHONPATH set to this checkout, before this one (repeatable)")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder (default benchmarks/results; a temporary folder for a quick or partial run)")
     args = parser.parse_args(argv)
+    args.out = _output.folder(parser, args.out, "hostile_input", quick=args.quick,
+                              partial=_output.changed(parser, args, ("columns", "text_mb")))
     columns = args.columns or (100_000 if args.quick else 1_000_000)
     text_mb = args.text_mb or (64 if args.quick else 1024)
     checkouts = [c.resolve() for c in args.code] + [ROOT]

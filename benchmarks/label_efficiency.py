@@ -29,7 +29,10 @@ short of the target is compared with random at its own budget. Committee strateg
 the model for every candidate and class, so it gets a smaller budget and fewer
 seeds; the output says so.
 
-Writes, into ``--out`` (default ``benchmarks/results``): ``label_efficiency.csv``
+Writes, into ``--out`` (default ``benchmarks/results`` for a full run; a quick or
+partial run writes into a temporary folder unless ``--out`` is given, and a quick
+one never into ``benchmarks/results``; ``--merge`` without ``--out`` merges into
+``benchmarks/results``: see ``benchmarks/_output.py``): ``label_efficiency.csv``
 (every point of every curve), ``label_efficiency_summary.csv``, ``label_efficiency.json`` (how it ran),
 ``label_efficiency.png`` (learning curves: mean and one standard deviation over
 seeds) and ``label_efficiency.md`` (the table and the command).
@@ -50,6 +53,7 @@ import warnings  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import _output  # noqa: E402  # benchmarks/_output.py: where a run writes
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from modAL.models import ActiveLearner  # noqa: E402
@@ -547,7 +551,9 @@ def main(argv=None) -> int:
                         help="seeds for expected_error_reduction (default 2; quick: 1)")
     parser.add_argument("--scenarios", nargs="*", default=None, help="only these scenarios (digits, mnist, ...)")
     parser.add_argument("--strategies", nargs="*", default=None, help="only these strategies (random is always run)")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the CSV, PNG and markdown")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for the CSV, PNG and markdown (default benchmarks/results for a full run or "
+                             "--merge; a temporary folder for a quick or partial one)")
     parser.add_argument("--jobs", type=int, default=1, help="runs at a time, one core each (default 1)")
     parser.add_argument("--merge", action="store_true",
                         help="add these runs to the CSV already in --out, replacing earlier runs of the same scenario "
@@ -556,7 +562,11 @@ def main(argv=None) -> int:
                         help="re-draw the table and figure from the CSV already in --out; run nothing")
     args = parser.parse_args(argv)
     if args.report_only:
-        return report_only(args.quick, args.out)
+        return report_only(args.quick, args.out or RESULTS)
+    partial = _output.changed(parser, args, ("seeds", "slow_seeds", "scenarios", "strategies"))
+    # --merge adds a partial run to the results in --out on purpose: benchmarks/results unless --out says otherwise
+    args.out = _output.folder(parser, args.out, "label_efficiency", quick=args.quick,
+                              partial=() if args.merge else partial)
     n_seeds = args.seeds or (2 if args.quick else 5)
     n_slow_seeds = min(n_seeds, args.slow_seeds or (1 if args.quick else 2))
     if n_seeds < 1:

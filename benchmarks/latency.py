@@ -32,7 +32,9 @@ Two more measurements follow:
     .venv/bin/python benchmarks/latency.py                 # 1k, 10k, 100k; 30 clicks; slow model; ranking
     .venv/bin/python benchmarks/latency.py --sizes 1000 --clicks 10 --slow-rounds 3 --rank-sizes 100000
 
-Writes benchmarks/results/latency.csv and benchmarks/results/latency.md.
+Writes benchmarks/results/latency.csv and benchmarks/results/latency.md (a run
+with other sizes, clicks or rounds writes into a temporary folder unless
+``--out`` is given: see ``benchmarks/_output.py``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ import threading
 import time
 from pathlib import Path
 
+import _output  # benchmarks/_output.py: where a run writes
 import matplotlib
 
 matplotlib.use("Agg")
@@ -231,10 +234,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--clicks", type=int, default=30)
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder (default benchmarks/results; a temporary folder for a partial run)")
     parser.add_argument("--slow-rounds", type=int, default=8, help="rounds of label/undo/skip/switch (0: none)")
     parser.add_argument("--rank-sizes", type=int, nargs="*", default=[100_000, 1_000_000])
     args = parser.parse_args(argv)
+    args.out = _output.folder(parser, args.out, "latency", partial=_output.changed(
+        parser, args, ("sizes", "clicks", "slow_rounds", "rank_sizes")))
 
     rows = []
     for n_pool in args.sizes:

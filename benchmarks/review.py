@@ -20,7 +20,9 @@ little more or less as the strategy happens to ask the items the oracle gets
 wrong). Target (issue 13): at least 0.5 on digits.
 
 Writes ``review.csv`` (one row per run) and ``review.md`` into ``--out``
-(default ``benchmarks/results``).
+(default ``benchmarks/results``; a quick or partial run writes into a temporary
+folder unless ``--out`` is given, and a quick one never into ``benchmarks/results``:
+see ``benchmarks/_output.py``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import _output  # noqa: E402  # benchmarks/_output.py: where a run writes
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
@@ -132,8 +135,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 seeds, 200 labels only: proves it runs")
     parser.add_argument("--seeds", type=int, default=None, help="seeds per setting (default 10; quick: 2)")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the CSV and the markdown")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for the CSV and the markdown (default benchmarks/results for a full run; a "
+                             "temporary folder for a quick or partial one)")
     args = parser.parse_args(argv)
+    args.out = _output.folder(parser, args.out, "review", quick=args.quick,
+                              partial=_output.changed(parser, args, ("seeds",)))
     n_seeds = args.seeds or (2 if args.quick else 10)
     if n_seeds < 1:
         parser.error("--seeds must be at least 1")

@@ -35,7 +35,9 @@ at least a third of the whole pool's labels, on most scenarios.
 
 Writes ``stopping.csv`` (every update of every run), ``stopping_runs.csv`` (one
 row per run and setting), ``stopping.json`` (how it ran) and ``stopping.md``
-(the tables and the command) into ``--out`` (default ``benchmarks/results``);
+(the tables and the command) into ``--out`` (default ``benchmarks/results``; a
+quick or partial run writes into a temporary folder unless ``--out`` is given, and
+a quick one never into ``benchmarks/results``: see ``benchmarks/_output.py``);
 ``--report-only`` re-writes the tables from the CSV without running anything.
 """
 
@@ -53,6 +55,7 @@ import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import _output  # noqa: E402  # benchmarks/_output.py: where a run writes
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
@@ -284,13 +287,17 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, default=None, help="seeds per strategy (default 5; quick: 2)")
     parser.add_argument("--scenarios", nargs="*", default=None, help="only these scenarios (digits, mnist, ...)")
     parser.add_argument("--strategies", nargs="*", default=list(STRATEGIES), help="strategies (default: margin random)")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the CSVs and the markdown")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for the CSVs and the markdown (default benchmarks/results for a full run; a "
+                             "temporary folder for a quick or partial one)")
     parser.add_argument("--jobs", type=int, default=1, help="runs at a time, one core each (default 1)")
     parser.add_argument("--report-only", action="store_true",
                         help="re-write the tables from the stopping.csv already in --out; run nothing")
     args = parser.parse_args(argv)
     if args.report_only:
-        return report_only(args.quick, args.out)
+        return report_only(args.quick, args.out or RESULTS)
+    args.out = _output.folder(parser, args.out, "stopping", quick=args.quick,
+                              partial=_output.changed(parser, args, ("seeds", "scenarios", "strategies")))
     n_seeds = args.seeds or (2 if args.quick else 5)
     if n_seeds < 1:
         parser.error("--seeds must be at least 1")

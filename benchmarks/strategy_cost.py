@@ -23,6 +23,7 @@ import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import _output  # noqa: E402  # benchmarks/_output.py: where a run writes
 import numpy as np  # noqa: E402
 from modAL.models import ActiveLearner  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
@@ -100,9 +101,12 @@ def main(argv=None) -> None:
     parser.add_argument("--pool", choices=["digits", "mnist"], default="digits")
     parser.add_argument("--labels", type=int, default=50, help="labeled items the learner was fitted on")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=RESULTS,
-                        help="folder for strategy_cost.md (strategy_cost_mnist.md with --pool mnist)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for strategy_cost.md (strategy_cost_mnist.md with --pool mnist); default "
+                             "benchmarks/results, a temporary folder with other --labels or --repeats")
     args = parser.parse_args(argv)
+    args.out = _output.folder(parser, args.out, "strategy_cost",
+                              partial=_output.changed(parser, args, ("labels", "repeats")))
     print(f"Timing a batch of {BATCH} for every strategy on the {args.pool} pool (one core)...", flush=True)
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -29,7 +29,9 @@ first items), as a campaign under way. Measured per run:
     .venv/bin/python benchmarks/team_load.py                     # N = 1 2 4 8 16, 60 s each: about 15 min
     .venv/bin/python benchmarks/team_load.py --quick --out /tmp/team_load   # what the suite runs
 
-Writes ``team_load.md`` and ``team_load.json`` to ``--out`` (default benchmarks/results; ``--quick`` needs ``--out``).
+Writes ``team_load.md`` and ``team_load.json`` to ``--out`` (default benchmarks/results; a quick or partial run
+writes into a temporary folder unless ``--out`` is given, and a quick one never into benchmarks/results: see
+``benchmarks/_output.py``).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import _output  # benchmarks/_output.py: where a run writes
 import numpy as np
 import psutil
 
@@ -254,11 +257,10 @@ def main(argv=None) -> int:
     if args.annotator:
         annotate(args.annotator, args.config, args.go, args.offset, args.seconds, args.interval, args.result)
         return 0
+    out = _output.folder(parser, args.out, "team_load", quick=args.quick,
+                         partial=_output.changed(parser, args, ("n", "modes", "seconds", "interval", "seeded")))
     if args.quick:
-        if args.out is None:
-            parser.error("--quick writes elsewhere than the committed results: give --out")
         args.n, args.seconds, args.seeded = [1, 2], 12.0, 200
-    out = args.out or RESULTS
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for n in args.n:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from benchmark_scripts import load_script
+from benchmark_scripts import quick_run as run_quick
 
 import alwidgets as alw
 from alwidgets import min_max  # noqa: F401  (the benchmark imports it too: "min_max_margin" is among the strategies)
@@ -24,12 +23,9 @@ def load_benchmark():
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("label_efficiency")
-    result = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--out", str(out)], capture_output=True,
-                            text=True, timeout=900, cwd=ROOT)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return out, result.stdout
+def quick_run():
+    run = run_quick("label_efficiency")  # as the suite runs it: no --out (tests/test_quick_runs_keep_results.py)
+    return run.out, run.stdout
 
 
 @pytest.mark.slow

@@ -14,7 +14,7 @@ NOT_WIDGETS = sorted(p for p in PACKAGE.rglob("*.py") if "widgets" not in p.rela
 # (The package's __init__ is the public facade over all of them and loads each name lazily.)
 LAYERS = {
     "foundation": ("alwidgets._compat", "alwidgets._modal_import", "alwidgets._validation", "alwidgets._cache",
-                   "alwidgets._learners", "alwidgets.datasets"),
+                   "alwidgets._learners", "alwidgets._fashion_mnist", "alwidgets.datasets"),
     "store": ("alwidgets.store",),
     "strategies": ("alwidgets.strategies",),
     "engine": ("alwidgets.engine",),

@@ -1,7 +1,9 @@
-"""The seed-article benchmark runs end to end (``--quick``), with each switch, and writes sane results."""
+"""The seed-article benchmark runs end to end (``--quick``, on MNIST and on Fashion-MNIST), with each switch, and
+writes sane results (into a temporary folder: a quick run leaves benchmarks/results alone)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from benchmark_scripts import load_script
+from benchmark_scripts import quick_run as run_quick
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "seed_mnist.py"
@@ -26,11 +29,9 @@ def run_script(*args, timeout=900):
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("seed_mnist")
-    result = run_script("--quick", "--out", str(out))
-    assert result.returncode == 0, result.stderr[-3000:]
-    return out, result.stdout
+def quick_run():
+    run = run_quick("seed_mnist")  # as the suite runs it: no --out (tests/test_quick_runs_keep_results.py)
+    return run.out, run.stdout
 
 
 @pytest.mark.slow
@@ -155,3 +156,108 @@ def test_report_only_rewrites_the_same_markdown_from_the_files(quick_run, tmp_pa
     assert (tmp_path / "seed_mnist.md").read_text() == (out / "seed_mnist.md").read_text()
     assert (tmp_path / "seed_mnist.png").stat().st_size > 0
     assert "Which choices move the ratio" in (tmp_path / "seed_mnist.md").read_text()
+
+
+# ---------------------------------------------------------------------- --data fashion
+
+
+@pytest.fixture(scope="module")
+def fashion_run():
+    run = run_quick("seed_mnist", "--data", "fashion")
+    return run.out, run.stdout
+
+
+@pytest.mark.slow
+def test_fashion_quick_run_is_small_and_writes_every_file(fashion_run):
+    out, stdout = fashion_run
+    assert "Fashion-MNIST" in stdout and "pool 1,500, test 500" in stdout
+    for suffix in (".csv", "_ratios.csv", ".json", ".png", ".md"):
+        assert (out / f"seed_fashion_mnist{suffix}").stat().st_size > 0, suffix
+    assert not (out / "seed_mnist.md").exists()
+    info = json.loads((out / "seed_fashion_mnist.json").read_text())
+    assert info["cpu_minutes"] * 60 < 60  # small enough for the suite, however busy the machine
+    assert (info["pool"], info["test"], info["budget"], info["seeds"]) == (1500, 500, 500, 2)
+
+
+@pytest.mark.slow
+def test_fashion_runs_follow_the_article_protocol_to_the_budget(fashion_run):
+    out, _ = fashion_run
+    curves = pd.read_csv(out / "seed_fashion_mnist.csv")
+    assert set(curves.task) == {"fashion", "fashion_dress_vs_rest"}
+    assert set(curves.config) == {"article (all)", "random (online) @ 1,500"}
+    for (task, config, seed), run in curves.groupby(["task", "config", "seed"]):
+        n = run.n_labels.to_numpy()
+        assert n[0] == 10 and np.all(np.diff(n) == 10) and n[-1] == 500, (task, config, seed)  # a third of the pool
+    assert curves.groupby(["task", "config"]).seed.nunique().eq(2).all()
+    assert curves.accuracy.between(0, 1).all()
+    skewed = curves[curves.task == "fashion_dress_vs_rest"]
+    assert skewed.f1.between(0, 1).all() and curves[curves.task == "fashion"].f1.isna().all()
+    info = json.loads((out / "seed_fashion_mnist.json").read_text())
+    configs = {c[0]: c for c in info["configs"]}
+    assert configs["article (all)"][1:4] == ["online", 1000, "min_max_margin"]
+    assert configs["random (online) @ 1,500"][1:4] == ["online", 1000, "random"]  # random among the same candidates
+
+
+@pytest.mark.slow
+def test_fashion_ratio_is_a_curve_over_b_with_its_band(fashion_run):
+    out, _ = fashion_run
+    bench = load_benchmark()
+    ratios = pd.read_csv(out / "seed_fashion_mnist_ratios.csv")
+    assert set(ratios.target_kind) == {"random"}  # runs stop at the budget: no whole-pool target
+    assert set(ratios.config) == {"article (all)"}
+    budgets = sorted(ratios.random_labels.unique())
+    assert budgets == sorted({int(round(b / 60_000 * 1500)) for b in bench.FASHION_B})  # 1,000 ... 20,000, scaled
+    assert max(budgets) == 500
+    text = (out / "seed_fashion_mnist.md").read_text()
+    assert "| setting | B=25 | B=50 |" in text and "B=500 |" in text
+    assert 'F1 of "Dress"' in text and "10% dresses" in text and "at 95% of whole pool" not in text
+    assert "python benchmarks/seed_mnist.py --quick --data fashion" in text  # as tests/benchmark_scripts.py runs it
+    assert "README section" in text and "the article (MNIST)" in text
+
+
+@pytest.mark.slow
+def test_fashion_report_only_rewrites_the_same_markdown(fashion_run, tmp_path):
+    out, _ = fashion_run
+    for suffix in (".csv", "_ratios.csv", ".json"):
+        (tmp_path / f"seed_fashion_mnist{suffix}").write_bytes((out / f"seed_fashion_mnist{suffix}").read_bytes())
+    assert load_benchmark().main(["--data", "fashion", "--report-only", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "seed_fashion_mnist.md").read_text() == (out / "seed_fashion_mnist.md").read_text()
+
+
+def test_fashion_data_is_the_standard_split_standardized_and_dresses_for_the_skewed_task():
+    bench = load_benchmark()
+    ten = bench.prepare(bench.TASKS["fashion"], 1000, 400, refit=False)
+    assert ten["X_pool"].shape == (1000, 784) and ten["X_test"].shape == (400, 784)
+    assert ten["X_pool"].dtype == np.float32
+    np.testing.assert_allclose(ten["X_pool"].mean(axis=0), 0, atol=1e-4)
+    np.testing.assert_array_equal(np.bincount(ten["y_pool"]), [100] * 10)  # stratified
+    np.testing.assert_array_equal(np.bincount(ten["y_test"]), [40] * 10)
+    dress = bench.prepare(bench.TASKS["fashion_dress_vs_rest"], 1000, 400, refit=False)
+    assert dress["X_pool"] is ten["X_pool"]  # the two tasks share the pixels
+    np.testing.assert_array_equal(dress["y_pool"], (ten["y_pool"] == 3).astype(int))
+    assert dress["y_pool"].mean() == pytest.approx(0.1) and dress["y_test"].mean() == pytest.approx(0.1)
+
+
+def test_a_fashion_run_stops_at_its_budget():
+    bench = load_benchmark()
+    config = bench.Config("article (all)", bench.ARTICLE, budget=20_000)
+    assert bench.budget_for(config, 60_000) == 20_000
+    assert bench.budget_for(bench.Config("x", bench.ARTICLE), 60_000) == 60_000  # MNIST: online runs go through it
+    randoms = bench.with_randoms([config], same_candidates=True)
+    assert randoms[0].protocol == bench.ARTICLE.with_(strategy="random") and randoms[0].budget == 20_000
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--data", "fashion", "--scale", "600"], "--scale is for --data mnist"),
+    (["--pool", "1000"], "are for --data fashion"),
+    (["--data", "fashion", "--tasks", "mnist"], "are not tasks of --data fashion"),
+    (["--data", "fashion", "--target", "fraction"], "--budget"),
+    (["--data", "fashion", "--pool", "70000"], "60,000 training"),
+    (["--data", "fashion", "--pool", "600", "--budget", "700"], "more than the pool"),
+    (["--data", "fashion", "--pool", "ten"], "--pool must be a number"),
+])
+def test_a_bad_fashion_option_is_refused_by_name(args, message, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        load_benchmark().main(args)
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err

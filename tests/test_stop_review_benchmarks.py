@@ -2,41 +2,23 @@
 
 from __future__ import annotations
 
-import importlib.util
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-BENCHMARKS = ROOT / "benchmarks"
+from benchmark_scripts import load_script, quick_run
 
 
 def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def quick(name: str, out: Path) -> str:
-    result = subprocess.run([sys.executable, str(BENCHMARKS / f"{name}.py"), "--quick", "--out", str(out)],
-                            capture_output=True, text=True, timeout=900, cwd=ROOT)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
+    return load_script(name)
 
 
 # ---------------------------------------------------------------------- stopping
 
 
 @pytest.fixture(scope="module")
-def stopping_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("stopping")
-    return out, quick("stopping", out)
+def stopping_run():
+    run = quick_run("stopping")  # as the suite runs it: no --out (tests/test_quick_runs_keep_results.py)
+    return run.out, run.stdout
 
 
 @pytest.mark.slow
@@ -120,9 +102,9 @@ def test_per_run_judges_the_target():
 
 
 @pytest.fixture(scope="module")
-def review_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("review")
-    return out, quick("review", out)
+def review_run():
+    run = quick_run("review")
+    return run.out, run.stdout
 
 
 @pytest.mark.slow

@@ -8,21 +8,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from benchmark_scripts import RESULTS
+from benchmark_scripts import quick_run as run_quick
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "team_load.py"
-RESULTS = ROOT / "benchmarks" / "results"
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("team_load")
-    committed = {p.name: p.read_bytes() for p in RESULTS.glob("team_load.*")}
-    result = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--out", str(out)], capture_output=True,
-                            text=True, timeout=1200, cwd=ROOT)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert {p.name: p.read_bytes() for p in RESULTS.glob("team_load.*")} == committed
-    return json.loads((out / "team_load.json").read_text()), (out / "team_load.md").read_text()
+def quick_run():
+    run = run_quick("team_load", timeout=1200)  # no --out: a temporary folder (tests/test_quick_runs_keep_results.py)
+    assert run.after == run.before  # benchmarks/results byte for byte as they were
+    return json.loads((run.out / "team_load.json").read_text()), (run.out / "team_load.md").read_text()
 
 
 @pytest.mark.slow
@@ -37,7 +34,7 @@ def test_every_annotator_of_every_run_labels_and_is_measured(quick_run):
     assert table.count("| service |") == 2 and table.count("| kernels |") == 2
 
 
-def test_quick_needs_a_place_other_than_the_committed_results():
-    result = subprocess.run([sys.executable, str(SCRIPT), "--quick"], capture_output=True, text=True, timeout=120,
-                            cwd=ROOT)
-    assert result.returncode == 2 and "--out" in result.stderr
+def test_quick_never_writes_into_the_committed_results():
+    result = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--out", str(RESULTS)], capture_output=True,
+                            text=True, timeout=120, cwd=ROOT)
+    assert result.returncode == 2 and "--quick never writes into" in result.stderr
