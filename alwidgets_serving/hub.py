@@ -12,8 +12,11 @@ uses), with three additions:
 - a visitor who is not logged in is sent to the hub's login, and nothing else
   happens: no kernel is started (the hub's health check of the service is such
   a request);
-- the page gets the ``_xsrf`` cookie its shut-down-on-close request needs, as
-  :class:`alwidgets_serving.PageIdentityProvider` gives it.
+- the rules of :func:`alwidgets_serving.page_rules`, as
+  :class:`alwidgets_serving.PageIdentityProvider` applies them: the page gets
+  the ``_xsrf`` cookie its shut-down-on-close request needs, and only the
+  browser a kernel was handed to may end it or talk to it; and a page kept
+  ready learns its visitor over :class:`alwidgets_serving.VisitorQuerySocket`.
 
 Voila adds an identity provider's handlers at the server's root; they are
 put under the service's prefix here, where the hub sends the OAuth callback.
@@ -24,6 +27,8 @@ from __future__ import annotations
 from jupyter_server.utils import url_path_join
 from jupyterhub.singleuser.extension import JupyterHubIdentityProvider
 from voila.handler import VoilaHandler
+
+from alwidgets_serving import page_rules, visitor_query_handlers
 
 __all__ = ["HubVisitorIdentityProvider", "TRUSTED_HEADER"]
 
@@ -41,10 +46,11 @@ class HubVisitorIdentityProvider(JupyterHubIdentityProvider):
             return None
         headers[TRUSTED_HEADER] = user.username  # replaces every value the browser sent
         if isinstance(handler, VoilaHandler) and handler.request.method == "GET":
-            handler.current_user = user
-            handler.xsrf_token  # noqa: B018 - read for its effect: tornado sets the cookie the browser lacks
+            handler.current_user = user  # the _xsrf cookie's lifetime depends on it
+        page_rules(handler)
         return user
 
     def get_handlers(self):
         prefix = getattr(self.parent, "server_url", None) or getattr(self.parent, "base_url", "/")
-        return [(url_path_join(prefix, path), *rest) for path, *rest in super().get_handlers()]
+        return [*((url_path_join(prefix, path), *rest) for path, *rest in super().get_handlers()),
+                *visitor_query_handlers(self.parent)]

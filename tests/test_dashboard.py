@@ -652,7 +652,8 @@ def test_pages_kept_ready_count_against_max_kernels(tmp_path, texts_csv):
     from serving import start_serve, stop_serve
 
     csv_config(tmp_path)
-    server = start_serve(tmp_path, dict(os.environ), options=["--max-kernels", "2", "--pool", "1", "--cull-after", "0"])
+    server = start_serve(tmp_path, dict(os.environ), options=["--max-kernels", "2", "--pool", "1", "--cull-after", "0",
+                                                           "--claim-within", "0"])
     log = server["log"]
     try:
         deadline = time.monotonic() + 180

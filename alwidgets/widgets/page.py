@@ -17,7 +17,9 @@ A small anywidget (like :mod:`alwidgets.widgets.keys`), invisible on the page.
 
 :func:`when_visitor_arrives` is the kernel's side of a page run ahead of its
 visitor (``python -m alwidgets serve`` keeps such a page ready): who opened it
-is known only once they have.
+is known only once they have. If the kernel cannot learn it, it never guesses:
+:func:`visitor_problem` says why, and the dashboard blocks labeling and says
+so (``Dashboard.welcome`` is called only with the server's word).
 """
 
 from __future__ import annotations
@@ -35,10 +37,15 @@ import traitlets
 
 from alwidgets.widgets._guard import call_apart, guarded
 
-__all__ = ["BEAT_SECONDS", "PageLink", "STORAGE_PREFIX", "when_visitor_arrives"]
+__all__ = ["BEAT_SECONDS", "PageLink", "STORAGE_PREFIX", "visitor_problem", "when_visitor_arrives"]
 
 STORAGE_PREFIX = "alwidgets.annotator:"
 BEAT_SECONDS = 10  # how often an open page says so (a background tab may be throttled to once a minute)
+# A ready page's kernel proves it is the one asking who opened it with a secret of its own, which the server put
+# in its environment (the names are alwidgets_serving's VISITOR_SECRET_ENV and VISITOR_SECRET_HEADER).
+VISITOR_SECRET_ENV = "ALW_VISITOR_SECRET"
+VISITOR_SECRET_HEADER = "X-Alwidgets-Kernel-Secret"
+RETRY_SECONDS = (1, 2, 5, 10, 30)  # waits between attempts to ask, when the server could not be reached
 
 _ESM = """
 const PREFIX = "__PREFIX__";
@@ -145,6 +152,12 @@ def when_visitor_arrives(callback: Callable[[], object]) -> None:
     ``callback`` then runs on the kernel's event loop, as a cell would. In
     JupyterLab, nbclient, or a kernel Voila started for the request, it is
     called at once.
+
+    ``callback`` is never called without the server's word: if the kernel
+    cannot learn who opened the page (the server refuses to say, or its
+    address is wrong), :func:`visitor_problem` says why, and the page must not
+    let anyone label (a visitor behind a login proxy would otherwise pick any
+    name). A server that cannot be reached is asked again, a few seconds apart.
     """
     if os.environ.get("VOILA_PREHEAT", "False") == "False":
         callback()
@@ -155,7 +168,10 @@ def when_visitor_arrives(callback: Callable[[], object]) -> None:
         loop = None
 
     def wait() -> None:
-        os.environ.update(_request_info())
+        info = _request_info()
+        if info is None:
+            return  # the page says it cannot learn who opened it (the dashboard's wait ends)
+        os.environ.update(info)
         if loop is None:
             callback()
         else:
@@ -164,22 +180,91 @@ def when_visitor_arrives(callback: Callable[[], object]) -> None:
     threading.Thread(target=wait, name="alwidgets-visitor", daemon=True).start()
 
 
-def _request_info() -> dict[str, str]:
-    """The request that took this kernel from Voila's pool, as environment entries; {} if Voila cannot say."""
-    import websockets
+_problem: list[str] = []  # why this kernel cannot learn (or could not yet learn) who opened its page
+_said: set[str] = set()  # the problems already written to the server's log
 
-    server_url = os.environ.get("VOILA_SERVER_URL", "/")
-    url = (f"{os.environ.get('VOILA_WS_PROTOCOL', 'ws')}://{os.environ.get('VOILA_APP_IP', '127.0.0.1')}:"
-           f"{os.environ.get('VOILA_APP_PORT', '8866')}{os.environ.get('VOILA_WS_BASE_URL', server_url)}"
-           f"voila/query/{os.environ.get('VOILA_KERNEL_ID', '')}")
 
-    async def receive() -> str:
-        async with websockets.connect(url, open_timeout=10) as socket:
-            return await socket.recv()
+def visitor_problem() -> str | None:
+    """Why this page's kernel cannot (or could not, at its last attempt) learn who opened it; None if nothing is wrong."""
+    return _problem[-1] if _problem else None
 
+
+def _set_problem(problem: str | None) -> None:
+    if problem is None:
+        _problem.clear()
+        return
+    if problem not in _said:  # said in the server's log once, not at every attempt
+        _said.add(problem)
+        print(f"alwidgets: a page kept ready cannot learn who opened it: {problem}", file=sys.__stderr__, flush=True)
+    _problem[:] = [problem]
+
+
+def _query_url() -> str:
+    """Where the server says who opened this kernel's page: ``voila/query/<kernel id>`` (an IPv6 host bracketed)."""
+    host = os.environ.get("VOILA_APP_IP", "127.0.0.1")
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    base = os.environ.get("VOILA_WS_BASE_URL", os.environ.get("VOILA_SERVER_URL", "/"))
+    return (f"{os.environ.get('VOILA_WS_PROTOCOL', 'ws')}://{host}:{os.environ.get('VOILA_APP_PORT', '8866')}"
+            f"{base}voila/query/{os.environ.get('VOILA_KERNEL_ID', '')}")
+
+
+class _Refused(Exception):
+    """The server will not say who opened the page (it answered the question with an error): asking again is futile."""
+
+
+def _request_info() -> dict[str, str] | None:
+    """The request that took this kernel from Voila's pool, as environment entries; None if it cannot be learned.
+
+    Waits as long as the page waits for its visitor. A server that cannot be
+    reached, or that closes the socket without a word, is asked again after a
+    few seconds (:data:`RETRY_SECONDS`); an answer that is an error or no
+    request is final.
+    """
+    url = _query_url()
+    secret = os.environ.get(VISITOR_SECRET_ENV)
+    headers = {VISITOR_SECRET_HEADER: secret} if secret else {}
+    attempt = 0
+    while True:
+        try:
+            message = asyncio.run(_receive(url, headers))
+        except _Refused as error:
+            _set_problem(f"{url} answered {error}")
+            return None
+        except Exception as error:  # unreachable, a dropped connection: the server may answer the next time
+            _set_problem(f"no answer from {url}: {error!r}")
+        else:
+            if message is not None:
+                try:
+                    info = json.loads(message)
+                except ValueError:
+                    info = None
+                if not isinstance(info, dict):
+                    _set_problem(f"{url} sent something that is no request: {str(message)[:200]!r}")
+                    return None
+                _set_problem(None)
+                return {str(k): str(v) for k, v in info.items()}
+            _set_problem(f"{url} closed the socket without saying who came")
+        time.sleep(RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)])
+        attempt += 1
+
+
+async def _receive(url: str, headers: dict) -> str | None:
+    """The one message the server sends on ``url``; None if it closes the socket first. Raises _Refused on an error answer."""
+    from tornado.httpclient import HTTPClientError, HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    request = HTTPRequest(url, headers=headers, connect_timeout=10, request_timeout=30, follow_redirects=False)
     try:
-        info = json.loads(asyncio.run(receive()))
-    except Exception as error:  # the server went away, or another Voila: the visitor is then unknown
-        print(f"alwidgets: no request details from {url}: {error!r}", file=sys.__stderr__, flush=True)
-        return {}
-    return {str(k): str(v) for k, v in info.items()} if isinstance(info, dict) else {}
+        socket = await websocket_connect(request, ping_interval=30, ping_timeout=30)
+    except HTTPClientError as error:
+        if error.code < 500 and error.code != 599:
+            raise _Refused(f"HTTP {error.code}") from None
+        raise
+    except ValueError as error:  # an address that is no address
+        raise _Refused(f"nothing: it is no address ({error})") from None
+    _set_problem(None)  # connected: waiting for the visitor is no problem
+    try:
+        return await socket.read_message()
+    finally:
+        socket.close()
