@@ -4,35 +4,51 @@ modAL has four learner shapes a user may hand us: ``ActiveLearner``,
 ``BayesianOptimizer`` (a subclass), ``Committee`` and ``CommitteeRegressor``.
 They keep their training data differently (a committee keeps it per member),
 and none of them can forget a label. These helpers read and rebuild that data.
+
+modAL and scikit-learn are imported the first time a helper needs them (and
+modAL is then patched, see :mod:`alwidgets._compat`): a dashboard page that
+follows a campaign service fits nothing and imports neither, though
+:func:`take_rows` and :func:`blas_threads` serve it too.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import sys
 import threading
 
 import numpy as np
-from modAL.models import ActiveLearner, Committee, CommitteeRegressor
-from modAL.models.base import BaseCommittee, BaseLearner
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    MetaEstimatorMixin,
-    RegressorMixin,
-    clone,
-    is_classifier,
-    is_regressor,
-)
-from sklearn.utils import check_random_state
-from threadpoolctl import ThreadpoolController
 
-from alwidgets import _compat
 from alwidgets._validation import InvalidParameterError, check_int
 
-_compat.apply()
-
 __all__ = ["make_committee", "BootstrapClassifier", "BootstrapRegressor"]
+
+BootstrapClassifier: type  # scikit-learn estimators, defined on first use (module __getattr__, below)
+BootstrapRegressor: type
+
+
+_MODAL: tuple = ()  # modAL's learner classes, once imported
+
+
+def _modal() -> tuple:
+    """``(ActiveLearner, Committee, CommitteeRegressor, BaseCommittee, BaseLearner)``: imported (and patched) on first use."""
+    global _MODAL
+    if not _MODAL:
+        from modAL.models import ActiveLearner, Committee, CommitteeRegressor
+        from modAL.models.base import BaseCommittee, BaseLearner
+
+        from alwidgets import _compat
+
+        _compat.apply()  # done by the import hook already, unless modAL was imported before alwidgets
+        _MODAL = (ActiveLearner, Committee, CommitteeRegressor, BaseCommittee, BaseLearner)
+    return _MODAL
+
+
+def _is_committee(learner) -> bool:
+    if "modAL" not in sys.modules:  # nothing can be a modAL committee before modAL is imported
+        return False
+    return isinstance(learner, _modal()[3])
 
 
 class _BlasLimit:
@@ -49,12 +65,14 @@ class _BlasLimit:
         self._lock = threading.Lock()
         self._depth = 0
         self._limiter = None
-        self._controller: ThreadpoolController | None = None
+        self._controller = None  # a threadpoolctl.ThreadpoolController, made on first use
 
     def enter(self, n_threads: int) -> None:
         with self._lock:
             if self._depth == 0:
                 if self._controller is None:
+                    from threadpoolctl import ThreadpoolController
+
                     self._controller = ThreadpoolController()
                 self._limiter = self._controller.limit(limits=n_threads, user_api="blas")
             self._depth += 1
@@ -105,6 +123,7 @@ def take_rows(X, idx):
 
 def wrap(model, *, random_state=None):
     """Return a modAL learner for ``model``: an estimator is wrapped in ``ActiveLearner``."""
+    ActiveLearner, _, _, BaseCommittee, BaseLearner = _modal()
     if isinstance(model, (BaseLearner, BaseCommittee)):
         return model
     if not hasattr(model, "fit") or not hasattr(model, "predict"):
@@ -117,16 +136,19 @@ def wrap(model, *, random_state=None):
 
 def members(learner) -> list:
     """The ActiveLearners that hold training data: the learner itself, or a committee's members."""
-    if isinstance(learner, BaseCommittee):
+    if _is_committee(learner):
         return list(learner.learner_list)
     return [learner]
 
 
 def is_committee(learner) -> bool:
-    return isinstance(learner, BaseCommittee)
+    return _is_committee(learner)
 
 
 def learner_is_classifier(learner) -> bool:
+    from sklearn.base import is_classifier
+
+    _, Committee, CommitteeRegressor, _, _ = _modal()
     if isinstance(learner, Committee):
         return True
     if isinstance(learner, CommitteeRegressor):
@@ -135,6 +157,9 @@ def learner_is_classifier(learner) -> bool:
 
 
 def learner_is_regressor(learner) -> bool:
+    from sklearn.base import is_regressor
+
+    _, Committee, CommitteeRegressor, _, _ = _modal()
     if isinstance(learner, CommitteeRegressor):
         return True
     if isinstance(learner, Committee):
@@ -180,6 +205,9 @@ def fresh(learner, X, y, fit: bool = True, start=None):
     ``start(estimator)``, if given, is called on every fresh clone before it is
     fitted (a warm start gives it its initial coefficients there).
     """
+    from sklearn.base import clone
+
+    _, Committee, _, BaseCommittee, _ = _modal()
     if isinstance(learner, BaseCommittee):
         new = copy.copy(learner)
         new.learner_list = [fresh(member, X, y, fit, start) for member in learner.learner_list]
@@ -217,64 +245,92 @@ def partially_fitted(learner, X_new, y_new, X_all, y_all, classes=None):
 
 
 def supports_partial_fit(learner) -> bool:
-    return not isinstance(learner, BaseCommittee) and hasattr(learner.estimator, "partial_fit")
+    return not _is_committee(learner) and hasattr(learner.estimator, "partial_fit")
 
 
 def proba_classes(learner):
     """The class labels in the column order of ``predict_proba``."""
-    if isinstance(learner, Committee):
+    if _is_committee(learner) and isinstance(learner, _modal()[1]):
         return learner.classes_
     return getattr(learner.estimator, "classes_", None)
 
 
-class _Bootstrap(MetaEstimatorMixin, BaseEstimator):
-    """Fit a clone of ``estimator`` on a bootstrap sample drawn from ``random_state``.
-
-    Committee members that see the same data and are deterministic always agree,
-    so a committee built from one estimator needs bagging to disagree. modAL's
-    own ``bootstrap=True`` draws from the global ``np.random``, which breaks
-    reproducibility; this draws from the member's own seed.
-    """
-
-    def __init__(self, estimator, random_state=None):
-        self.estimator = estimator
-        self.random_state = random_state
-
-    def _sample(self, y, rng):
-        return rng.randint(0, len(y), size=len(y))
-
-    def fit(self, X, y, **fit_params):
-        rng = check_random_state(self.random_state)
-        y_arr = np.asarray(y)
-        idx = self._sample(y_arr, rng)
-        self.estimator_ = clone(self.estimator).fit(take_rows(X, idx), y_arr[idx], **fit_params)
-        return self
-
-    def predict(self, X):
-        return self.estimator_.predict(X)
+_BOOTSTRAP: dict[str, type] = {}  # the classes below, by name, once defined
+_BOOTSTRAP_LOCK = threading.Lock()
 
 
-class BootstrapClassifier(ClassifierMixin, _Bootstrap):
-    """A classifier fitted on a bootstrap sample that always holds every class at least once."""
-
-    def _sample(self, y, rng):
-        idx = super()._sample(y, rng)
-        # One of each class first, so every member knows every class.
-        firsts = np.array([np.flatnonzero(y == c)[0] for c in np.unique(y)])
-        idx[: len(firsts)] = firsts
-        return idx
-
-    def fit(self, X, y, **fit_params):
-        super().fit(X, y, **fit_params)
-        self.classes_ = self.estimator_.classes_
-        return self
-
-    def predict_proba(self, X):
-        return self.estimator_.predict_proba(X)
+def _bootstrap(name: str) -> type:
+    """A bagged committee member class (a scikit-learn estimator), defined in this module on first use."""
+    with _BOOTSTRAP_LOCK:
+        if not _BOOTSTRAP:
+            _define_bootstrap()
+        return _BOOTSTRAP[name]
 
 
-class BootstrapRegressor(RegressorMixin, _Bootstrap):
-    """A regressor fitted on a bootstrap sample."""
+def _define_bootstrap() -> None:
+    """Define ``_Bootstrap``, ``BootstrapClassifier`` and ``BootstrapRegressor`` (scikit-learn imported here)."""
+    from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, RegressorMixin, clone
+    from sklearn.utils import check_random_state
+
+    class _Bootstrap(MetaEstimatorMixin, BaseEstimator):
+        """Fit a clone of ``estimator`` on a bootstrap sample drawn from ``random_state``.
+
+        Committee members that see the same data and are deterministic always agree,
+        so a committee built from one estimator needs bagging to disagree. modAL's
+        own ``bootstrap=True`` draws from the global ``np.random``, which breaks
+        reproducibility; this draws from the member's own seed.
+        """
+        __qualname__ = "_Bootstrap"  # pickles find it in this module
+
+        def __init__(self, estimator, random_state=None):
+            self.estimator = estimator
+            self.random_state = random_state
+
+        def _sample(self, y, rng):
+            return rng.randint(0, len(y), size=len(y))
+
+        def fit(self, X, y, **fit_params):
+            rng = check_random_state(self.random_state)
+            y_arr = np.asarray(y)
+            idx = self._sample(y_arr, rng)
+            self.estimator_ = clone(self.estimator).fit(take_rows(X, idx), y_arr[idx], **fit_params)
+            return self
+
+        def predict(self, X):
+            return self.estimator_.predict(X)
+
+    class BootstrapClassifier(ClassifierMixin, _Bootstrap):
+        """A classifier fitted on a bootstrap sample that always holds every class at least once."""
+        __qualname__ = "BootstrapClassifier"  # pickles find it in this module
+
+        def _sample(self, y, rng):
+            idx = super()._sample(y, rng)
+            # One of each class first, so every member knows every class.
+            firsts = np.array([np.flatnonzero(y == c)[0] for c in np.unique(y)])
+            idx[: len(firsts)] = firsts
+            return idx
+
+        def fit(self, X, y, **fit_params):
+            super().fit(X, y, **fit_params)
+            self.classes_ = self.estimator_.classes_
+            return self
+
+        def predict_proba(self, X):
+            return self.estimator_.predict_proba(X)
+
+    class BootstrapRegressor(RegressorMixin, _Bootstrap):
+        """A regressor fitted on a bootstrap sample."""
+        __qualname__ = "BootstrapRegressor"  # pickles find it in this module
+
+    _BOOTSTRAP.update(_Bootstrap=_Bootstrap, BootstrapClassifier=BootstrapClassifier,
+                      BootstrapRegressor=BootstrapRegressor)
+
+
+def __getattr__(name: str):
+    """``BootstrapClassifier``, ``BootstrapRegressor`` and ``_Bootstrap``, defined when first asked for (PEP 562)."""
+    if name in ("_Bootstrap", "BootstrapClassifier", "BootstrapRegressor"):
+        return _bootstrap(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def make_committee(estimator, n_members: int = 5, random_state=None):
@@ -293,6 +349,11 @@ def make_committee(estimator, n_members: int = 5, random_state=None):
     if not hasattr(estimator, "fit") or not hasattr(estimator, "get_params"):
         raise InvalidParameterError(f"estimator must be a scikit-learn classifier or regressor; "
                                     f"got {type(estimator).__name__}")
+    from sklearn.base import clone, is_classifier, is_regressor
+    from sklearn.utils import check_random_state
+
+    ActiveLearner, Committee, CommitteeRegressor, _, _ = _modal()
+    BootstrapClassifier, BootstrapRegressor = _bootstrap("BootstrapClassifier"), _bootstrap("BootstrapRegressor")
     rng = check_random_state(random_state)
     seeds = rng.randint(0, 2**31 - 1, size=n_members)
     if is_classifier(estimator):

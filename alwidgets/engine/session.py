@@ -14,7 +14,9 @@ A :class:`Session` is a facade over three owners, each the one writer of its sta
 
 So a click never waits for a fit, a ranking or a draw, and readers take
 ``session.snapshot`` once and read it without a lock. It imports no widget
-code: widgets are views over it.
+code: widgets are views over it. Nor does it import scikit-learn, modAL or the
+strategies until a model needs them: a page that follows a campaign service
+with a :class:`~alwidgets.engine.following.ServiceModel` never does.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from alwidgets import _learners, strategies
+from alwidgets import _learners
 from alwidgets._validation import check_bool, check_int
 from alwidgets.engine import pool, training
-from alwidgets.engine.following import FollowingTrainer, publishes_a_model
+from alwidgets.engine.following import FollowingTrainer, ServiceModel, learner_of, publishes_a_model
 from alwidgets.engine.label_book import Change, LabelBook
 from alwidgets.engine.lease_client import LeaseClient
 from alwidgets.engine.snapshot import Ranking, Snapshot
@@ -48,11 +50,20 @@ class Session:
 
     Parameters
     ----------
-    model : estimator or modAL learner
+    model : estimator, modAL learner or ServiceModel
         A scikit-learn classifier or regressor (wrapped in ``ActiveLearner``),
         or a modAL ``ActiveLearner``, ``BayesianOptimizer``, ``Committee`` or
         ``CommitteeRegressor``, which keeps any training data it already has.
-        It is never refitted in place: each update fits a fresh clone.
+        It is never refitted in place: each update fits a fresh clone, so the
+        object passed stays untaught however many labels are given. The taught
+        one is :attr:`learner` (``session.learner``): the latest clone, fitted
+        on that training data and the labels; use it, or keep a
+        ``copy.deepcopy(session.learner)``. A page
+        of a team campaign passes a :class:`~alwidgets.engine.following.ServiceModel`:
+        with a campaign service as ``store`` the model is the service's, and
+        this Session neither builds nor checks one (nor ``strategy``,
+        ``online``, ``warm_start``: the service's), nor scans the pool's values;
+        with another store it is built and used as an estimator would be.
     X_pool : array-like of shape (n_items, n_features), DataFrame, or sequence of str
         The items to label. Texts may be a 1-D sequence of strings when the
         model is a pipeline that vectorizes them.
@@ -147,15 +158,20 @@ class Session:
                  lease_timeout: float = DEFAULT_LEASE_TIMEOUT, refresh_every: int = 10, blas_threads: int | None = 1,
                  candidates: int | None = None, online: bool = False, warm_start: bool = False,
                  multi_label: bool = False, stopping: dict | None = None):
-        self.X_pool = pool.check_pool(X_pool)
+        follows = publishes_a_model(store)  # a campaign service: its trainer fits and ranks, this Session follows
+        if isinstance(model, ServiceModel) and not follows:
+            model = model.learner()  # nothing to follow: this Session trains the model itself
+        lazy = isinstance(model, ServiceModel)  # the service's model, never built unless a feature fits here
+        self.X_pool = pool.check_pool(X_pool, check_values=not lazy)
         self.n_pool = self.X_pool.shape[0] if hasattr(self.X_pool, "shape") else len(self.X_pool)
-        learner = _learners.wrap(model)
-        self.is_classifier = _learners.learner_is_classifier(learner)
+        learner = model if lazy else _learners.wrap(model)
+        self.is_classifier = model.is_classifier if lazy else _learners.learner_is_classifier(learner)
         if multi_label is True and y_test is not None and not isinstance(y_test, np.ndarray):
             y_test = pool.one_per_row(y_test)  # label sets of unequal sizes: one object per test item
         self.X_test, self.y_test = pool.check_test(X_test, y_test)
         self.multi_label = pool.check_multi_label(multi_label, classes, self.is_classifier)
-        self.classes = pool.known_classes(classes, self.is_classifier, self.y_test, _learners.training_data(learner)[1])
+        base_y = None if lazy else _learners.training_data(learner)[1]
+        self.classes = pool.known_classes(classes, self.is_classifier, self.y_test, base_y)
         if self.multi_label:
             self.y_test = None if self.y_test is None else training.indicator_matrix(self.y_test, self.classes)
             scoring = "f1_micro" if scoring is None else scoring
@@ -166,13 +182,17 @@ class Session:
         self.refresh_every = check_int(refresh_every, "refresh_every")
         self.blas_threads = None if blas_threads is None else check_int(blas_threads, "blas_threads")
         self.candidates = None if candidates is None else check_int(candidates, "candidates")
-        self.online = check_online(online, learner, multi_label=self.multi_label, is_classifier=self.is_classifier,
-                                   classes=self.classes)
+        self.online = check_bool(online, "online") if lazy else check_online(
+            online, learner, multi_label=self.multi_label, is_classifier=self.is_classifier, classes=self.classes)
         self.warm_start = check_bool(warm_start, "warm_start")
         stopping = check_stopping(stopping)
         self.random_state = random_state
-        chosen = strategies.get(default_strategy(learner, self.multi_label) if strategy is None else strategy)
-        chosen.check(learner, multi_label=self.multi_label)
+        chosen = None
+        if not lazy:
+            from alwidgets import strategies
+
+            chosen = strategies.get(default_strategy(learner, self.multi_label) if strategy is None else strategy)
+            chosen.check(learner, multi_label=self.multi_label)
         self.item_ids = pool.check_item_ids(item_ids, self.X_pool, self.n_pool)
 
         self._owns_store = store is not None and not hasattr(store, "append_many")
@@ -184,7 +204,7 @@ class Session:
         self._index_of = self.book.index_of
         self.leases = LeaseClient(self.store, self.book, lease_timeout=self.lease_timeout)
         self.holder = self.leases.holder  # names this Session's leases: a closing page gives back its own
-        if publishes_a_model(self.store):  # a page of a team campaign: the service trains, this page follows
+        if lazy or publishes_a_model(self.store):  # a page of a team campaign: the service trains, this page follows
             self.trainer = FollowingTrainer(self.store, learner, self.item_ids, self.book.freeze)
         else:
             self.trainer = Trainer(learner, self.X_pool, self.book.freeze, chosen, is_classifier=self.is_classifier,
@@ -203,8 +223,13 @@ class Session:
 
     @property
     def learner(self):
-        """The latest fitted learner (read it, don't change it: plots and other threads share it)."""
-        return self.snapshot.learner
+        """The latest fitted learner (read it, don't change it: plots and other threads share it).
+
+        A page that follows a campaign service holds the service's model unfitted; a
+        :class:`~alwidgets.engine.following.ServiceModel` is built here (see :meth:`ServiceModel.learner
+        <alwidgets.engine.following.ServiceModel.learner>`).
+        """
+        return learner_of(self.snapshot.learner)
 
     @property
     def model_version(self) -> int:
@@ -229,7 +254,7 @@ class Session:
 
     def training_data(self):
         """``(X, y)`` the latest model was trained on: the learner's own data, then the labels; or ``(None, None)``."""
-        return _learners.training_data(self.snapshot.learner)
+        return _learners.training_data(self.learner)
 
     @property
     def strategy(self) -> str:
@@ -238,6 +263,8 @@ class Session:
 
     @strategy.setter
     def strategy(self, name) -> None:
+        from alwidgets import strategies
+
         new = strategies.get(name)
         new.check(self.trainer.template, multi_label=self.multi_label)
         self.trainer.strategy = new
@@ -473,5 +500,5 @@ class Session:
     def __repr__(self) -> str:
         return (
             f"Session({self.n_labeled}/{self.n_pool} labeled, strategy={self.strategy!r}, "
-            f"learner={type(self.learner).__name__}, model version {self.model_version})"
+            f"learner={type(self.snapshot.learner).__name__}, model version {self.model_version})"
         )

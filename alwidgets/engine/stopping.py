@@ -77,8 +77,6 @@ import warnings
 from collections import deque
 
 import numpy as np
-from sklearn.metrics import cohen_kappa_score
-from sklearn.utils import check_random_state
 
 from alwidgets._learners import take_rows
 from alwidgets._validation import InvalidParameterError, check_choice, check_int, n_rows
@@ -103,6 +101,8 @@ def kappa_agreement(previous, current) -> float:
     a_values, b_values = np.unique(a), np.unique(b)
     if len(a_values) == 1 and len(b_values) == 1 and a_values[0] == b_values[0]:
         return float("nan")  # p_e = 1: kappa is 0/0
+    from sklearn.metrics import cohen_kappa_score
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return float(cohen_kappa_score(a, b))
@@ -212,6 +212,8 @@ class StabilizingPredictions:
             raise ValueError("candidates is empty: the stop set needs at least one unlabeled item")
         if not np.issubdtype(candidates.dtype, np.integer):
             raise TypeError(f"candidates must be pool indices (integers); got dtype {candidates.dtype}")
+        from sklearn.utils import check_random_state
+
         size = min(self.stop_set_size, len(candidates))
         rng = check_random_state(self.random_state)
         self.stop_set = np.sort(rng.choice(candidates, size=size, replace=False))

@@ -6,6 +6,10 @@ A :class:`Trainer` fits a fresh clone of the user's model (with
 on exactly the labels of one point of the log, scores it, ranks the open
 pool, feeds the stop signal, and swaps the new snapshot in with one assignment. It takes no lock a click needs, so
 a click never waits for a fit; updates run one at a time (its own lock).
+
+scikit-learn and the strategies are imported when a Trainer is made (or a check
+below needs them), not with this module: a Session that follows a campaign
+service has no Trainer, and imports neither.
 """
 
 from __future__ import annotations
@@ -16,10 +20,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
-from sklearn.metrics import get_scorer
-from sklearn.utils import check_random_state
 
-from alwidgets import _learners, strategies
+from alwidgets import _learners
 from alwidgets._learners import take_rows
 from alwidgets._validation import InvalidParameterError, check_bool, match_class, to_plain
 from alwidgets.engine import training
@@ -70,6 +72,8 @@ class Trainer:
         self.warm_start = warm_start
         self.X_test, self.y_test, self.scoring = X_test, y_test, scoring
         self.candidates, self.blas_threads = candidates, blas_threads
+        from sklearn.utils import check_random_state
+
         self.base_X, self.base_y = _learners.training_data(template)
         self._rng = check_random_state(random_state)
         self.rank_n = 1  # the largest batch a query asked for: what batch strategies choose
@@ -196,6 +200,8 @@ class Trainer:
         chosen, candidate_scores = strategy(learner, take_rows(self.X_pool, candidates), n_instances=n,
                                             random_state=self._rng)
         scores[candidates] = candidate_scores
+        from alwidgets import strategies
+
         rest = strategies.top_n(candidate_scores, len(candidates))
         rest = rest[~np.isin(rest, chosen)]
         order = candidates[np.concatenate([chosen, rest]).astype(int)]
@@ -309,6 +315,8 @@ def _event_name(old: FrozenLabels, new: FrozenLabels) -> str:
 
 def default_strategy(learner, multi_label: bool = False) -> str:
     """The strategy a Session uses unless told: margin for a classifier with probabilities, max_std for a GP."""
+    from alwidgets import strategies
+
     if multi_label:
         usable = strategies.available(learner, multi_label=True)
         return next((n for n in strategies.MULTI_LABEL_DEFAULTS if n in usable), "random")
@@ -353,6 +361,8 @@ def check_scoring(scoring):
     if scoring is None or callable(scoring):
         return scoring
     if isinstance(scoring, str):
+        from sklearn.metrics import get_scorer
+
         get_scorer(scoring)  # an unknown name fails here, naming the known ones
         return scoring
     raise InvalidParameterError(f"scoring must be a scorer name (e.g. 'f1_macro') or a callable; got {scoring!r}")

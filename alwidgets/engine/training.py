@@ -4,6 +4,8 @@ Shared by the :class:`~alwidgets.Session` (its worker fits on the labels of a
 store) and :class:`~alwidgets.RandomBaseline` (a shadow learner on random
 labels), so the two curves of a learning-curve plot are made the same way.
 Every function returns a new learner; none changes the one it is given.
+scikit-learn is imported by the functions that fit or score, when called: a
+page that follows a campaign service only names the score (:func:`score_name`).
 """
 
 from __future__ import annotations
@@ -11,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.metrics import accuracy_score, get_scorer, r2_score
 
-from alwidgets import _compat, _learners
+from alwidgets import _learners
 from alwidgets._learners import take_rows
 from alwidgets._validation import LabelSet, check_label_set, to_plain
 
@@ -58,6 +59,8 @@ def training_set(base_X, base_y, X_pool, indices: Sequence[int], labels: Sequenc
         y_parts.append(np.asarray(list(labels)))
     if not X_parts:
         return None, None
+    from alwidgets import _compat
+
     X = _compat.data_vstack(X_parts) if len(X_parts) > 1 else X_parts[0]
     return X, np.concatenate(y_parts)
 
@@ -93,6 +96,8 @@ def train(template, X, y, is_classifier: bool, start=None):
 
 def score(learner, X_test, y_test, is_classifier: bool, scoring=None) -> float:
     """The held-out score: accuracy (classifiers) or R² (regressors) unless ``scoring`` names another."""
+    from sklearn.metrics import accuracy_score, get_scorer, r2_score
+
     if scoring is None:
         y_pred = learner.predict(X_test)
         if is_classifier:

@@ -12,10 +12,6 @@ import threading
 from collections.abc import Callable, Iterable
 
 import numpy as np
-from modAL.models import ActiveLearner
-from modAL.models.base import BaseCommittee, BaseLearner
-from sklearn.base import clone
-from sklearn.utils import check_random_state
 
 from alwidgets import _learners
 from alwidgets._validation import InvalidParameterError, check_int, n_rows
@@ -76,6 +72,9 @@ class RandomBaseline:
         if _n_rows(X_test) != len(y_test):
             raise ValueError(f"X_test has {_n_rows(X_test)} rows but y_test has {len(y_test)} labels")
         check_scoring(scoring)  # an unknown name fails here, before any fit
+        from modAL.models.base import BaseCommittee, BaseLearner
+        from sklearn.utils import check_random_state
+
         self.model = model
         self.X_pool = X_pool
         self.X_test = X_test
@@ -144,6 +143,10 @@ def _n_rows(X) -> int:
 
 def _shadow(model):
     """A fresh, unfitted modAL learner of the same kind as ``model``."""
+    from modAL.models import ActiveLearner
+    from modAL.models.base import BaseCommittee, BaseLearner
+    from sklearn.base import clone
+
     if isinstance(model, BaseCommittee):
         members = [ActiveLearner(estimator=clone(m.estimator)) for m in _learners.members(model)]
         return type(model)(learner_list=members)

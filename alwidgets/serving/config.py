@@ -33,6 +33,13 @@ Relative paths are relative to the config file's folder; for the built-in
 default config (no file), to the working folder. Every mistake is reported
 with the key it is about, before anything is loaded or written.
 
+A dashboard page of a campaign that has a campaign service
+(``$ALW_SERVICE_URL``, see :func:`load_campaign`) does not check ``[model]``
+against scikit-learn and never builds the estimator: the service, which
+trains the model, checked it as it started, and the page follows the model it
+publishes (:class:`~alwidgets.engine.following.ServiceModel`). So such a page
+imports neither scikit-learn nor modAL.
+
 A store belongs to one campaign: the first campaign that opens it records its
 classes and a fingerprint of its pool in the store, and a campaign with other
 classes or another pool is refused (see :meth:`Campaign.open_store`). Two
@@ -119,13 +126,15 @@ def _where(section: str, key: str) -> str:
     return f"{section}.{key}" if section else key
 
 
-def load_config(path=None, *, workdir=None) -> Config:
+def load_config(path=None, *, workdir=None, check_model: bool = True) -> Config:
     """The campaign in the TOML file ``path``; without one, the built-in default (bundled MNIST).
 
-    Raises :class:`ConfigError` naming the key of any mistake.
+    Raises :class:`ConfigError` naming the key of any mistake. ``check_model=False``
+    leaves out the check that ``model.strategy`` suits ``model.estimator`` (it builds
+    the estimator): for a page that follows a campaign service, whose service checked it.
     """
     if path is None:
-        return default_config(workdir)
+        return default_config(workdir, check_model=check_model)
     path = Path(path).expanduser()
     if not path.is_file():
         raise ConfigError(f"config file {str(path)!r} does not exist")
@@ -133,20 +142,22 @@ def load_config(path=None, *, workdir=None) -> Config:
         raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {error}") from None
-    return config_from_dict(raw, base=path.resolve().parent, origin=f"config file {str(path)!r}", name=path.stem)
+    return config_from_dict(raw, base=path.resolve().parent, origin=f"config file {str(path)!r}", name=path.stem,
+                            check_model=check_model)
 
 
-def default_config(workdir=None) -> Config:
+def default_config(workdir=None, *, check_model: bool = True) -> Config:
     """Bundled MNIST digits, margin sampling, a SQLite store in ``<workdir>/labels/labels.db``."""
     base = Path(workdir or os.environ.get(ENV_WORKDIR) or os.getcwd()).resolve()
-    return config_from_dict({}, base=base, origin="the default config")
+    return config_from_dict({}, base=base, origin="the default config", check_model=check_model)
 
 
-def config_from_dict(raw: dict, *, base: Path, origin: str = "config", name: str | None = None) -> Config:
+def config_from_dict(raw: dict, *, base: Path, origin: str = "config", name: str | None = None,
+                     check_model: bool = True) -> Config:
     """Check ``raw`` (the parsed TOML) against the schema; relative paths are resolved against ``base``.
 
     ``name`` (the config file's name without .toml) names the store when
-    ``[store] url`` is not given: ``labels/<name>.db``.
+    ``[store] url`` is not given: ``labels/<name>.db``. ``check_model=False``: see :func:`load_config`.
     """
     values: dict = {}
     for section, entries in raw.items():
@@ -228,13 +239,14 @@ def config_from_dict(raw: dict, *, base: Path, origin: str = "config", name: str
     if estimator not in ESTIMATORS:
         raise ConfigError(f"{origin}: model.estimator must be one of {list(ESTIMATORS)}; got {estimator!r}")
     strategy = get("model.strategy", "margin")
-    from alwidgets import strategies
+    if check_model:  # imports the strategies, scikit-learn and modAL
+        from alwidgets import strategies
 
-    try:
-        found = strategies.get(strategy)
-        found.check(_example_learner(estimator))
-    except ValueError as error:
-        raise ConfigError(f"{origin}: model.strategy: {error}") from None
+        try:
+            found = strategies.get(strategy)
+            found.check(_example_learner(estimator))
+        except ValueError as error:
+            raise ConfigError(f"{origin}: model.strategy: {error}") from None
 
     store = get("store.url", DEFAULT_STORE if name is None else f"labels/{name}.db")
     if "://" not in store:
@@ -358,14 +370,28 @@ class Campaign:
         return store
 
     def session(self, annotator: str, store=None):
-        """A Session for ``annotator`` on the campaign's store (or ``store``, e.g. an open store to share)."""
+        """A Session for ``annotator`` on the campaign's store (or ``store``, e.g. an open store to share).
+
+        With a campaign service as ``store`` (what :meth:`open_store` gives a
+        page when ``$ALW_SERVICE_URL`` is set) the Session follows the model
+        the service publishes and gets a :class:`~alwidgets.engine.following.ServiceModel`:
+        the estimator is built only if the page fits something itself (the
+        "Labeled" view's review).
+        """
+        from alwidgets.engine.following import ServiceModel, publishes_a_model
         from alwidgets.engine.session import Session
 
         cfg = self.config
         if store is not None and hasattr(store, "for_annotator"):
             store = store.for_annotator(annotator)  # whom a standalone campaign service labels for
+
+        def build():
+            return make_estimator(cfg.estimator, text=self.is_text, random_state=cfg.random_state)
+
+        model = ServiceModel(build, name=f"{cfg.estimator!r}, trained by the campaign service") \
+            if publishes_a_model(store) else build()
         return Session(
-            make_estimator(cfg.estimator, text=self.is_text, random_state=cfg.random_state),
+            model,
             self.X_pool,
             strategy=cfg.strategy,
             X_test=self.X_test,
@@ -452,18 +478,21 @@ def load_campaign(path=None) -> Campaign:
     Without a file the store goes to ``labels/labels.db`` under
     ``$ALW_WORKDIR`` (set by ``python -m alwidgets serve``) or the working
     folder; under the test suite's quick mode (``ALW_QUICK``) to a temporary folder.
+    A page of a campaign with a service (``$ALW_SERVICE_URL``) leaves ``[model]``
+    to the service (``check_model=False``, see :func:`load_config`).
     """
     path = path or os.environ.get(ENV_CONFIG) or None
+    check_model = not os.environ.get(ENV_SERVICE_URL)  # with a service, the service trains (and checked the model)
     if path is None:
         workdir = os.environ.get(ENV_WORKDIR)
         if workdir is None and os.environ.get("ALW_QUICK"):
             import tempfile
 
             workdir = tempfile.mkdtemp(prefix="alw-dashboard-")
-        config = default_config(workdir)
+        config = default_config(workdir, check_model=check_model)
         Path(config.store).parent.mkdir(parents=True, exist_ok=True)  # the default needs no set-up
     else:
-        config = load_config(path)
+        config = load_config(path, check_model=check_model)
     return build_campaign(config)
 
 

@@ -4,7 +4,9 @@ Cohen's kappa compares two annotators on the items both labeled; Fleiss'
 kappa summarizes all annotators at once. Both are 1 for perfect agreement and
 0 for the agreement chance alone would give. They are computed from the
 store's events (each annotator's current vote per item), so retracted labels
-do not count.
+do not count. pandas and scikit-learn are imported when a table is made: a
+dashboard page counts how often suggestions were taken
+(:func:`suggestion_counts`) without them.
 """
 
 from __future__ import annotations
@@ -12,15 +14,17 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from sklearn.metrics import cohen_kappa_score
 
 from alwidgets._validation import InvalidParameterError
 from alwidgets.store.events import Tally
 
-__all__ = ["Agreement", "agreement", "fleiss_kappa", "suggestion_use", "vote_counts"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Agreement", "agreement", "fleiss_kappa", "suggestion_counts", "suggestion_use", "vote_counts"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,9 @@ def agreement(source) -> Agreement:
 
     ``source`` is a list of label events, a store, or a Session.
     """
+    import pandas as pd
+    from sklearn.metrics import cohen_kappa_score
+
     if hasattr(source, "store"):
         source = source.store
     events = source.events() if hasattr(source, "events") else list(source)
@@ -124,6 +131,14 @@ def suggestion_use(events) -> pd.DataFrame:
     event counts, including ones later taken back: this measures how a person
     labels, not what the labels are.
     """
+    import pandas as pd
+
+    return pd.DataFrame(suggestion_counts(events),
+                        columns=["annotator", "suggested", "accepted", "overridden", "override_rate"])
+
+
+def suggestion_counts(events) -> list[dict]:
+    """The rows of :func:`suggestion_use`, as dicts (by annotator name), without pandas."""
     counts: dict[str, list[int]] = {}
     for e in events:
         accepted = getattr(e, "accepted", None)
@@ -131,6 +146,5 @@ def suggestion_use(events) -> pd.DataFrame:
             continue
         row = counts.setdefault(e.annotator, [0, 0])
         row[0 if accepted else 1] += 1
-    rows = [{"annotator": name, "suggested": a + o, "accepted": a, "overridden": o, "override_rate": o / (a + o)}
+    return [{"annotator": name, "suggested": a + o, "accepted": a, "overridden": o, "override_rate": o / (a + o)}
             for name, (a, o) in sorted(counts.items())]
-    return pd.DataFrame(rows, columns=["annotator", "suggested", "accepted", "overridden", "override_rate"])

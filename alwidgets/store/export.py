@@ -22,23 +22,33 @@ column holds each annotator's set the same way.
 An export never overwrites the store it reads, nor (unless asked) any file
 that exists; it writes a new file and moves it into place, so a symbolic
 link at the target is replaced, never followed.
+
+pandas is imported when a table (a DataFrame) is made: a dashboard page builds
+its download link from :func:`labels_rows` and :func:`rows_csv_text`, the same
+CSV text without pandas.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import math
 import os
 import re
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from alwidgets._validation import InvalidParameterError, LabelSet, check_label_set
 from alwidgets.store.events import LABEL, RETRACT, InvalidLabel, Tally
 
-__all__ = ["FORMATS", "csv_text", "events_frame", "labels_frame", "export_events", "write_frame", "read_label_set"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["FORMATS", "csv_text", "events_frame", "labels_frame", "labels_rows", "rows_csv_text", "export_events",
+           "write_frame", "read_label_set"]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # a part a spreadsheet may split off a cell (after ; , tab or a line break, past any quotes) that starts a formula
@@ -77,6 +87,14 @@ def labels_frame(events, item_index: dict[str, int] | None = None) -> pd.DataFra
     with (``{}`` when none was shown). With ``item_index``
     (item id -> pool position) only items of that pool are written, with their position.
     """
+    import pandas as pd
+
+    columns, rows = labels_rows(events, item_index)
+    return _with_plain_labels(pd.DataFrame(rows, columns=columns), rows)
+
+
+def labels_rows(events, item_index: dict[str, int] | None = None) -> tuple[list[str], list[dict]]:
+    """``(columns, rows)`` of :func:`labels_frame`, one dict per row, without pandas."""
     tally = Tally()
     tally.apply(events)
     last_time: dict[str, float] = {}
@@ -111,7 +129,7 @@ def labels_frame(events, item_index: dict[str, int] | None = None) -> pd.DataFra
         rows.append(row)
     columns = ["item_id"] + (["index"] if item_index is not None else []) + [
         "label", "status", "n_votes", "votes", "annotators", "last_time", "suggested"]
-    return _with_plain_labels(pd.DataFrame(rows, columns=columns), rows)
+    return columns, rows
 
 
 def events_frame(events) -> pd.DataFrame:
@@ -119,6 +137,8 @@ def events_frame(events) -> pd.DataFrame:
 
     A label the store could not read as a label is written as the text it holds.
     """
+    import pandas as pd
+
     rows = [{"seq": e.seq, "item_id": e.item_id, "kind": e.kind,
              "label": e.label.raw if isinstance(e.label, InvalidLabel) else _written(e.label), "annotator": e.annotator,
              "time": _iso(e.time), "strategy": e.strategy, "model_version": e.model_version,
@@ -132,6 +152,8 @@ def events_frame(events) -> pd.DataFrame:
 
 def _with_plain_labels(frame: pd.DataFrame, rows: list[dict]) -> pd.DataFrame:
     """Keep labels as given (3 stays 3, not 3.0 next to an empty label)."""
+    import pandas as pd
+
     frame["label"] = pd.Series([r["label"] for r in rows], dtype=object, index=frame.index)
     return frame
 
@@ -191,6 +213,24 @@ def csv_text(frame: pd.DataFrame) -> str:
             safe[column] = safe[column].map(_defuse)
     # CRLF rows (RFC 4180): a cell holding a carriage return is then quoted, so no reader splits its row
     return safe.to_csv(index=False, lineterminator="\r\n")
+
+
+def rows_csv_text(columns: list[str], rows: list[dict]) -> str:
+    """What :func:`csv_text` writes for ``DataFrame(rows, columns=columns)``, without pandas.
+
+    The same writer (Python's ``csv``, RFC 4180 quoting, CRLF rows) and the same
+    defusing of cells; a missing value (None, NaN) is an empty cell, as pandas writes it.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(_defuse(row.get(column))) for column in columns])
+    return out.getvalue()
+
+
+def _cell(value):
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
 def _defuse(value):

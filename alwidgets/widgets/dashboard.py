@@ -46,6 +46,7 @@ which Voila writes to its own log).
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import base64
 import html
@@ -66,11 +67,11 @@ from alwidgets._validation import normalize_name
 from alwidgets.engine.labelstate import LABELED_MEANS, LabelState, pool_progress
 from alwidgets.serving import config as alw_config
 from alwidgets.store import LIVE_SECONDS, StoreError, StoreUnavailable
-from alwidgets.store.agreement import agreement, suggestion_use
-from alwidgets.store.export import csv_text, labels_frame
+from alwidgets.store.agreement import agreement, suggestion_counts
+from alwidgets.store.export import labels_rows, rows_csv_text
 from alwidgets.widgets import views as alw_views
 from alwidgets.widgets._guard import guarded
-from alwidgets.widgets.page import PageLink
+from alwidgets.widgets.page import PageLink, visitor_problem
 from alwidgets.widgets.worker import Poller
 
 __all__ = ["Dashboard", "annotator_from_environment"]
@@ -79,6 +80,10 @@ NAME_PATTERN = re.compile(r"^[\w .@+-]{1,64}$")
 TRUSTED_NAME_VARIABLES = alw_config.TRUSTED_NAME_VARIABLES
 STORE_TROUBLE = ("The label store is unreachable; your labels so far are safe. "
                  "Try again in a minute (reload the page); the details are in the server's log.")
+VISITOR_WAIT_SECONDS = 15.0  # a page kept ready, drawn in a browser, waits this long for the server to say who came
+VISITOR_UNKNOWN = ("This page cannot learn who opened it, so labeling is blocked: a name is used only when the server "
+                   "gives it. <a href='' class='alw-reload'>Reload the page</a> to get a new one; if this keeps "
+                   "happening, tell the administrator (the details are in the server's log).")
 
 log = logging.getLogger("alwidgets.dashboard")
 
@@ -175,6 +180,7 @@ class Dashboard(widgets.VBox):
         self.title = widgets.HTML(f"<h2 style='margin:0.2em 0'>{html.escape(cfg.title)}</h2>")
         self.trusted_name = None  # the only name this page labels under, when set (see welcome)
         self.visitor_known = False
+        self.visitor_unknown = False  # a page kept ready gave up learning who opened it (see _await_visitor)
         self._ran_ahead = not visitor_known  # built before its visitor came: see _start_once_shown
         self.name = widgets.Text(description="Your name", placeholder="e.g. alice", disabled=True,
                                  style={"description_width": "initial"})
@@ -226,6 +232,8 @@ class Dashboard(widgets.VBox):
             self._poller = Poller(self._refresh_safely, poll_seconds, name="alwidgets-dashboard-poll")
         if visitor_known:
             self.welcome(environ, annotator=annotator)
+        else:
+            self.page.when_shown(self._await_visitor)  # a browser shows the page: its visitor has come
 
     @guarded("open the page")
     def welcome(self, environ=None, *, annotator: str | None = None) -> None:
@@ -239,6 +247,9 @@ class Dashboard(widgets.VBox):
         if self.visitor_known:
             return
         self.visitor_known = True
+        self.visitor_unknown = False  # the server's word came, if late
+        if self._ran_ahead and not self._store_down:
+            self._say("")  # no more "Finding out who opened this page"
         env_name, trusted = annotator_from_environment(environ)
         with self._ui_lock:
             if trusted:
@@ -267,6 +278,51 @@ class Dashboard(widgets.VBox):
                 self._start_once_shown()
         elif annotator is not None:
             self._start_once_shown()
+
+    @guarded("open the page")
+    def _await_visitor(self) -> None:
+        """The browser shows a page kept ready: the server's word on who opened it is due; wait a little for it.
+
+        The word usually comes before the page is even drawn. If the kernel
+        already knows it cannot learn it, or the word has not come within
+        :data:`VISITOR_WAIT_SECONDS`, the page says so and labeling stays
+        blocked: the visitor never labels under a name the server did not give
+        (behind a login proxy, any name they typed). A word that comes later
+        still welcomes them.
+        """
+        if self.visitor_known:
+            return
+        if visitor_problem() is not None:
+            self._cannot_learn_visitor()
+            return
+        if not self._store_down:
+            self._say("Finding out who opened this page…")
+        try:
+            loop = asyncio.get_running_loop()  # the kernel's: the deadline runs on its thread, as a click would
+        except RuntimeError:
+            loop = None
+        if loop is not None:
+            loop.call_later(VISITOR_WAIT_SECONDS, self._visitor_deadline)
+        else:  # no event loop (a plain script, a test): a timer thread
+            timer = threading.Timer(VISITOR_WAIT_SECONDS, self._visitor_deadline)
+            timer.daemon = True
+            timer.start()
+
+    @guarded("open the page")
+    def _visitor_deadline(self) -> None:
+        if not self.visitor_known:
+            self._cannot_learn_visitor()
+
+    def _cannot_learn_visitor(self) -> None:
+        """Block labeling on a page kept ready whose visitor is unknown, and say so (and why, in the server's log)."""
+        if not self.visitor_unknown:
+            log.error("a page kept ready cannot learn who opened it: %s",
+                      visitor_problem() or f"the server did not say within {VISITOR_WAIT_SECONDS:g} s")
+        self.visitor_unknown = True
+        with self._ui_lock:
+            self.name.disabled = True
+            self.start_button.disabled = True
+        self._say(VISITOR_UNKNOWN, error=True, markup=True)
 
     def _start_once_shown(self) -> None:
         """:meth:`start`; on a page run ahead of its visitor, once the browser has drawn the page.
@@ -303,7 +359,10 @@ class Dashboard(widgets.VBox):
         if self.labeler is not None:
             return self.labeler
         if not self.visitor_known:  # a page kept ready: whoever opens it may hold a trusted name
-            self._say("The page is still opening: try again in a moment.", error=True)
+            if self.visitor_unknown:
+                self._say("Labeling is blocked: " + VISITOR_UNKNOWN, error=True, markup=True)
+            else:
+                self._say("The page is still opening: try again in a moment.", error=True)
             return None
         if self.store is None:
             self._say(STORE_TROUBLE, error=True)
@@ -431,10 +490,10 @@ class Dashboard(widgets.VBox):
         return _csv_bytes(self.store.events(), self._item_index)
 
     def _download_html(self, log) -> str:
-        frame = labels_frame(log, self._item_index)
-        data = base64.b64encode(csv_text(frame).encode("utf-8")).decode("ascii")
+        columns, rows = labels_rows(log, self._item_index)  # the export's table, without pandas (a page's memory)
+        data = base64.b64encode(rows_csv_text(columns, rows).encode("utf-8")).decode("ascii")
         return (f"<a class='alw-download-link' download='labels.csv' href='data:text/csv;base64,{data}' "
-                f"style='font-weight:bold'>⬇ Download labels.csv</a> <span style='color:#666'>({len(frame)} items)"
+                f"style='font-weight:bold'>⬇ Download labels.csv</a> <span style='color:#666'>({len(rows)} items)"
                 "</span>")
 
     @guarded("reading the campaign's progress")
@@ -513,13 +572,17 @@ class Dashboard(widgets.VBox):
         else:
             self._say(message, error=True, counted=True)
 
-    def _say(self, text: str, error: bool = False, counted: bool = False) -> None:
-        """Put ``text`` on the message line; an error is also kept in :attr:`errors` (unless ``counted`` already)."""
+    def _say(self, text: str, error: bool = False, counted: bool = False, markup: bool = False) -> None:
+        """Put ``text`` on the message line; an error is also kept in :attr:`errors` (unless ``counted`` already).
+
+        An error's text is escaped, unless ``markup`` says it is this module's own HTML.
+        """
         with self._ui_lock:
             if error and not counted:
                 self.errors.append(text)
             color = "#b00020" if error else "#333"
-            self.message.value = f"<span style='color:{color}'>{text if not error else html.escape(text)}</span>"
+            shown = html.escape(text) if error and not markup else text
+            self.message.value = f"<span style='color:{color}'>{shown}</span>"
 
     def close(self) -> None:
         """Stop reading the store, give back this annotator's leases, close the Labeler and the store."""
@@ -571,12 +634,12 @@ def _on_sigterm(signum, frame) -> None:
 
 def _override_rates(log, item_index) -> dict:
     """``{annotator: (share of suggestions overridden, suggestions seen)}`` over the events of this pool."""
-    suggestions = suggestion_use(e for e in log if e.item_id in item_index)
-    return {r.annotator: (r.override_rate, r.suggested) for r in suggestions.itertuples()}
+    suggestions = suggestion_counts(e for e in log if e.item_id in item_index)
+    return {r["annotator"]: (r["override_rate"], r["suggested"]) for r in suggestions}
 
 
 def _csv_bytes(log, item_index) -> bytes:
-    return csv_text(labels_frame(log, item_index)).encode("utf-8")  # cells a spreadsheet would run as formulas are quoted
+    return rows_csv_text(*labels_rows(log, item_index)).encode("utf-8")  # cells a spreadsheet would run as formulas are quoted
 
 
 def _progress_html(progress: dict) -> str:

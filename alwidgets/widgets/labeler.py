@@ -39,7 +39,6 @@ import time
 
 import ipywidgets as widgets
 
-from alwidgets import strategies
 from alwidgets._validation import check_int
 from alwidgets.widgets._guard import call_apart, guarded
 from alwidgets.widgets.item_area import WHY_PENDING, ItemArea, caption_html, model_guesses, why_html

@@ -21,12 +21,12 @@ from __future__ import annotations
 import html
 import io
 import math
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import ipywidgets as widgets
 import numpy as np
-import pandas as pd
 
 from alwidgets._learners import take_rows
 from alwidgets._validation import InvalidParameterError
@@ -378,7 +378,8 @@ def auto(session) -> Callable:
     features (64, 784, ...) -> image; anything else -> table.
     """
     X = session.X_pool  # checked by the engine (check_pool): an ndarray, a DataFrame, a CSR matrix or texts
-    if isinstance(X, pd.DataFrame):
+    pd = sys.modules.get("pandas")  # not imported: X is no DataFrame
+    if pd is not None and isinstance(X, pd.DataFrame):
         return table()
     if not hasattr(X, "toarray") and is_text_pool(X):
         return text()
