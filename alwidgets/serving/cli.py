@@ -206,7 +206,9 @@ def _service(args) -> int:
     config = alw_config.load_config(args.config) if args.config else alw_config.default_config(os.getcwd())
     campaign = alw_config.build_campaign(config)
     store = campaign.open_store(rebind=args.rebind_store)
-    session = campaign.session("campaign service", store=store)  # fits on the labels already stored
+    # fits on the labels already stored; each later refit starts from the last model (a quarter of the CPU of a
+    # fresh fit at 1,000 MNIST labels: 0.08 s against 0.3 s), so more updates fit in a minute
+    session = campaign.session("campaign service", store=store, warm_start=True)
     service = alw_service.CampaignService(session, who).start()
     where = "a socket from serve" if args.fd is not None else f"http://{host}:{port}{base_url}"
     print(f"Campaign service of {config.origin}: {campaign.n_items:,} items, {len(store.events())} events; "

@@ -369,8 +369,12 @@ class Campaign:
             raise
         return store
 
-    def session(self, annotator: str, store=None):
+    def session(self, annotator: str, store=None, *, warm_start: bool = False):
         """A Session for ``annotator`` on the campaign's store (or ``store``, e.g. an open store to share).
+
+        ``warm_start``: each refit starts from the last model's coefficients
+        where the model allows it (see :class:`~alwidgets.engine.session.Session`);
+        the campaign service's trainer, which refits every few labels, uses it.
 
         With a campaign service as ``store`` (what :meth:`open_store` gives a
         page when ``$ALW_SERVICE_URL`` is set) the Session follows the model
@@ -400,6 +404,7 @@ class Campaign:
             random_state=cfg.random_state,
             classes=self.classes,
             annotator=annotator,
+            warm_start=warm_start,
             item_ids=self.item_ids,
             overlap=cfg.overlap,
             lease_timeout=cfg.lease_timeout,
