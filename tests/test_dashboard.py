@@ -268,6 +268,31 @@ def test_two_pages_label_different_items_and_share_progress_export_and_agreement
     assert "Fleiss" in alice.admin_html.value and "alice" in alice.admin_html.value
 
 
+def _items_in_link(page) -> int:
+    return int(re.search(r"\((\d+) items, as of", page.download.value).group(1))
+
+
+def test_the_poll_rebuilds_the_download_link_at_most_every_few_seconds_and_refresh_at_once(csv_dashboard):
+    from alwidgets.widgets.dashboard import DOWNLOAD_EVERY_SECONDS
+
+    alice = csv_dashboard(annotator="alice")
+    alice.labeler.label_buttons["good"].click()
+    alice.labeler.wait()
+    alice._poll()
+    assert _items_in_link(alice) == 1
+    alice.labeler.label_buttons["bad"].click()
+    alice.labeler.wait()
+    alice._poll()  # within the window: the link (the whole campaign as CSV) waits
+    assert _items_in_link(alice) == 1
+    alice._download_at -= DOWNLOAD_EVERY_SECONDS  # as if that long had passed
+    alice._poll()  # no new event since, but the link was left behind: rebuilt
+    assert _items_in_link(alice) == 2
+    alice.labeler.label_buttons["good"].click()
+    alice.labeler.wait()
+    alice.refresh()  # the Refresh button, or a caller, always gets the link as of now
+    assert _items_in_link(alice) == 3
+
+
 def test_reopening_the_page_keeps_the_progress(csv_dashboard):
     first = csv_dashboard(annotator="alice")
     for _ in range(3):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import os
 import threading
 import urllib.parse
 
@@ -165,6 +166,7 @@ class Trainer:
         self._thread.join(timeout)
 
     def _run(self) -> None:
+        _behind_requests()
         while not self._stop.is_set():
             self._wake.wait()
             self._wake.clear()
@@ -186,6 +188,21 @@ class Trainer:
         """Wait until ``condition(snapshot)`` holds for a published snapshot (checked after every update)."""
         with self._published:
             return self._published.wait_for(lambda: condition(self.session.snapshot), timeout)
+
+
+TRAINER_NICE = 10  # the trainer's thread runs behind the thread answering pages on a busy machine
+
+
+def _behind_requests() -> None:
+    """Lower this thread's OS priority (Linux sets it per thread): a page's request is answered before a refit runs.
+
+    On a machine busy with pages, the trainer takes what CPU is left: updates
+    come a little later, and no click waits behind a fit.
+    """
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINER_NICE)
+    except (AttributeError, OSError) as error:  # not Linux, or not allowed: the trainer runs as it is
+        log.info("the trainer keeps its priority: %s", error)
 
 
 # ---------------------------------------------------------------------- the service

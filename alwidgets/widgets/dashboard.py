@@ -80,6 +80,7 @@ NAME_PATTERN = re.compile(r"^[\w .@+-]{1,64}$")
 TRUSTED_NAME_VARIABLES = alw_config.TRUSTED_NAME_VARIABLES
 STORE_TROUBLE = ("The label store is unreachable; your labels so far are safe. "
                  "Try again in a minute (reload the page); the details are in the server's log.")
+DOWNLOAD_EVERY_SECONDS = 15.0  # the poll rebuilds the download link (the whole campaign as CSV) at most this often
 VISITOR_WAIT_SECONDS = 15.0  # a page kept ready, drawn in a browser, waits this long for the server to say who came
 VISITOR_UNKNOWN = ("This page cannot learn who opened it, so labeling is blocked: a name is used only when the server "
                    "gives it. <a href='' class='alw-reload'>Reload the page</a> to get a new one; if this keeps "
@@ -168,6 +169,8 @@ class Dashboard(widgets.VBox):
         self._labels: LabelState | None = LabelState(campaign.item_ids, "", self.config.overlap)
         self._item_index = self._labels.index_of
         self._seen = 0  # the last event this page has looked at (the export is built up to it)
+        self._download_at = float("-inf")  # when the download link was last built
+        self._download_pending = False  # events came since, and a poll left the link for later
         self._override_rate: dict = {}  # annotator -> (share of suggestions overridden, suggestions seen)
         self._read_lock = threading.Lock()  # one refresh reads and applies the store's events at a time
         self._ui_lock = threading.RLock()  # held while this page's traits are written (any thread)
@@ -229,7 +232,7 @@ class Dashboard(widgets.VBox):
         else:
             self._refresh_safely()
             # progress is read off the click path: a label wakes this thread, and it also looks every poll_seconds
-            self._poller = Poller(self._refresh_safely, poll_seconds, name="alwidgets-dashboard-poll")
+            self._poller = Poller(self._poll, poll_seconds, name="alwidgets-dashboard-poll")
         if visitor_known:
             self.welcome(environ, annotator=annotator)
         else:
@@ -431,12 +434,15 @@ class Dashboard(widgets.VBox):
 
     # ------------------------------------------------------------------ progress, export, agreement
 
-    def refresh(self) -> dict:
+    def refresh(self, *, download: bool = True) -> dict:
         """Read new events from the store and redraw the campaign progress, the export link and the admin view.
 
         Thread-safe. With a Labeler on the page, the label state is its
         session's, and both progress lines are drawn from it: they show one
-        number.
+        number. ``download=False`` leaves the download link as it is, to be
+        rebuilt by a later refresh (the poll rebuilds it at most every
+        :data:`DOWNLOAD_EVERY_SECONDS`: it holds the whole campaign, and
+        building it was most of a page's CPU while a team labels).
         """
         if self.store is None:
             return {}
@@ -454,13 +460,21 @@ class Dashboard(widgets.VBox):
                 log = list(labels.events) if labels is not None else list(session.book.log())
                 self._override_rate = _override_rates(log, self._item_index)
             progress = self._progress(labels, session)
-            download = None if log is None else self._download_html(log)
+            stale = log is not None or self._download_pending
+            if download and stale and log is None:
+                log_now = list(labels.events) if labels is not None else list(session.book.log())
+            else:
+                log_now = log
+            link = self._download_html(log_now) if download and stale else None
+            self._download_pending = stale and not download
+            if link is not None:
+                self._download_at = time.monotonic()
             kappa = None if log is None or self.admin is None else _agreement_html(agreement(log))
         with self._ui_lock, self.hold_sync():
             self.bar.value = min(progress["labeled"], self.bar.max)
             self.campaign_line.value = _progress_html(progress)
-            if download is not None:
-                self.download.value = download
+            if link is not None:
+                self.download.value = link
             if kappa is not None:
                 self.admin_html.value = kappa
         labeler = self.labeler
@@ -493,8 +507,8 @@ class Dashboard(widgets.VBox):
         columns, rows = labels_rows(log, self._item_index)  # the export's table, without pandas (a page's memory)
         data = base64.b64encode(rows_csv_text(columns, rows).encode("utf-8")).decode("ascii")
         return (f"<a class='alw-download-link' download='labels.csv' href='data:text/csv;base64,{data}' "
-                f"style='font-weight:bold'>⬇ Download labels.csv</a> <span style='color:#666'>({len(rows)} items)"
-                "</span>")
+                f"style='font-weight:bold'>⬇ Download labels.csv</a> <span style='color:#666'>({len(rows)} items, "
+                f"as of {time.strftime('%H:%M:%S')})</span>")
 
     @guarded("reading the campaign's progress")
     def _wake_poller(self, _change=None) -> None:
@@ -517,11 +531,16 @@ class Dashboard(widgets.VBox):
         self._refresh_safely()
 
     @guarded("reading the campaign's progress")
-    def _refresh_safely(self) -> None:
+    def _poll(self) -> None:
+        """The poll's call: :meth:`_refresh_safely`, rebuilding the download link at most every DOWNLOAD_EVERY_SECONDS."""
+        self._refresh_safely(download=time.monotonic() - self._download_at >= DOWNLOAD_EVERY_SECONDS)
+
+    @guarded("reading the campaign's progress")
+    def _refresh_safely(self, download: bool = True) -> None:
         """:meth:`refresh` for the Refresh button and the poll (whose thread runs it): a failure is said on the page."""
         if time.monotonic() - self._beat_at >= LIVE_SECONDS / 3 and self.page.is_open(LIVE_SECONDS):
             self.heartbeat()
-        self.refresh()
+        self.refresh(download=download)
         if self._store_down:
             self._store_down = False
             log.warning("the dashboard reaches the label store again")
