@@ -95,7 +95,7 @@ def annotate(name: str, config: str, go: str, offset: float, seconds: float, int
         started = time.perf_counter()
         labeler.label(true)
         clicks.append(time.perf_counter() - started)
-    labeler.wait(120)
+    labeler.wait(900)  # the last update of an overloaded run (kernels, N = 16) can take minutes
     cpu = psutil.Process().cpu_times()
     result = {"name": name, "clicks": clicks, "stale": stale, "errors": list(labeler.errors),
               "fits": session.model_version - versions_before if not _follows(session) else 0,
