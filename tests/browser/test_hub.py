@@ -10,6 +10,7 @@ store. The names in the store are the hub's, whatever a page or a kernel says.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -163,6 +164,11 @@ def test_two_users_label_in_their_own_servers_under_the_hubs_names(new_local_con
     while len(labels_in_store(hub)) < 2 and time.monotonic() < deadline:
         time.sleep(0.5)
     assert sorted(e.annotator for e in labels_in_store(hub)) == ["alice", "bob"]
+    out = hub["folder"] / "two-users.csv"  # what the team lead exports
+    subprocess.run([sys.executable, "-m", "alwidgets", "export", str(hub["folder"] / "labels.db"), str(out)],
+                   check=True, capture_output=True, timeout=120)
+    with out.open(newline="") as f:
+        assert sorted(row["annotators"] for row in csv.DictReader(f)) == ["alice", "bob"]
 
 
 def test_code_in_alices_own_kernel_labels_as_alice_and_never_as_bob(hub, new_local_context):
