@@ -60,8 +60,33 @@ def no_problem(monkeypatch):
     monkeypatch.setattr(page_module, "_problem", [])
 
 
+def where_no_loop_runs(function, *args):
+    """Call ``function(*args)`` on a thread of its own, where no asyncio loop runs, and return what it returns.
+
+    In a kernel, the loop running on the main thread is the kernel's own. In
+    this suite it may be Playwright's (the browser tests' sync API leaves its
+    loop running there between tests), which runs nothing while a test waits.
+    """
+    result, errors = [], []
+
+    def run():
+        try:
+            result.append(function(*args))
+        except BaseException as error:  # re-raised on the test's thread
+            errors.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(120)
+    assert not thread.is_alive(), f"{function.__name__} did not return within 120 s"
+    if errors:
+        raise errors[0]
+    return result[0]
+
+
 def shown(dashboard: Dashboard) -> None:
-    dashboard.page._handle_custom_msg({"open": True}, [])  # the browser's first "the page is open"
+    # the browser's first "the page is open"
+    where_no_loop_runs(dashboard.page._handle_custom_msg, {"open": True}, [])
 
 
 # ---------------------------------------------------------------------- the dashboard's wait
@@ -292,7 +317,7 @@ def test_a_kernel_belongs_to_the_browser_it_was_handed_to():
         _PAGE_REQUEST.set(PageRequest(owner="token-of-alice"))
         manager.visitor_came("k-1", {})
 
-    asyncio.run(hand_out())
+    where_no_loop_runs(asyncio.run, hand_out())
     assert manager.owns("k-1", "token-of-alice")
     assert not manager.owns("k-1", "token-of-mallory") and not manager.owns("k-1", None)
     assert not manager.owns("k-2", "token-of-alice")  # a kernel nobody was handed is nobody's
