@@ -9,23 +9,21 @@ service running in this process on the bundled MNIST campaign, and its memory
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
-from ports import free_port
+from running_service import Running
 
 from alwidgets import datasets
 from alwidgets.engine.following import FollowingTrainer, ServiceModel
 from alwidgets.engine.session import Session
 from alwidgets.serving.config import build_campaign, load_config
-from alwidgets.serving.service import CampaignService, NamedByPage, make_app
+from alwidgets.serving.service import CampaignService, NamedByPage
 from alwidgets.store import LABEL, RETRACT, LabelEvent, MemoryStore
 from alwidgets.store.agreement import suggestion_counts, suggestion_use
 from alwidgets.store.export import csv_text, labels_frame, labels_rows, rows_csv_text
@@ -57,32 +55,6 @@ out = {"heavy": [m for m in HEAVY if m in sys.modules], "errors": labeler.errors
 page.close()
 print(json.dumps(out))
 """.replace("HEAVY", repr(HEAVY))
-
-
-class Running:
-    """A campaign service on a loopback port, its IO loop in a thread of its own."""
-
-    def __init__(self, service: CampaignService):
-        self.service = service
-        self.port = free_port()
-        self.started = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-        assert self.started.wait(30), "the service did not start"
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def _serve(self):
-        asyncio.set_event_loop(asyncio.new_event_loop())
-        self.loop = asyncio.get_event_loop()
-        self.server = make_app(self.service).listen(self.port, address="127.0.0.1")
-        self.loop.call_soon(self.started.set)
-        self.loop.run_forever()
-
-    def stop(self):
-        self.loop.call_soon_threadsafe(self.server.stop)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.service.close()
 
 
 @pytest.fixture
