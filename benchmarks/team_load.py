@@ -21,7 +21,7 @@ first items), as a campaign under way. Measured per run:
   lease and show the next item), p50 and p95 over every click of every page;
 - **model updates per minute**: fits made, by the service or by all kernels together;
 - **CPU seconds per label**: user + system CPU of every process of the run
-  (annotators and service) divided by the labels given;
+  (annotators, and the service with its trainer process) divided by the labels given;
 - **staleness**: at each click, the labels the page knows of minus those the
   model that ranks its items was fitted on; median and p95;
 - **annotator kernel USS**: memory only that process has (psutil), median over the annotators.
@@ -137,6 +137,18 @@ def seed_store(config: Path, n: int) -> None:
         store.close()
 
 
+def cpu_seconds(process) -> dict[int, float]:
+    """CPU seconds so far of ``process`` and of each of its children (the service trains in one), by pid."""
+    found = {}
+    for each in [process, *process.children(recursive=True)]:
+        try:
+            times = each.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        found[each.pid] = times.user + times.system
+    return found
+
+
 def free_port() -> int:
     import socket
 
@@ -192,7 +204,7 @@ def run(mode: str, n: int, args) -> dict:
             wait_until_up(url, service)
             env["ALW_SERVICE_URL"] = url
             version_before = model_version(url)
-            service_cpu_before = psutil.Process(service.pid).cpu_times()
+            service_cpu_before = cpu_seconds(psutil.Process(service.pid))
         outs = [folder / f"annotator-{k}.json" for k in range(n)]
         go = folder / "go"
         annotators = [subprocess.Popen([sys.executable, __file__, "--annotator", f"annotator-{k}", "--config",
@@ -212,8 +224,8 @@ def run(mode: str, n: int, args) -> dict:
         cpu = sum(r["cpu"] for r in results)
         if service is not None:
             fits = model_version(env["ALW_SERVICE_URL"]) - version_before
-            times = psutil.Process(service.pid).cpu_times()
-            cpu += (times.user - service_cpu_before.user) + (times.system - service_cpu_before.system)
+            cpu += sum(seconds - service_cpu_before.get(pid, 0.0)
+                       for pid, seconds in cpu_seconds(psutil.Process(service.pid)).items())
             service.terminate()
             service.wait(60)
     clicks = np.concatenate([r["clicks"] for r in results]) * 1000

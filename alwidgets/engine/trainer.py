@@ -228,6 +228,26 @@ class Trainer:
             info["top_classes"] = [(to_plain(classes[k]), float(proba[k])) for k in np.argsort(-proba)[:2]]
         return info
 
+    def top_classes(self, indices, k: int = 2) -> list[list[tuple[object, float]]]:
+        """The ``k`` most probable classes of each pool item in ``indices``, all from one model in one prediction.
+
+        What a campaign service sends pages with each model (``[]`` per item
+        where :meth:`suggestion` would give None): one ``predict_proba`` over
+        the rows instead of one per item.
+        """
+        snapshot = self._snapshot
+        indices = list(indices)
+        if (not indices or not self.is_classifier or self.multi_label or not snapshot.fitted
+                or not hasattr(snapshot.learner, "predict_proba")):
+            return [[] for _ in indices]
+        proba = np.asarray(snapshot.learner.predict_proba(take_rows(self.X_pool, indices)), dtype=float)
+        classes = _learners.proba_classes(snapshot.learner)
+        return [[(to_plain(classes[j]), float(row[j])) for j in np.argsort(-row)[:k]] for row in proba]
+
+    def adopt(self, snapshot: Snapshot) -> None:
+        """Publish a snapshot made by another Trainer of the same pool (the campaign's trainer process)."""
+        self._snapshot = snapshot
+
     def suggestion(self, idx: int) -> tuple[object, float] | None:
         """The latest model's most probable class for ``idx`` and its probability; None without one."""
         snapshot = self._snapshot

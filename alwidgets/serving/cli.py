@@ -36,6 +36,7 @@ are masked in everything either command prints.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import warnings
@@ -188,6 +189,7 @@ def _service(args) -> int:
 
     from alwidgets.serving import config as alw_config
     from alwidgets.serving import service as alw_service
+    from alwidgets.serving.trainer_process import TrainerProcess
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
     logging.getLogger("tornado.access").setLevel(logging.WARNING)  # a line per request would drown the log
@@ -209,7 +211,8 @@ def _service(args) -> int:
     # fits on the labels already stored; each later refit starts from the last model (a quarter of the CPU of a
     # fresh fit at 1,000 MNIST labels: 0.08 s against 0.3 s), so more updates fit in a minute
     session = campaign.session("campaign service", store=store, warm_start=True)
-    service = alw_service.CampaignService(session, who).start()
+    # the fits run in a process of their own, niced: no fit holds the interpreter that answers pages
+    service = alw_service.CampaignService(session, who, trainer=functools.partial(TrainerProcess, config)).start()
     where = "a socket from serve" if args.fd is not None else f"http://{host}:{port}{base_url}"
     print(f"Campaign service of {config.origin}: {campaign.n_items:,} items, {len(store.events())} events; "
           f"names from {identity}; listening on {where}", flush=True)

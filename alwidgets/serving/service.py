@@ -139,12 +139,16 @@ class HubIdentity:
 class Trainer:
     """Runs the campaign's updates on one thread: every label wakes it, and what arrives meanwhile waits for one more.
 
-    The Session it drives is the campaign's only model; its snapshot is what
-    the service publishes.
+    The Session it drives is the campaign's only model. After each update it
+    calls ``publish(snapshot, body, text)`` with what pages are sent for that
+    model (:func:`model_body`), made here and not while a request waits.
+    :class:`~alwidgets.serving.trainer_process.TrainerProcess` does the same
+    from a process of its own; ``python -m alwidgets service`` uses that one.
     """
 
-    def __init__(self, session):
+    def __init__(self, session, publish=None):
         self.session = session
+        self.publish = publish
         self.updates = 0
         self.failures: list[str] = []
         self._wake = threading.Event()
@@ -175,6 +179,8 @@ class Trainer:
             try:
                 self.session.update()
                 self.updates += 1
+                if self.publish is not None:
+                    self.publish(*published(self.session))
             except LabelingError as error:  # the labels stay stored; the last model stays published
                 log.warning("campaign update failed: %s", error)
                 self.failures.append(str(error))
@@ -211,14 +217,16 @@ def _behind_requests() -> None:
 class CampaignService:
     """The campaign's store and its trainer, and the rules of who may do what to them."""
 
-    def __init__(self, session, identity):
-        self.session = session  # the trainer's session: its store is the campaign's real store
+    def __init__(self, session, identity, trainer=Trainer):
+        """``trainer(session, publish)`` makes what updates the model: a :class:`Trainer` thread (the default),
+        or (``functools.partial(TrainerProcess, config)``) a process of its own."""
+        self.session = session  # its store is the campaign's real store; its model is the published one
         self.store = session.store
         self.identity = identity
-        self.trainer = Trainer(session)
         self._index = {item: i for i, item in enumerate(session.item_ids)}
-        self._model_cache: tuple = (None, None)  # ((version, label seq), what /api/model answers for it)
-        self._model_text: tuple = (None, "")  # the same, as JSON text
+        # ((version, label seq), what /api/model answers, the same as JSON text): the trainer's, swapped in whole
+        self._published: tuple = (None, None, "")
+        self.trainer = trainer(session, self._publish)
 
     def start(self) -> CampaignService:
         self.trainer.start()
@@ -247,49 +255,69 @@ class CampaignService:
         """A page's holder name, kept apart per annotator so one person's page cannot touch another's leases."""
         return f"{annotator}/{holder or ''}"
 
+    def _publish(self, snapshot, body: dict, text: str) -> None:
+        """The trainer's: install a new model and what pages are sent for it (called off the request thread)."""
+        key = (body["version"], body["label_seq"])
+        if self._published[0] is not None and key < self._published[0]:
+            return  # a first answer made on the request thread, later than the trainer's newer one
+        if snapshot is not self.session.snapshot:
+            self.session.trainer.adopt(snapshot)  # made by the trainer process
+        self._published = (key, body, text)
+
+    def _latest(self) -> tuple:
+        if self._published[0] is None:  # nothing published yet (the trainer's first update is under way)
+            self._publish(self.session.snapshot, *_encoded(model_body(self.session)))
+        return self._published
+
     def model(self, known: tuple[int, int] | None = None) -> dict:
         """The published model as JSON fields, or ``{"unchanged": True}`` if ``known`` is still the latest."""
-        snapshot = self.session.snapshot
-        ranking = snapshot.ranking
-        label_seq = snapshot.labels.seq
-        if known is not None and known == (snapshot.version, label_seq):
-            return {"unchanged": True}
-        if self._model_cache[0] == (snapshot.version, label_seq):
-            return self._model_cache[1]
-        ids = self.session.item_ids
-        order = [] if ranking is None else [int(i) for i in ranking.order]
-        scores = [] if ranking is None else [None if np.isnan(s) else float(s) for s in ranking.scores[order]]
-        body = {"version": snapshot.version, "fitted": snapshot.fitted, "label_seq": label_seq,
-                "labels": [[ids[i], label_to_json(v)] for i, v in snapshot.labels.items()],
-                "strategy": ranking.strategy if ranking is not None else self.session.strategy,
-                "ranking": [ids[i] for i in order], "scores": scores,
-                "n_chosen": 0 if ranking is None else ranking.n_chosen, "score": snapshot.score,
-                "history": [dict(row) for row in snapshot.history], "stopping": self.session.stopping(),
-                # the guesses for the items pages will ask next: a click then needs no request for its suggestion
-                "guesses": self.suggestions([ids[i] for i in order[:GUESSED]])}
-        self._model_cache = ((snapshot.version, label_seq), body)
-        return body
+        key, body, _ = self._latest()
+        return {"unchanged": True} if known is not None and known == key else body
 
     def model_json(self, known: tuple[int, int] | None = None) -> str:
-        """:meth:`model` as JSON text, encoded once per published model however many pages ask."""
-        body = self.model(known)
-        if body.get("unchanged"):
-            return '{"unchanged": true}'
-        key = (body["version"], body["label_seq"])
-        if self._model_text[0] != key:
-            self._model_text = (key, json.dumps(body))
-        return self._model_text[1]
+        """:meth:`model` as JSON text, encoded once per published model (by the trainer) however many pages ask."""
+        key, _, text = self._latest()
+        return '{"unchanged": true}' if known is not None and known == key else text
 
     def suggestions(self, item_ids: list) -> dict:
         """``{item id: [[label JSON, probability], ...]}``: the model's top classes for each item it can guess."""
-        found = {}
-        for item in item_ids:
-            if item not in self._index:
-                continue
-            top = self.session.why(self._index[item])["top_classes"] if self.session.is_fitted else []
-            if top and self.session.suggestion(self._index[item]) is not None:
-                found[item] = [[label_to_json(label), p] for label, p in top]
-        return found
+        return guesses(self.session, [item for item in item_ids if item in self._index], self._index)
+
+
+def guesses(session, item_ids: list, index: dict | None = None) -> dict:
+    """``{item id: [[label JSON, probability], ...]}`` for the items the latest model can guess, in one prediction."""
+    if not item_ids or not session.is_fitted:
+        return {}
+    index = index if index is not None else {item: i for i, item in enumerate(session.item_ids)}
+    tops = session.trainer.top_classes([index[item] for item in item_ids])
+    return {item: [[label_to_json(label), p] for label, p in top] for item, top in zip(item_ids, tops, strict=True) if top}
+
+
+def model_body(session) -> dict:
+    """What pages are sent for the session's latest model: ranking, labels, history, and the next items' guesses."""
+    snapshot = session.snapshot
+    ranking = snapshot.ranking
+    ids = session.item_ids
+    order = [] if ranking is None else [int(i) for i in ranking.order]
+    scores = [] if ranking is None else [None if np.isnan(s) else float(s) for s in ranking.scores[order]]
+    return {"version": snapshot.version, "fitted": snapshot.fitted, "label_seq": snapshot.labels.seq,
+            "labels": [[ids[i], label_to_json(v)] for i, v in snapshot.labels.items()],
+            "strategy": ranking.strategy if ranking is not None else session.strategy,
+            "ranking": [ids[i] for i in order], "scores": scores,
+            "n_chosen": 0 if ranking is None else ranking.n_chosen, "score": snapshot.score,
+            "history": [dict(row) for row in snapshot.history], "stopping": session.stopping(),
+            # the guesses for the items pages will ask next: a click then needs no request for its suggestion
+            "guesses": guesses(session, [ids[i] for i in order[:GUESSED]])}
+
+
+def _encoded(body: dict) -> tuple[dict, str]:
+    return body, json.dumps(body)
+
+
+def published(session) -> tuple:
+    """``(snapshot, body, text)`` for the session's latest model: what a trainer hands the service."""
+    snapshot = session.snapshot
+    return (snapshot, *_encoded(model_body(session)))
 
 
 class _Handler(tornado.web.RequestHandler):
