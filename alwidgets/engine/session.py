@@ -194,6 +194,7 @@ class Session:
             chosen = strategies.get(default_strategy(learner, self.multi_label) if strategy is None else strategy)
             chosen.check(learner, multi_label=self.multi_label)
         self.item_ids = pool.check_item_ids(item_ids, self.X_pool, self.n_pool)
+        self._named_items = item_ids is not None  # else the ids are content hashes: pages name the index
 
         self._owns_store = store is not None and not hasattr(store, "append_many")
         self.store = open_store(store, classes=classes)  # a store bound to other classes is refused, as by serve
@@ -335,6 +336,15 @@ class Session:
     def peek(self, n: int = 1) -> list[int]:
         """The items the latest ranking asks next, without leasing them (what a plot marks)."""
         return self.leases.peek(self.snapshot.ranking, n)
+
+    def item_name(self, idx) -> str:
+        """The name a person finds item ``idx`` by: its id, as in the store and the export ("mnist-907").
+
+        A Session given no ``item_ids`` names its items by pool index ("22"):
+        their ids are then hashes of the rows' content, which nobody reads.
+        """
+        idx = self.check_index(idx, allow_labeled=True)
+        return self.item_ids[idx] if self._named_items else str(idx)
 
     def why(self, idx: int) -> dict:
         """Why ``idx`` was asked: its strategy score and, for classifiers, the top two classes (all, multi-label)."""

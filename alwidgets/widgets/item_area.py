@@ -86,7 +86,7 @@ class ItemArea(widgets.VBox):
         thumbnail = getattr(self.view, "thumbnail", self.view)
         cells = []
         for idx in items:
-            caption = widgets.HTML(f"<span style='color:#666'>item {idx}</span>")
+            caption = widgets.HTML(f"<span style='color:#666'>item {html.escape(session.item_name(idx))}</span>")
             control = self._cell_control(prefill.get(idx))
             shown = thumbnail(session, idx)
             box = widgets.VBox([caption, shown, control], layout=widgets.Layout(border="1px solid #eee", padding="4px"))
@@ -172,12 +172,13 @@ def model_guesses(session, items: list[int], classes) -> dict[int, tuple]:
     return guesses
 
 
-def caption_html(idx: int, relabeling_from=None, relabeling: bool = False) -> str:
-    """"item 7", or, for an item opened to relabel, what its label is now and what to do."""
+def caption_html(name: str, relabeling_from=None, relabeling: bool = False) -> str:
+    """"item mnist-907" (``name``: :meth:`Session.item_name`), or, for an item opened to relabel, its label and what to do."""
+    name = html.escape(str(name))
     if relabeling:
-        return (f"<span style='color:#8a6d00'><b>relabeling item {idx}</b> (now {html.escape(repr(relabeling_from))}):"
+        return (f"<span style='color:#8a6d00'><b>relabeling item {name}</b> (now {html.escape(repr(relabeling_from))}):"
                 " choose its new label, or Skip to leave it</span>")
-    return f"<span style='color:#666'>item {idx}</span>"
+    return f"<span style='color:#666'>item {name}</span>"
 
 
 def suggestion_html(guess, version: int | None = None) -> str:
@@ -193,18 +194,23 @@ def suggestion_html(guess, version: int | None = None) -> str:
             f"({guess[1]:.0%} sure{which}). Enter accepts it; any other key or button overrides it.</span>")
 
 
-def why_html(session, idx: int, shown_version: int, multi_label: bool, suggested_version: int | None = None) -> str:
+def why_html(session, idx: int, shown_version: int, multi_label: bool, suggested_version: int | None = None,
+             next_picks=None) -> str:
     """"Why this one?": the strategy's score, which model chose it, and the model's top classes.
 
     When the suggestion on screen came from another model version
     (``suggested_version``), the classes are said to be the current version's.
+    ``next_picks``, where the latest model asks next (as the plots mark it),
+    tells whether that model would ask this very item too.
     """
     if not session.is_fitted:
         need = "labels of two classes" if session.is_classifier else "a label"
         return f"<span style='color:#666'>Why this one? Picked at random: the model needs {need} first.</span>"
     info = session.why(idx)
     parts = [f"{html.escape(info['strategy'])} score {_format_score(info['score'])}"]
-    if shown_version < info["model_version"]:
+    if shown_version < info["model_version"] and next_picks is not None and idx in list(next_picks)[:1]:
+        parts.append(f"chosen by model version {shown_version}; version {info['model_version']} asks for it too")
+    elif shown_version < info["model_version"]:
         parts.append(f"chosen by model version {shown_version}; version {info['model_version']}'s own next pick is "
                      "marked apart on the plots")
     who = "the model" if suggested_version in (None, info["model_version"]) else f"model version {info['model_version']}"

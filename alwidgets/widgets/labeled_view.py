@@ -55,7 +55,7 @@ class LabeledView:
         idx = self.session.check_index(idx, allow_labeled=True)
         if idx not in self.session.my_labels:
             who = ", ".join(sorted(self.session.votes.get(idx, {}))) or "nobody"
-            raise ValueError(f"item {idx} was labeled by {who}, not by {self.session.annotator!r}: only your own "
+            raise ValueError(f"item {self.session.item_name(idx)} was labeled by {who}, not by {self.session.annotator!r}: only your own "
                              "labels can be changed here")
         return idx
 

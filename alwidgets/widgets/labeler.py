@@ -345,7 +345,7 @@ class Labeler(widgets.VBox):
         if change.relabel:  # the earlier label is back; the item being labeled stays on screen
             idx, label, earlier = change.items[0], change.labels[0], change.previous[0]
             with self._ui_lock:
-                self.status_line.say(f"item {idx} has its earlier label again ({earlier!r}; the relabel to "
+                self.status_line.say(f"item {self.session.item_name(idx)} has its earlier label again ({earlier!r}; the relabel to "
                                      f"{label!r} is taken back)")
             if self.review is not None:
                 self.review.refresh()
@@ -555,7 +555,8 @@ class Labeler(widgets.VBox):
         if idx is None:
             return ""
         relabeling = self.relabeling == idx
-        return caption_html(idx, self.session.my_labels.get(idx) if relabeling else None, relabeling)
+        return caption_html(self.session.item_name(idx), self.session.my_labels.get(idx) if relabeling else None,
+                            relabeling)
 
     def _suggestions(self, items: list[int]) -> dict[int, tuple]:
         """The model's guess for each item about to be shown (none before it is fitted, or with suggest off)."""

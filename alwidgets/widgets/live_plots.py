@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 import numpy as np
+import traitlets
 
 from alwidgets import plots as alw_plots
 from alwidgets._validation import InvalidParameterError
@@ -78,7 +79,7 @@ class LivePlots(widgets.HBox):
                                            random_state=session.random_state, scoring=session.scoring)
         self.panels: list[dict] = []  # {"name", "ax", "image"} per plot
         for name in names:
-            image = widgets.Image(format="png", layout=widgets.Layout(width="auto", max_width="100%"))
+            image = _PlotImage(format="png", layout=widgets.Layout(width="auto", max_width="100%"))
             image.add_class("alw-plot")
             self.panels.append({"name": name, "ax": alw_plots.new_axes(), "image": image})
         self.children = [p["image"] for p in self.panels]
@@ -102,6 +103,7 @@ class LivePlots(widgets.HBox):
             if panel.get("drawn") != key:
                 ax = panel["ax"]  # the plot functions empty it themselves, keeping its ticks
                 DRAW[name](self, ax, list(marked), snapshot, list(next_picks))
+                panel["marks"] = _marks_in_words(self.session, ax, name, list(marked), list(next_picks))
                 panel["png"], panel["drawn"] = alw_plots.figure_to_png(ax.figure), key
             pictures.append(panel["png"])
         return pictures
@@ -110,6 +112,7 @@ class LivePlots(widgets.HBox):
         """Put the pictures on the page (the caller holds the Labeler's UI lock)."""
         for panel, png in zip(self.panels, pictures, strict=True):
             panel["image"].value = png
+            panel["image"].tooltip = panel.get("marks") or None  # its title: what the plot marks, in words
 
     def baseline_curve(self, history) -> list[dict] | None:
         if self.baseline is None:
@@ -136,6 +139,55 @@ def _draw_regression(plots: LivePlots, ax, marked, snapshot, next_picks) -> None
 
 def _draw_decision_boundary(plots: LivePlots, ax, marked, snapshot, next_picks) -> None:
     alw_plots.plot_decision_boundary(plots.session, ax=ax, query=marked or None, next_query=next_picks or None)
+
+
+class _PlotImage(widgets.Image):
+    """A plot's picture, titled with what it marks (its ``tooltip``).
+
+    The front end titles a widget with its tooltip only when its description is
+    empty, and an Image has none: this one syncs an empty description.
+    """
+
+    description = traitlets.Unicode("").tag(sync=True)
+
+
+def _marks_in_words(session, ax, name: str, marked: list[int], next_picks: list[int]) -> str:
+    """What the plot marks, read from the drawn artists: "asked now: item 7 at x = 8.371 · model's next pick: ...".
+
+    The picture's title (a screen reader reads it, a test checks it): the
+    items are named as on the page (:meth:`Session.item_name`), the places are
+    where the plot drew them.
+    """
+    if name not in MARKING:
+        return ""
+    next_items = [i for i in next_picks if i not in marked]  # the plots mark an item asked now as asked
+    parts = []
+    for label, gid, items in ((alw_plots.QUERY_LABEL, alw_plots.QUERY_GID, marked),
+                              (alw_plots.NEXT_QUERY_LABEL, alw_plots.NEXT_QUERY_GID, next_items)):
+        said = [f"item {session.item_name(idx)} at {_place(point, one_axis=name == 'regression')}"
+                for idx, point in zip(items, _drawn_at(ax, gid), strict=False)]
+        if said:
+            parts.append(f"{label}: {', '.join(said)}")
+    return " · ".join(parts)
+
+
+def _drawn_at(ax, gid: str) -> list[tuple[float, ...]]:
+    """Where the artists tagged ``gid`` are drawn, in order: a scatter's points, a vertical line's x."""
+    points = []
+    for artist in ax.get_children():
+        if artist.get_gid() != gid:
+            continue
+        if hasattr(artist, "get_offsets"):
+            points.extend(tuple(float(v) for v in row) for row in np.asarray(artist.get_offsets()))
+        elif hasattr(artist, "get_xdata"):
+            points.append((float(np.asarray(artist.get_xdata())[0]),))
+    return points
+
+
+def _place(point: tuple[float, ...], one_axis: bool) -> str:
+    if one_axis:  # the regression plot: the item is an x; its y on the plot is the model's mean
+        return f"x = {point[0]:.4g}"
+    return "(" + ", ".join(f"{v:.4g}" for v in point) + ")"
 
 
 MARKING = frozenset({"regression", "decision_boundary"})  # the plots that mark the items asked about

@@ -174,7 +174,8 @@ class ReviewPanel(widgets.VBox):
     def _card(self, row: dict, ranked: bool) -> widgets.Widget:
         idx = int(row["index"])
         thumbnail = getattr(self.view, "thumbnail", self.view)
-        text = f"<b>item {idx}</b>: {html.escape(str(row['label']))}<br><span style='color:#666'>by " \
+        name = self.session.item_name(idx)
+        text = f"<b>item {html.escape(name)}</b>: {html.escape(str(row['label']))}<br><span style='color:#666'>by " \
                f"{html.escape(str(row['annotator']))}</span>"
         if ranked:
             if row.get("checked"):
@@ -184,7 +185,7 @@ class ReviewPanel(widgets.VBox):
                 text += "<br><span style='color:#999'>too few labels of its class to check</span>"
         caption = widgets.HTML(text)
         button = widgets.Button(description="Relabel", layout=widgets.Layout(width="auto"),
-                                tooltip=f"open item {idx} to give it another label")
+                                tooltip=f"open item {name} to give it another label")
         button.add_class("alw-relabel")
         button.on_click(lambda _b, idx=idx: self._open(idx))
         card = widgets.VBox([thumbnail(self.session, idx), caption, button],

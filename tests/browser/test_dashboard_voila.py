@@ -32,9 +32,9 @@ FIRST_RENDER_TIMEOUT_MS = 120_000  # kernel start, MNIST load and first fit, on 
 LOCAL_URL = re.compile(r"^(https?|wss?)://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$)")
 JS_ITEM = r"""() => {
     const node = document.querySelector('.alw-labeler .alw-instance');
-    const found = node && node.innerText.match(/item\s+(\d+)/);
-    return found ? Number(found[1]) : null;
-}"""
+    const found = node && node.innerText.match(/item\s+(\S+)/);
+    return found ? found[1] : null;
+}"""  # the campaign's item id, e.g. mnist-907
 CAMPAIGN = """
 title = "Digits for two"
 [data]
@@ -102,11 +102,11 @@ def start_labeling(page: Page, url: str, name: str) -> None:
     page.wait_for_function(JS_ITEM, timeout=FIRST_RENDER_TIMEOUT_MS)
 
 
-def shown_item(page: Page) -> int:
+def shown_item(page: Page) -> str:
     return page.evaluate(JS_ITEM)
 
 
-def label_first_class(page: Page) -> int:
+def label_first_class(page: Page) -> str:
     """Click the first class button; returns the item that was labeled once the next one shows."""
     before = shown_item(page)
     page.locator(".alw-labeler .alw-label-button").first.click()
@@ -247,7 +247,7 @@ def test_undo_on_another_page_under_the_same_name_takes_back_nothing(person, das
     assert [e.kind for e in erins] == ["label", "label"]
     assert "Undo takes back only the labels given on this page" in second.locator(".alw-message").inner_text()
     first.locator(".alw-labeler button.alw-undo").click()  # the page that gave them can take the last one back
-    first.wait_for_function(f"() => ({JS_ITEM})() === {given[-1]}")
+    first.wait_for_function(f"(want) => ({JS_ITEM})() === want", arg=given[-1])
     store = open_store(dashboard_server["store"], create=False, read_only=True)
     assert [e.kind for e in store.events() if e.annotator == "erin"] == ["label", "label", "retract"]
     store.close()
@@ -317,8 +317,9 @@ def test_the_strategy_menu_is_not_shown_to_annotators_by_default(person):
 
 def test_a_closed_page_soon_stops_counting_as_being_labeled(person):
     """A page gone without a word (the browser crashed, or the shut-down request it sends on closing was lost)
-    leaves its kernel until it is culled, and it must not count as somebody labeling: only pages that say they
-    are open do. (Playwright closes this page without running its unload handlers.)"""
+    leaves its kernel until `serve --gone-after` ends it (tests/browser/test_crashed_page.py), and it must not
+    count as somebody labeling: only pages that say they are open do. (Playwright closes this page without
+    running its unload handlers.)"""
     ivy = person("ivy")
     jack = person("jack")
     count = "() => (document.querySelector('.alw-campaign').innerText.match(/(\\d+) being labeled right now/) " \

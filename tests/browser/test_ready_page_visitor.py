@@ -50,9 +50,9 @@ url = "labels.db"
 KERNEL_ID = "() => JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId"
 JS_ITEM = r"""() => {
     const node = document.querySelector('.alw-labeler .alw-instance');
-    const found = node && node.innerText.match(/item\s+(\d+)/);
-    return found ? Number(found[1]) : null;
-}"""
+    const found = node && node.innerText.match(/item\s+(\S+)/);
+    return found ? found[1] : null;
+}"""  # the campaign's item id, e.g. mnist-907
 
 
 def serve(folder, env: dict, options=(), host: str = "127.0.0.1") -> dict:
