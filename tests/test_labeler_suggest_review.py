@@ -165,6 +165,14 @@ def test_skip_leaves_a_label_opened_for_relabeling_as_it_was(digits, cleanup):
     assert 5 not in labeler.session.skipped
 
 
+def test_an_item_opened_for_relabeling_gets_its_why_line(digits, cleanup):
+    labeler = make_labeler(digits, cleanup, n_labels=20)
+    labeler.open_for_relabel(5)
+    labeler.wait()
+    assert labeler.current == 5 and not labeler.errors
+    assert "looking" not in labeler.why.value and "score" in labeler.why.value
+
+
 def test_keys_in_the_labeled_view_label_nothing(digits, cleanup):
     labeler = make_labeler(digits, cleanup, n_labels=20)
     labeler.mode.value = REVIEW_MODE

@@ -329,6 +329,7 @@ class Labeler(widgets.VBox):
             self.status_line.clear()
         if self.mode is not None:
             self.mode.value = LABEL_MODE  # its observer shows the labeling view
+        self.updates.request()  # "Why this one?" for the item opened, once the worker has looked
 
     @guarded("undo")
     def undo(self) -> None:
