@@ -13,8 +13,9 @@ table (:data:`STRATEGY_COLORS`, :func:`strategy_color`); a line that is no
 strategy (a stream, your own run) gets a colour that differs from the other
 lines of its plot (:func:`strategy_colors`); and a class keeps its colour
 across redraws (its position in ``session.classes``). Margins grow when a
-label would be cut off (:func:`fit_margins`), and legends let the data show
-through.
+label would be cut off (:func:`fit_margins`), and legends sit beside the axes
+(right of them, or below for a small panel: ``legend="below"``), where they
+cover no data.
 
 The package is laid out by job: :mod:`~alwidgets.plots._figures` (axes,
 PNG, colours), :mod:`~alwidgets.plots._projection` (the pool in 2-D),

@@ -11,7 +11,6 @@ from alwidgets import _learners
 from alwidgets._learners import take_rows
 from alwidgets._validation import InvalidParameterError, check_int, to_plain
 from alwidgets.plots._figures import (
-    _LEGEND,
     _NEXT_QUERY_COLOR,
     _POOL_COLOR,
     _QUERY_COLOR,
@@ -23,6 +22,8 @@ from alwidgets.plots._figures import (
     UNCERTAINTY_GID,
     _check_query,
     _display_rows,
+    _legend_outside,
+    _legend_place,
     _next_queries,
     _next_query_handle,
     _note,
@@ -177,7 +178,7 @@ def plot_decision_boundary(
     resolution: int = 80,
     max_points: int = 2000,
     neighbors: int = 10,
-    legend: bool = True,
+    legend: bool | str = True,
 ) -> Axes:
     """Class regions, the model's uncertainty under them, the labeled points and the item asked.
 
@@ -217,12 +218,15 @@ def plot_decision_boundary(
         and the query always are).
     neighbors : int, default=10
         Beyond 2-D, how many projected pool items decide a grid cell.
-    legend : bool, default=True
+    legend : bool or {"right", "below"}, default=True
+        Beside the axes, where it covers no point: right of them (True), or
+        along the figure's bottom edge ("below", for a small panel); False: none.
     """
     if not session.is_classifier:
         raise InvalidParameterError(
             "plot_decision_boundary needs a classifier's session; for a regressor use plot_regression")
     resolution = check_int(resolution, "resolution (grid cells per axis)", 2)
+    legend_place = _legend_place(legend)
     projection, P, view = pool_xy(session, projection)
     queries = _check_query(query, len(P))
     next_queries = _next_queries(next_query, queries, len(P))
@@ -273,6 +277,6 @@ def plot_decision_boundary(
         handles.append(Patch(facecolor="#909090", edgecolor="none", label="uncertain (darker)"))
     else:
         _note(ax, "no model yet: label points of two classes")
-    if legend:
-        ax.legend(handles=handles, loc="upper right", ncol=2 if len(handles) > 7 else 1, **_LEGEND)
+    if legend_place:
+        _legend_outside(ax, handles, where=legend_place)
     return ax

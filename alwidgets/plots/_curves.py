@@ -11,9 +11,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
 
 from alwidgets._validation import InvalidParameterError
-from alwidgets.plots._figures import _BASELINE_COLOR, _LEGEND, BASELINE_LABEL, _prepare, strategy_colors
+from alwidgets.plots._figures import _BASELINE_COLOR, BASELINE_LABEL, _legend_outside, _prepare, strategy_colors
 
 __all__ = ["plot_learning_curve", "mean_curve", "STOP_LABEL"]
 
@@ -140,10 +141,11 @@ def plot_learning_curve(
         # A bounded score (accuracy, R²): the top stays at 1 so redraws do not
         # rescale, and a very negative early R² is cut at -1 to keep the rest readable.
         ax.set_ylim(max(float(values.min()), -1.0) - 0.03, 1.02)
+    elif not values.size:
+        ax.set_ylim(0.0, 1.0)  # nothing to scale to: a score's range, not ticks of ±0.04 around nothing
+    ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], integer=True))  # whole labels
     if ax.get_legend_handles_labels()[0]:
-        # A fixed place, so a live plot's legend does not jump: learning curves start low and climb to the
-        # right, which leaves the top left empty; and it is see-through where a curve does pass.
-        ax.legend(loc="upper left", **_LEGEND)
+        _legend_outside(ax)  # beside the curves: a fixed place that covers none of them
     return ax
 
 

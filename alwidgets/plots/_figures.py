@@ -16,6 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.transforms import Bbox
 
 from alwidgets import _learners
 from alwidgets._learners import take_rows
@@ -77,8 +78,9 @@ _CLASS_COLORS = [to_rgba(c) for c in ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"
 
 _MARGINS_INCHES = {"left": 0.62, "right": 0.15, "bottom": 0.5, "top": 0.32}
 _FIT_PAD_PIXELS = 3  # room left around labels when a margin grows to fit them
-# Legends sit where the data is thinnest and let what is under them show through.
+# Legends sit beside the axes (:func:`_legend_outside`), where they cover no data; see-through all the same.
 _LEGEND = {"fontsize": 7, "framealpha": 0.6, "borderpad": 0.35, "labelspacing": 0.3, "handletextpad": 0.4}
+_LEGEND_GAP = 0.02  # between the axes' right edge and the legend, in axes widths
 
 
 # ----------------------------------------------------------------------------- figures
@@ -125,6 +127,41 @@ def _prepare(ax: Axes | None, kind: str, figsize: tuple[float, float] = (5, 3.5)
         ax.clear()
     ax._alwidgets_plot = kind
     return ax
+
+
+LEGEND_PLACES = ("right", "below")
+
+
+def _legend_place(legend) -> str | None:
+    """Where a plot's ``legend`` argument puts the legend: "right", "below", or None for no legend."""
+    if legend is True:
+        return "right"
+    if legend is False or legend is None:
+        return None
+    if legend not in LEGEND_PLACES:
+        raise InvalidParameterError(f"legend must be True, False, 'right' or 'below'; got {legend!r}")
+    return legend
+
+
+def _legend_outside(ax: Axes, handles=None, ncol: int | None = None, where: str = "right"):
+    """The legend beside the axes, where it covers no data, wherever the data is.
+
+    ``"right"``: right of the axes, top-aligned with them, in one column (two
+    past 16 entries). ``"below"``: along the figure's bottom edge, in rows,
+    for a small panel whose plot should keep its width. :func:`fit_margins`
+    widens the right or bottom margin to make room for it, so the axes shrink
+    rather than the legend being cut off or covering the axis labels.
+    """
+    given = {} if handles is None else {"handles": handles}
+    count = len(handles) if handles is not None else len(ax.get_legend_handles_labels()[0])
+    if where == "below":
+        legend = ax.legend(**given, loc="lower center", bbox_to_anchor=(0.5, 0.0), bbox_transform=ax.figure.transFigure,
+                           borderaxespad=0.2, ncol=ncol or (3 if count <= 6 else 4), **_LEGEND)
+    else:
+        legend = ax.legend(**given, loc="upper left", bbox_to_anchor=(1 + _LEGEND_GAP, 1.0), borderaxespad=0.0,
+                           ncol=ncol or (2 if count > 16 else 1), **_LEGEND)
+    legend._alwidgets_place = where
+    return legend
 
 
 def figure_to_png(fig_or_ax, dpi: float | None = None) -> bytes:
@@ -177,11 +214,21 @@ def fit_margins(fig: Figure) -> bool:
                "bottom": params.bottom * height, "top": (1 - params.top) * height}
     need = dict(margins)
     pad = _FIT_PAD_PIXELS
+    decorations = _label_signature(fig, legends=False)
     for ax in fig.axes:
-        # Axis decorations only (titles, labels, tick labels): the artists inside are clipped to the axes anyway.
-        outer = ax.get_tightbbox(renderer, bbox_extra_artists=[]) if ax.get_visible() else None
+        outer = _decorations_box(ax, renderer, decorations) if ax.get_visible() else None
         if outer is None:
             continue
+        legend = ax.get_legend()
+        if legend is not None:
+            # A legend beside the axes needs room too; a hidden one keeps it (a panel that hides the legend
+            # its neighbour shows keeps the same size of plot). One along the figure's bottom edge needs the
+            # axis labels above it.
+            box = legend.get_window_extent(renderer)
+            if getattr(legend, "_alwidgets_place", None) == "below":
+                need["bottom"] = max(need["bottom"], margins["bottom"] + box.y1 + pad - outer.y0)
+            else:
+                outer = Bbox.union([outer, box])
         # How far the labels stick out of the figure (or come closer than the pad to its edge), per side.
         need["left"] = max(need["left"], margins["left"] + pad - outer.x0)
         need["bottom"] = max(need["bottom"], margins["bottom"] + pad - outer.y0)
@@ -197,14 +244,32 @@ def fit_margins(fig: Figure) -> bool:
     return True
 
 
-def _label_signature(fig: Figure) -> tuple:
-    """What decides how far the labels of a drawn figure reach: its size, margins and texts."""
+def _decorations_box(ax: Axes, renderer, signature: tuple):
+    """The box of ``ax`` with its titles, axis labels and tick labels, measured again only when they changed.
+
+    Only the decorations: the artists inside are clipped to the axes anyway.
+    Measuring them is most of the cost of :func:`fit_margins`, and a legend
+    whose texts change at each label ("labeled (8)") must not bring it back.
+    """
+    cached = getattr(ax, "_alwidgets_decorations", None)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    outer = ax.get_tightbbox(renderer, bbox_extra_artists=[])
+    ax._alwidgets_decorations = (signature, outer)
+    return outer
+
+
+def _label_signature(fig: Figure, legends: bool = True) -> tuple:
+    """What decides how far the labels of a drawn figure reach: its size, margins and texts (and legends')."""
     texts = []
     for ax in fig.axes:
-        texts.append((ax.get_visible(), ax.get_title(), ax.get_xlabel(), ax.get_ylabel(),
+        legend = ax.get_legend() if legends else None
+        texts.append((ax.get_visible(), ax.get_position(original=True).bounds, ax.get_title(), ax.get_xlabel(),
+                      ax.get_ylabel(),
                       tuple(t.label1.get_text() for t in ax.xaxis.majorTicks if t.label1.get_visible()),
                       tuple(t.label1.get_text() for t in ax.yaxis.majorTicks if t.label1.get_visible()),
-                      ax.xaxis.offsetText.get_text(), ax.yaxis.offsetText.get_text()))
+                      ax.xaxis.offsetText.get_text(), ax.yaxis.offsetText.get_text(),
+                      None if legend is None else tuple(t.get_text() for t in legend.get_texts())))
     params = fig.subplotpars
     return (fig.bbox.width, fig.bbox.height, params.left, params.right, params.bottom, params.top, tuple(texts))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.axes import Axes
 
-from alwidgets.plots._figures import _prepare, new_axes
+from alwidgets.plots._figures import _prepare, fit_margins, new_axes
 
 __all__ = ["plot_image", "number_points", "NUMBERED_GID"]
 
@@ -59,7 +59,9 @@ def number_points(ax: Axes, xy, labels=None, *, size: float = _NUMBER_MARKER_SIZ
 
     A disc that would cover an earlier one moves to the nearest free spot
     around its point and is tied to it by a thin line. Call it after the
-    axes limits are set. Returns where the discs were drawn, in data coordinates.
+    axes limits, labels and legend are set: the margins are fitted to them
+    first (:func:`fit_margins`), so the axes keep the size the discs were
+    placed in. Returns where the discs were drawn, in data coordinates.
 
     Parameters
     ----------
@@ -77,6 +79,9 @@ def number_points(ax: Axes, xy, labels=None, *, size: float = _NUMBER_MARKER_SIZ
         raise ValueError(f"labels must hold one text per point ({len(xy)}); got {len(labels)}")
     if not len(xy):
         return xy
+    for _ in range(3):  # the margins the picture will have (a legend beside the axes narrows them)
+        if not fit_margins(ax.figure):
+            break
     diameter = np.sqrt(size) * ax.figure.dpi / 72  # pixels
     points = ax.transData.transform(xy)
     box = ax.bbox

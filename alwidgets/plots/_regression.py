@@ -13,7 +13,6 @@ from matplotlib.axes import Axes
 from alwidgets._validation import InvalidParameterError
 from alwidgets.plots._figures import (
     _LABELED_COLOR,
-    _LEGEND,
     _MEAN_COLOR,
     _NEXT_QUERY_COLOR,
     _POOL_COLOR,
@@ -24,6 +23,8 @@ from alwidgets.plots._figures import (
     QUERY_LABEL,
     _check_query,
     _display_rows,
+    _legend_outside,
+    _legend_place,
     _next_queries,
     _prepare,
     model_view,
@@ -53,7 +54,7 @@ def plot_regression(
     next_query=None,
     y_true=None,
     max_points: int = 2000,
-    legend: bool = True,
+    legend: bool | str = True,
 ) -> Axes:
     """A 1-D regressor's mean curve with its ±1 and ±2 standard-deviation bands.
 
@@ -85,11 +86,14 @@ def plot_regression(
     max_points : int, default=2000
         At most this many pool items are drawn (a fixed subset; labeled items
         and the query always are).
-    legend : bool, default=True
+    legend : bool or {"right", "below"}, default=True
+        Beside the axes, where it covers no data: right of them (True), or
+        along the figure's bottom edge ("below", for a small panel); False: none.
     """
     if session.is_classifier:
         raise InvalidParameterError(
             "plot_regression needs a regressor's session; for a classifier use plot_decision_boundary")
+    legend_place = _legend_place(legend)
     X = numeric_rows(session.X_pool)
     if X.shape[1] != 1:
         raise ValueError(
@@ -132,7 +136,7 @@ def plot_regression(
     # Limits first, from the data rather than the bands (an early std band can be
     # huge), so nothing autoscales while the artists are added.
     ax.set_xlim(grid.min(), grid.max())
-    ax.set_ylim(*_regression_ylim(y_values, mean, room_for_legend=legend))
+    ax.set_ylim(*_regression_ylim(y_values, mean))
     ax.locator_params(nbins=6)  # fewer tick labels: text is most of the cost of drawing
     if mean is not None:
         if std is not None:
@@ -176,14 +180,14 @@ def plot_regression(
         ax.text(0.5, 0.5, "no model yet: label a point to fit one", transform=ax.transAxes, ha="center",
                 va="center", fontsize=9, color="#333333", zorder=10,
                 bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "#bbbbbb", "alpha": 0.9})
-    if legend:
-        ax.legend(loc="upper center", ncol=4, **_LEGEND)
+    if legend_place:
+        _legend_outside(ax, where=legend_place)
     return ax
 
 
-def _regression_ylim(y_values: list[np.ndarray], mean, room_for_legend: bool) -> tuple[float, float]:
-    """A y range from the data, with room on top for the legend."""
+def _regression_ylim(y_values: list[np.ndarray], mean) -> tuple[float, float]:
+    """A y range from the data (the legend is beside the axes: it needs no room above the data)."""
     values = np.concatenate(y_values) if y_values else (mean if mean is not None else np.array([-1.0, 1.0]))
     low, high = float(np.min(values)), float(np.max(values))
     span = high - low if high > low else 2.0
-    return low - 0.15 * span, high + (0.5 if room_for_legend else 0.15) * span
+    return low - 0.15 * span, high + 0.15 * span

@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from alwidgets._validation import InvalidParameterError
-from alwidgets.plots._figures import _LEGEND, _prepare, strategy_color, strategy_colors
+from alwidgets.plots._figures import _legend_outside, _prepare, strategy_color, strategy_colors
 
 __all__ = ["plot_seed_curves", "plot_ratio_curve", "BAND_PERCENTILES"]
 
@@ -76,7 +76,7 @@ def plot_seed_curves(
     ax.set_ylabel(ylabel)
     ax.grid(True, linewidth=0.5, alpha=0.4)
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="lower right", **_LEGEND)
+        _legend_outside(ax)
     return ax
 
 
@@ -135,7 +135,7 @@ def plot_ratio_curve(
             ax.plot(budgets[exact], median[exact], "o", color=color, markersize=4, label=name)
         if not exact.all():
             ax.plot(budgets[~exact], median[~exact], "v", color=color, markerfacecolor="white", markersize=6,
-                    label=f"{name}: at most (a seed never reached random's score)")
+                    label=f"{name}: at most\n(a seed never reached\nrandom's score)")
     ax.axhline(1.0, color="black", linewidth=1.2, label="as many labels as random")
     if claim is not None:
         ax.plot([claim[0]], [claim[1]], marker="*", markersize=13, color="crimson", linestyle="none",
@@ -146,5 +146,5 @@ def plot_ratio_curve(
     ax.set_xlabel("B: random's labels (target: random's score at B)")
     ax.set_ylabel("B ÷ labels needed")
     ax.grid(True, linewidth=0.5, alpha=0.4)
-    ax.legend(loc="upper left", **_LEGEND)
+    _legend_outside(ax)
     return ax

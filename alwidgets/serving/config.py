@@ -152,6 +152,33 @@ def default_config(workdir=None, *, check_model: bool = True) -> Config:
     return config_from_dict({}, base=base, origin="the default config", check_model=check_model)
 
 
+# How each section is written, for an error about a section given as one value (never the value given:
+# it may be a password in a store's URL).
+_SECTION_EXAMPLES = {
+    "data": '[data]\nsource = "csv"\npath = "reviews.csv"\ntext_column = "text"',
+    "labels": '[labels]\nclasses = ["cat", "dog"]',
+    "model": '[model]\nestimator = "logistic_regression"\nstrategy = "margin"',
+    "store": '[store]\nurl = "labels/NAME.db"',
+}
+
+
+def _misplaced(origin: str, name: str, value) -> str:
+    """Why the top-level ``name = value`` is refused, and how to write it instead."""
+    if name in _SCHEMA and name:
+        example = _SECTION_EXAMPLES.get(name, f"[{name}]")
+        return (f"{origin}: {name!r} is a section (a TOML table), not a single value: write [{name}] on a line "
+                f"of its own, then its keys under it, for example\n\n{example}\n\n"
+                f"[{name}] knows {sorted(_SCHEMA[name])}")
+    if name in _SCHEMA[""]:
+        return f"{origin}: {name!r} is a single value, not a section: write {name} = \"...\" above every [section]"
+    sections = [s for s in _SCHEMA if s and name in _SCHEMA[s]]
+    if sections and not isinstance(value, dict):
+        return (f"{origin}: unknown key {name!r} at the top level; it belongs in the [{sections[0]}] section: "
+                f"write it on a line under [{sections[0]}]")
+    known = ", ".join(f"[{s}]" for s in sorted(k for k in _SCHEMA if k))
+    return f"{origin}: unknown key {name!r}; the known sections are {known} and the top-level keys {sorted(_SCHEMA[''])}"
+
+
 def config_from_dict(raw: dict, *, base: Path, origin: str = "config", name: str | None = None,
                      check_model: bool = True) -> Config:
     """Check ``raw`` (the parsed TOML) against the schema; relative paths are resolved against ``base``.
@@ -167,8 +194,7 @@ def config_from_dict(raw: dict, *, base: Path, origin: str = "config", name: str
             items = [(section, entries)]
             section = ""
         else:
-            known = sorted([k for k in _SCHEMA if k] + list(_SCHEMA[""]))
-            raise ConfigError(f"{origin}: unknown key {section!r}; the known keys and sections are {known}")
+            raise ConfigError(_misplaced(origin, section, entries))
         for key, value in items:
             if key not in _SCHEMA[section]:
                 raise ConfigError(
@@ -480,9 +506,12 @@ def _csv_problem(config: Config, error: Exception) -> str:
 def load_campaign(path=None) -> Campaign:
     """The campaign in the TOML file ``path`` (default: ``$ALW_CONFIG``, else the bundled MNIST digits), built.
 
-    Without a file the store goes to ``labels/labels.db`` under
-    ``$ALW_WORKDIR`` (set by ``python -m alwidgets serve``) or the working
-    folder; under the test suite's quick mode (``ALW_QUICK``) to a temporary folder.
+    Without a file the store goes to ``labels/labels.db`` under the folder
+    the server was started in: ``$ALW_WORKDIR`` (set by ``python -m alwidgets
+    serve``); on a page of plain ``voila notebooks/dashboard.ipynb``, the Voila
+    server's working folder (:func:`start_folder`), not the notebook's folder
+    Voila runs it in; else the working folder. Under the test suite's quick
+    mode (``ALW_QUICK``) to a temporary folder.
     A page of a campaign with a service (``$ALW_SERVICE_URL``) leaves ``[model]``
     to the service (``check_model=False``, see :func:`load_config`).
     """
@@ -494,11 +523,39 @@ def load_campaign(path=None) -> Campaign:
             import tempfile
 
             workdir = tempfile.mkdtemp(prefix="alw-dashboard-")
-        config = default_config(workdir, check_model=check_model)
+        config = default_config(workdir or start_folder(), check_model=check_model)
         Path(config.store).parent.mkdir(parents=True, exist_ok=True)  # the default needs no set-up
     else:
         config = load_config(path, check_model=check_model)
     return build_campaign(config)
+
+
+def start_folder() -> str | None:
+    """The folder a Voila server was started in, seen from one of its kernels; None elsewhere.
+
+    Voila runs a notebook in the notebook's folder, so ``voila
+    notebooks/dashboard.ipynb`` would put ``labels/`` in ``notebooks/`` while
+    ``python -m alwidgets serve``, started in the same place, puts it in
+    ``./labels``. A kernel of Voila (Voila's variables are set, also in a
+    page kept ready before any request) asks the server that started it, its
+    parent (``$JPY_PARENT_PID``), for its working folder; ``$PWD``, the
+    shell's, when that cannot be read.
+    """
+    voila = os.environ.get("SERVER_SOFTWARE", "").startswith("voila/") or any(
+        os.environ.get(name) for name in ("VOILA_BASE_URL", "VOILA_PREHEAT", "VOILA_REQUEST_URL"))
+    if not voila:
+        return None
+    parent = os.environ.get("JPY_PARENT_PID") or str(os.getppid())
+    try:
+        folder = os.readlink(f"/proc/{int(parent)}/cwd")  # Linux
+    except (OSError, ValueError):
+        try:
+            import psutil
+
+            folder = psutil.Process(int(parent)).cwd()
+        except Exception:  # no psutil, or the process is gone: the shell's word for it
+            folder = os.environ.get("PWD", "")
+    return folder if os.path.isabs(folder) and os.path.isdir(folder) else None
 
 
 def _mnist_arrays(config: Config) -> dict[str, np.ndarray]:

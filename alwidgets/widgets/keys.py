@@ -224,8 +224,13 @@ export default { render };
 """
 
 # The ring is an outline drawn inside the Labeler's edge: an output area's overflow cannot clip it
-# and the Labeler's own parts cannot cover it. The hint sits over the Labeler's top-right corner.
+# and the Labeler's own parts cannot cover it. It lies in the Labeler's padding, always there so that
+# arming moves nothing: it never covers the first letter of the caption. The hint sits over the
+# Labeler's top-right corner.
 _CSS = r"""
+.alw-labeler {
+  padding: 4px;
+}
 .alw-labeler.alw-keys-armed {
   outline: 2px solid var(--jp-brand-color1, #1976d2);
   outline-offset: -2px;

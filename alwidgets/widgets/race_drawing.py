@@ -71,11 +71,11 @@ class RaceDrawing:
             query = race.next_query(name)
             if self.view == "boundary":
                 plots.plot_decision_boundary(session, ax, query=query, projection=self.projection,
-                                             resolution=PANEL_RESOLUTION)
+                                             resolution=PANEL_RESOLUTION, legend="below")
                 if candidates:
                     plots.number_points(ax, self.projection.transform(take_rows(race.X, candidates)))
             elif self.view == "regression":
-                plots.plot_regression(session, ax, X_grid=self.X_grid, query=query, y_true=race.y)
+                plots.plot_regression(session, ax, X_grid=self.X_grid, query=query, y_true=race.y, legend="below")
                 if candidates:
                     # Along the bottom, numbered left to right; neighbours alternate in height.
                     x = plots.numeric_rows(take_rows(race.X, candidates))[:, 0]
@@ -85,13 +85,14 @@ class RaceDrawing:
             else:
                 self._draw_images(ax, session, query, candidates)
             if self.view != "image":
-                # Panels share their axes: ticks and all but one legend only cost drawing time.
+                # Panels share their axes: ticks and all but one legend only cost drawing time. A hidden
+                # legend keeps its room beside the plot, so every panel's plot has the same size.
                 ax.set_title("")
                 ax.set_xticks([])
                 ax.set_yticks([])
                 legend = ax.get_legend()
                 if legend is not None and name != race.strategy_names[0]:
-                    legend.remove()
+                    legend.set_visible(False)
             self.frames += 1
             return plots.figure_to_png(ax)
 

@@ -206,6 +206,14 @@ class ImageView(View):
 # ---------------------------------------------------------------------- texts
 
 
+_LINE_HEIGHT = 1.45  # of a text, in em
+
+
+def _lines(n: int) -> str:
+    """The CSS height of ``n`` lines of a text."""
+    return f"{n * _LINE_HEIGHT:g}em"
+
+
 class TextView(View):
     """Show a text, HTML-escaped, in a box that scrolls when the text is long.
 
@@ -214,12 +222,13 @@ class TextView(View):
     texts : sequence of str, optional
         One text per pool item; default: the pool itself (a list of texts).
     max_height : str
-        CSS height after which the text scrolls.
+        CSS height after which the text scrolls; the default is 9 whole lines
+        (a box cut at a line's edge, never through a line).
     """
 
     name = "text"
 
-    def __init__(self, texts: Sequence[str] | None = None, *, max_height: str = "14em"):
+    def __init__(self, texts: Sequence[str] | None = None, *, max_height: str = _lines(9)):
         self.texts = texts
         self.max_height = max_height
 
@@ -233,15 +242,18 @@ class TextView(View):
         return self._widget(session, idx, self.max_height)
 
     def thumbnail(self, session, idx: int) -> widgets.Widget:
-        return self._widget(session, idx, "6em")
+        return self._widget(session, idx, _lines(4))
 
     def _widget(self, session, idx: int, max_height: str) -> widgets.Widget:
         body = html.escape(self.text_of(session, idx), quote=True)
+        # Wrapped inside the page's width (a long word or address breaks too). The box scrolls below its
+        # height, a whole number of lines: a vertical padding under half the gap between lines shows
+        # none of the next line. No width: a width of 100% plus the widget's margins ran past the page's edge.
         box = widgets.HTML(
             f'<div class="alw-text" style="max-height:{max_height};overflow-y:auto;white-space:pre-wrap;'
-            f'line-height:1.45;padding:0.4em 0.6em;border:1px solid #ddd;border-radius:4px">{body}</div>'
+            f'overflow-wrap:anywhere;box-sizing:content-box;line-height:{_LINE_HEIGHT};padding:0.2em 0.6em;'
+            f'border:1px solid #ddd;border-radius:4px">{body}</div>'
         )
-        box.layout.width = "100%"
         return box
 
 
@@ -341,7 +353,7 @@ def image(images=None, *, shape: tuple[int, ...] | None = None, size: int = IMAG
     return ImageView(images, shape=shape, size=size)
 
 
-def text(texts: Sequence[str] | None = None, *, max_height: str = "14em") -> TextView:
+def text(texts: Sequence[str] | None = None, *, max_height: str = _lines(9)) -> TextView:
     """A text view (see :class:`TextView`)."""
     return TextView(texts, max_height=max_height)
 
