@@ -44,6 +44,14 @@ its kernel).
 ``claim_timeout`` seconds of its page being sent (a plain request, a crawler)
 is shut down then, not when the culler finds it.
 
+**A page gone without a word.** A browser that crashed, or a page whose
+network dropped, sends no shut-down request; its websocket to the kernel just
+closes (at once for a crash; after the server's websocket pings go unanswered
+for a lost network). A page's kernel whose last websocket closed, and to which
+none comes back within ``gone_timeout`` seconds (Jupyter's page reconnects by
+itself after a short outage), is shut down then, and gives back its leases as
+it ends (``serve --gone-after``), not when the culler finds it idle.
+
 This package is imported by the Voila server process only (it needs
 jupyter_server); the rest of alwidgets never imports it. It is a package of
 its own, beside ``alwidgets``, so that the server does not run
@@ -120,13 +128,17 @@ class CappedKernelManager(AsyncMappingKernelManager):
     """Voila's kernel manager, refusing to run more than ``max_kernels`` kernels at once (0: no cap).
 
     It also keeps, for every kernel: whose page it is (:func:`page_rules`),
-    whether a browser has connected to it (``claim_timeout``), and for a kernel
+    whether a browser has connected to it (``claim_timeout``), whether its page
+    came back after its websocket closed (``gone_timeout``), and for a kernel
     of the pool, its secret and its visitor's request (:class:`VisitorQuerySocket`).
     """
 
     max_kernels = Integer(0, config=True, help="The most kernels that may run at once; 0 for no cap.")
     claim_timeout = Float(0, config=True, help="Shut down a page's kernel when no browser has connected to it "
                                                 "this many seconds after its page was sent; 0 never.")
+    gone_timeout = Float(0, config=True, help="Shut down a page's kernel when its page's last websocket closed and "
+                                              "none came back within this many seconds (a crashed browser, a lost "
+                                              "network); 0 never.")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -135,6 +147,7 @@ class CappedKernelManager(AsyncMappingKernelManager):
         self._owners: dict[str, str] = {}  # kernel -> the alw_page token of the browser it was handed to
         self._claimed: dict[str, asyncio.Event] = {}  # kernel handed out -> set once a browser connects to it
         self._page_sockets: dict[str, weakref.WeakSet] = {}  # kernel -> its pages' websocket handlers
+        self._came_back: dict[str, asyncio.Event] = {}  # kernel whose page's last websocket closed -> set if one opens
         self._visitor_secrets: dict[str, str] = {}  # kernel of the pool still waiting for its visitor -> secret
         self._visitor_sockets: dict[str, VisitorQuerySocket] = {}  # ... -> its socket, once it asks
         self._visitor_requests: dict[str, dict] = {}  # ... -> its visitor's request, until its socket takes it
@@ -181,6 +194,18 @@ class CappedKernelManager(AsyncMappingKernelManager):
         claimed = self._claimed.get(kernel_id)
         if claimed is not None:
             claimed.set()
+        came_back = self._came_back.pop(kernel_id, None)
+        if came_back is not None:
+            came_back.set()
+
+    def notify_disconnect(self, kernel_id):
+        super().notify_disconnect(kernel_id)
+        if (self.gone_timeout > 0 and kernel_id in self._owners and kernel_id not in self._came_back
+                and self._kernel_connections.get(kernel_id, 0) <= 0):
+            came_back = self._came_back[kernel_id] = asyncio.Event()
+            task = asyncio.ensure_future(self._give_back_if_gone(kernel_id, came_back))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     # ------------------------------------------------------------------ whose a kernel is
 
@@ -219,6 +244,26 @@ class CappedKernelManager(AsyncMappingKernelManager):
                 except Exception as error:  # shut down meanwhile: nothing left to give back
                     self.log.info("alwidgets: kernel %s was not shut down: %s", kernel_id, error)
 
+    async def _give_back_if_gone(self, kernel_id: str, came_back: asyncio.Event) -> None:
+        """Shut ``kernel_id`` down if no websocket to it opens within ``gone_timeout`` s of its page's last closing.
+
+        ``came_back`` is set once one opens (or the kernel ends otherwise). The
+        kernel gives back its leases as it ends (the dashboard's exit hook).
+        """
+        try:
+            await asyncio.wait_for(came_back.wait(), self.gone_timeout)
+        except asyncio.TimeoutError:
+            if self._came_back.get(kernel_id) is came_back:
+                del self._came_back[kernel_id]
+            if kernel_id in self and self._kernel_connections.get(kernel_id, 0) <= 0:
+                self.log.warning("alwidgets: shutting down kernel %s: its page's connection closed without a word "
+                                 "(a crashed browser, a lost network) and did not come back within %g s",
+                                 kernel_id, self.gone_timeout)
+                try:
+                    await self.shutdown_kernel(kernel_id)
+                except Exception as error:  # shut down meanwhile: nothing left to give back
+                    self.log.info("alwidgets: kernel %s was not shut down: %s", kernel_id, error)
+
     def _tell_pages_it_ended(self, kernel_id: str) -> None:
         """Send the pages of ``kernel_id`` the kernel status "dead", so that they say they lost it, at once.
 
@@ -248,6 +293,9 @@ class CappedKernelManager(AsyncMappingKernelManager):
         claimed = self._claimed.pop(kernel_id, None)
         if claimed is not None:
             claimed.set()  # its watcher ends
+        came_back = self._came_back.pop(kernel_id, None)
+        if came_back is not None:
+            came_back.set()  # its watcher ends
         self._visitor_secrets.pop(kernel_id, None)
         self._visitor_requests.pop(kernel_id, None)
         socket = self._visitor_sockets.pop(kernel_id, None)

@@ -66,6 +66,7 @@ def dashboard_notebook() -> Path:
 
 
 DEFAULT_CULL_SECONDS = 600
+DEFAULT_GONE_SECONDS = 15.0  # a page whose connection closed without a word (a crashed browser) gives back its kernel
 DEFAULT_POOL = 1  # pages kept ready: the next visitor's page shows at once; a class arriving together may want more
 
 
@@ -106,6 +107,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--claim-within", type=float, default=30, metavar="SECONDS",
                        help="shut down a page's kernel when no browser connects to it this long after the page was "
                             "sent, as after a plain request (default 30; 0 waits for the culler)")
+    serve.add_argument("--gone-after", type=float, default=DEFAULT_GONE_SECONDS, metavar="SECONDS",
+                       help="shut down a page's kernel, giving back its leases, when the page's connection closed "
+                            "without a word (a crashed browser, a lost network) and did not come back this long "
+                            f"after (default {DEFAULT_GONE_SECONDS:g}; 0 waits for the culler)")
     serve.add_argument("--max-kernels", type=int, default=None, metavar="N",
                        help="the most pages (each one a kernel of about 0.3 GB on MNIST) open at once; a visitor beyond "
                             f"that is told the server is full (default: what fits in memory here, "
@@ -254,6 +259,8 @@ def _serve(args) -> int:
         raise ValueError(f"--base-url must be a path starting with /; got {args.base_url!r}")
     if args.cull_after < 0:
         raise ValueError(f"--cull-after must be 0 or more seconds; got {args.cull_after}")
+    if args.gone_after < 0:
+        raise ValueError(f"--gone-after must be 0 or more seconds; got {args.gone_after}")
     if args.pool < 0:
         raise ValueError(f"--pool must be 0 (no page kept ready) or more; got {args.pool}")
     max_kernels = default_max_kernels() if args.max_kernels is None else args.max_kernels
@@ -318,6 +325,7 @@ def _serve(args) -> int:
         "--VoilaConfiguration.multi_kernel_manager_class=alwidgets_serving.CappedKernelManager",
         f"--CappedKernelManager.max_kernels={max_kernels}",
         f"--CappedKernelManager.claim_timeout={args.claim_within}",  # a page no browser connects to gives back its kernel
+        f"--CappedKernelManager.gone_timeout={args.gone_after}",  # ... and so does a page whose browser crashed
         # a page gets the cookie Voila's shut-down-on-close request needs: a closed page ends its kernel at once;
         # as a hub service, only people the hub logged in get a page, and the hub names them
         "--Voila.identity_provider_class=alwidgets_serving." + ("hub.HubVisitorIdentityProvider" if hub

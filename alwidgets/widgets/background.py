@@ -17,6 +17,14 @@ the system's temporary folder, created (readable by this user only) on first
 use. Its keys include a fingerprint of the alwidgets source code and of the
 numpy and scikit-learn versions, so a change to either measures again.
 
+A run that needs another's result (a curve to compare against) says so
+while it waits (:meth:`Task.wait_for`): what it waits for, and how far that
+one has got. It can also draw with what the other has so far
+(:attr:`BackgroundRun.latest`) and wait only at the end. A run started by a
+button is made by a :class:`RunButton`: a click is seen at once (the button
+disabled, saying it runs, and the new run's bar below it), before any work is
+done, and the button comes back when the run is over.
+
 This module imports no modAL and no engine module, only ipywidgets.
 
 Threads: a run's traits are written only under its ``_ui_lock``, by the
@@ -43,12 +51,15 @@ import numpy as np
 
 from alwidgets._cache import CACHE_ENV, cache_dir
 from alwidgets._validation import InvalidParameterError
-from alwidgets.widgets._guard import guarded
+from alwidgets.widgets._guard import call_apart, guarded
 from alwidgets.widgets.worker import Worker
 
-__all__ = ["BackgroundRun", "CACHE_ENV", "Task", "cache_dir", "cached_data", "wait_all"]
+__all__ = ["BackgroundRun", "CACHE_ENV", "RunButton", "Task", "cache_dir", "cached_data", "wait_all"]
 
 PARTIAL_INTERVAL_SECONDS = 1.0  # partial results are drawn at most this often
+# ... and at most this share of a run's time: a drawing that took 2 s (a plot, on a busy machine) waits 6 s for the next
+PARTIAL_DRAWING_SHARE = 0.25
+WAIT_LOOK_SECONDS = 0.5  # how often a run waiting for another says how far that one has got
 _RUNS: weakref.WeakSet = weakref.WeakSet()
 
 
@@ -57,7 +68,7 @@ class Task:
 
     def __init__(self, run: BackgroundRun):
         self._run = run
-        self._last_partial = 0.0
+        self._next_partial = 0.0  # when the next partial result may be drawn (monotonic clock)
         self._pending = None
 
     def progress(self, done: int, total: int | None = None, text: str | None = None) -> None:
@@ -65,17 +76,36 @@ class Task:
         self._run._set_progress(done, total, text)
 
     def partial(self, value, force: bool = False) -> None:
-        """A partial result: drawn with ``render`` (at most once a second unless ``force``)."""
+        """A partial result: drawn with ``render`` (unless ``force``, at most once a second, and only so often
+        that drawing takes at most a quarter of the run's time: the run's own work comes first).
+
+        It is also :attr:`BackgroundRun.latest` at once, for other runs to draw with.
+        """
+        self._run.latest = value
         self._pending = value
-        now = time.monotonic()
-        if force or now - self._last_partial >= PARTIAL_INTERVAL_SECONDS:
-            self._last_partial = now
+        started = time.monotonic()
+        if force or started >= self._next_partial:
             self._pending = None
             self._run._show_result(value)
+            took = time.monotonic() - started
+            self._next_partial = started + max(PARTIAL_INTERVAL_SECONDS, took / PARTIAL_DRAWING_SHARE)
 
     def show(self, *parts) -> None:
         """Show ``parts`` now (HTML strings, PNG bytes or widgets), in place of the last partial result."""
         self._run._show_parts(parts)
+
+    def wait_for(self, run: BackgroundRun, what: str):
+        """``run``'s result, once it is over; meanwhile this run's status says it waits for ``what`` and how far it is.
+
+        ``what`` names what is awaited and why, e.g. "the pool-based race
+        above, to compare against". Returns None at once if this run is
+        stopped meanwhile; re-raises ``run``'s error.
+        """
+        while not run.wait(WAIT_LOOK_SECONDS):
+            if self.stopped:
+                return None
+            self._run._set_status(f"waiting for {html.escape(what)} ({run.progress_text() or 'not started'})")
+        return run.get()
 
     @property
     def stopped(self) -> bool:
@@ -128,6 +158,7 @@ class BackgroundRun(widgets.VBox):
         self.render = render
         self.cache_path = None if cache_key is None else _cache_file(cache_key, compute)
         self.result = None
+        self.latest = None  # the last partial result, then the result: what another run may draw with meanwhile
         self.error: BaseException | None = None
         self.errors: list[str] = []  # the error in words (see alwidgets.widgets._guard.report_error)
         self._ui_lock = threading.RLock()  # held while this run's traits are written (the kernel or the worker)
@@ -137,6 +168,8 @@ class BackgroundRun(widgets.VBox):
         self._done = threading.Event()
         self._started_at: float | None = None
         self._total = total
+        self._done_callbacks: list[Callable[[BackgroundRun], object]] = []  # called when the run is over
+        self._over = False  # set as the callbacks are taken: a callback given later is called at once
 
         self.title = widgets.HTML(title)
         self.title.add_class("alw-background-title")
@@ -177,6 +210,18 @@ class BackgroundRun(widgets.VBox):
         """Block until the run is over; returns False if ``timeout`` passed first."""
         return self._done.wait(timeout)
 
+    def progress_text(self) -> str:
+        """How far the run has got, as its status line says it ("12/60 · questions asked"), in plain text."""
+        return _plain(self.status.value)
+
+    def when_done(self, callback: Callable[[BackgroundRun], object]) -> None:
+        """Call ``callback(run)`` once the run is over (at once, if it is): on the run's thread, or this one."""
+        with self._ui_lock:
+            if not self._over:
+                self._done_callbacks.append(callback)
+                return
+        callback(self)
+
     def get(self, timeout: float | None = None):
         """The result, once the run is over; re-raises its error."""
         if not self.wait(timeout):
@@ -194,6 +239,7 @@ class BackgroundRun(widgets.VBox):
         cached = _read_cache(self.cache_path)
         if cached is not None:
             self.result, self.from_cache = cached["result"], True
+            self.latest = self.result
             self._show_result(self.result)
             self._finish(f"measured {html.escape(cached['when'])}, in {cached['seconds']:.0f} s; "
                          f"cached in <code>{html.escape(str(self.cache_path))}</code> (delete it to measure "
@@ -203,7 +249,7 @@ class BackgroundRun(widgets.VBox):
         task = Task(self)
         result = self.compute(task)
         self.seconds = time.monotonic() - started
-        self.result = result
+        self.result = self.latest = result
         self._show_result(result)
         note = ""
         if self.cache_path is not None and not self._stop.is_set():
@@ -215,8 +261,15 @@ class BackgroundRun(widgets.VBox):
     @guarded("the background run")
     def _ended(self) -> None:
         """The worker's idle callback, after :meth:`_run` (and its error, if any, is shown): the run is over."""
-        self._done.set()
+        with self._ui_lock:
+            self._over = True
+            callbacks, self._done_callbacks = self._done_callbacks, []
         self._worker.stop()  # the worker's thread ends: one run per BackgroundRun
+        try:
+            for callback in callbacks:
+                call_apart(callback, self)  # another widget's method: its own guard says its errors
+        finally:
+            self._done.set()  # last: whoever waits for the run finds its callbacks called
 
     def _show_problem(self, message: str, error: BaseException) -> None:
         """What :func:`~alwidgets.widgets._guard.report_error` calls: kept in :attr:`error`, said in red."""
@@ -246,6 +299,12 @@ class BackgroundRun(widgets.VBox):
                 parts.append(html.escape(text))
             self.status.value = " · ".join(parts)
 
+    def _set_status(self, text: str) -> None:
+        """Say ``text`` (HTML) after the steps done so far, in place of the last text."""
+        with self._ui_lock:
+            done = self.bar.value
+            self.status.value = " · ".join([f"{done}/{self._total}" if self._total else str(done), text])
+
     def _show_result(self, value) -> None:
         if self.render is None:
             if value is not None:
@@ -258,6 +317,86 @@ class BackgroundRun(widgets.VBox):
         children = [_as_widget(part) for part in parts if part is not None]
         with self._ui_lock:
             self.results.children = children
+
+
+class RunButton(widgets.VBox):
+    """A button that starts a :class:`BackgroundRun`, and below it the run it started.
+
+    A click is seen at once, before any work is done: the button is disabled
+    and says ``busy``, and the new run's bar and status ("starting…") take the
+    place of the last run's (which is stopped, if it still runs). When the run
+    is over, the button is enabled again.
+
+    Parameters
+    ----------
+    make_run : callable
+        ``make_run() -> BackgroundRun``, called on each click (and by
+        :meth:`run`); the run it returns starts at once.
+    description : str
+        The button's text.
+    busy : str
+        The button's text while its run runs.
+    controls : sequence of widgets
+        Shown left of the button (a slider the run reads).
+    icon, button_style : str
+        As for ``ipywidgets.Button``.
+    """
+
+    def __init__(self, make_run: Callable[[], BackgroundRun], *, description: str = "Run", busy: str = "Running…",
+                 controls=(), icon: str = "play", button_style: str = "success"):
+        if not callable(make_run):
+            raise InvalidParameterError(f"make_run must be a function make_run() -> BackgroundRun; got {make_run!r}")
+        self.make_run = make_run
+        self.idle_text = str(description)
+        self.busy_text = str(busy)
+        self.current: BackgroundRun | None = None  # the run the last click started
+        self.errors: list[str] = []
+        self._ui_lock = threading.RLock()  # held while this widget's traits are written (the kernel, or a run's end)
+        self.button = widgets.Button(description=self.idle_text, icon=icon, button_style=button_style,
+                                     layout=widgets.Layout(width="auto"))
+        self.button.add_class("alw-run-button")
+        self.button.on_click(self._on_click)
+        self.area = widgets.VBox()
+        self.area.add_class("alw-run-area")
+        super().__init__([widgets.HBox([*controls, self.button]), self.area])
+        self.add_class("alw-run")
+
+    def run(self) -> BackgroundRun:
+        """What a click does: the button busy at once, the last run stopped, a new one started below."""
+        with self._ui_lock:
+            self.button.disabled = True
+            self.button.description = self.busy_text
+        for old in self.area.children:
+            if isinstance(old, BackgroundRun):
+                old.stop()  # a run still going for other settings is not wanted any more
+        new = self.make_run()
+        if not isinstance(new, BackgroundRun):
+            raise InvalidParameterError(f"make_run must return a BackgroundRun; got {type(new).__name__}")
+        with self._ui_lock:
+            self.current = new
+            self.area.children = [new]
+        new.when_done(self.run_over)
+        return new
+
+    @guarded("the run")
+    def _on_click(self, _button) -> None:
+        self.run()
+
+    @guarded("the run")
+    def run_over(self, run: BackgroundRun) -> None:
+        """``run`` is over: the button is enabled again, if it is the last one started. Thread-safe."""
+        with self._ui_lock:
+            if run is self.current:
+                self.button.disabled = False
+                self.button.description = self.idle_text
+
+    def _show_problem(self, message: str, error: BaseException) -> None:
+        """What :func:`~alwidgets.widgets._guard.report_error` calls: the error in red below, the button back."""
+        with self._ui_lock:
+            self.button.disabled = False
+            self.button.description = self.idle_text
+            self.area.children = [*self.area.children,
+                                  widgets.HTML(f"<span style='color:#b00020'>{html.escape(message)}</span>")]
 
 
 # ---------------------------------------------------------------------- helpers

@@ -12,7 +12,8 @@ A small anywidget (like :mod:`alwidgets.widgets.keys`), invisible on the page.
   :data:`BEAT_SECONDS` while the page is loaded (:attr:`PageLink.last_seen`).
   A kernel cannot otherwise tell that its page is gone when the page goes
   without a word (a crashed browser, a lost network): no shut-down request
-  comes, and the kernel lives on until it is culled. The dashboard renews its leases' heartbeat
+  comes, and the kernel lives on until ``serve --gone-after`` or the culler
+  ends it (docs/deploying.md). The dashboard renews its leases' heartbeat
   only while its page says it is open.
 
 :func:`when_visitor_arrives` is the kernel's side of a page run ahead of its
