@@ -172,9 +172,9 @@ def test_fashion_quick_run_is_small_and_writes_every_file(fashion_run):
     out, stdout = fashion_run
     assert "Fashion-MNIST" in stdout and "pool 1,500, test 500" in stdout
     for suffix in (".csv", "_ratios.csv", ".json", ".png", ".md"):
-        assert (out / f"seed_fashion_mnist{suffix}").stat().st_size > 0, suffix
+        assert (out / f"seed_mnist_fashion{suffix}").stat().st_size > 0, suffix
     assert not (out / "seed_mnist.md").exists()
-    info = json.loads((out / "seed_fashion_mnist.json").read_text())
+    info = json.loads((out / "seed_mnist_fashion.json").read_text())
     assert info["cpu_minutes"] * 60 < 60  # small enough for the suite, however busy the machine
     assert (info["pool"], info["test"], info["budget"], info["seeds"]) == (1500, 500, 500, 2)
 
@@ -182,9 +182,11 @@ def test_fashion_quick_run_is_small_and_writes_every_file(fashion_run):
 @pytest.mark.slow
 def test_fashion_runs_follow_the_article_protocol_to_the_budget(fashion_run):
     out, _ = fashion_run
-    curves = pd.read_csv(out / "seed_fashion_mnist.csv")
+    curves = pd.read_csv(out / "seed_mnist_fashion.csv")
     assert set(curves.task) == {"fashion", "fashion_dress_vs_rest"}
-    assert set(curves.config) == {"article (all)", "random (online) @ 1,500"}
+    lanes = {"article (all)", "+ random warm-up (5%)", "+ random warm-up (1,000 labels)", "+ 50% random picks",
+             "+ replay x3"}
+    assert set(curves.config) == lanes | {"random (online) @ 1,500", "random (online) @ 1,500, replay x3"}
     for (task, config, seed), run in curves.groupby(["task", "config", "seed"]):
         n = run.n_labels.to_numpy()
         assert n[0] == 10 and np.all(np.diff(n) == 10) and n[-1] == 500, (task, config, seed)  # a third of the pool
@@ -192,36 +194,42 @@ def test_fashion_runs_follow_the_article_protocol_to_the_budget(fashion_run):
     assert curves.accuracy.between(0, 1).all()
     skewed = curves[curves.task == "fashion_dress_vs_rest"]
     assert skewed.f1.between(0, 1).all() and curves[curves.task == "fashion"].f1.isna().all()
-    info = json.loads((out / "seed_fashion_mnist.json").read_text())
+    info = json.loads((out / "seed_mnist_fashion.json").read_text())
     configs = {c[0]: c for c in info["configs"]}
     assert configs["article (all)"][1:4] == ["online", 1000, "min_max_margin"]
     assert configs["random (online) @ 1,500"][1:4] == ["online", 1000, "random"]  # random among the same candidates
+    assert configs["+ random warm-up (5%)"][6:] == [0.05, 0.0, 0] and configs["+ 50% random picks"][6:] == [0.0, 0.5, 0]
+    assert configs["+ replay x3"][6:] == [0.0, 0.0, 3] and configs["random (online) @ 1,500, replay x3"][8] == 3
+    assert curves.picked_wrong.dropna().between(0, 1).all() and (curves.rarest_class >= 0).all()
 
 
 @pytest.mark.slow
 def test_fashion_ratio_is_a_curve_over_b_with_its_band(fashion_run):
     out, _ = fashion_run
     bench = load_benchmark()
-    ratios = pd.read_csv(out / "seed_fashion_mnist_ratios.csv")
+    ratios = pd.read_csv(out / "seed_mnist_fashion_ratios.csv")
     assert set(ratios.target_kind) == {"random"}  # runs stop at the budget: no whole-pool target
-    assert set(ratios.config) == {"article (all)"}
+    assert set(ratios.config) == {"article (all)", "+ random warm-up (5%)", "+ random warm-up (1,000 labels)",
+                                  "+ 50% random picks", "+ replay x3"}
     budgets = sorted(ratios.random_labels.unique())
     assert budgets == sorted({int(round(b / 60_000 * 1500)) for b in bench.FASHION_B})  # 1,000 ... 20,000, scaled
     assert max(budgets) == 500
-    text = (out / "seed_fashion_mnist.md").read_text()
+    text = (out / "seed_mnist_fashion.md").read_text()
     assert "| setting | B=25 | B=50 |" in text and "B=500 |" in text
     assert 'F1 of "Dress"' in text and "10% dresses" in text and "at 95% of whole pool" not in text
     assert "python benchmarks/seed_mnist.py --quick --data fashion" in text  # as tests/benchmark_scripts.py runs it
     assert "README section" in text and "the article (MNIST)" in text
+    assert "**Early budgets.**" in text and "Best remedy here:" in text and "Why the online learner trails" in text
+    assert "| setting | remedy for early budgets | baseline | at random@B | verdict at random@B |" in text
 
 
 @pytest.mark.slow
 def test_fashion_report_only_rewrites_the_same_markdown(fashion_run, tmp_path):
     out, _ = fashion_run
     for suffix in (".csv", "_ratios.csv", ".json"):
-        (tmp_path / f"seed_fashion_mnist{suffix}").write_bytes((out / f"seed_fashion_mnist{suffix}").read_bytes())
+        (tmp_path / f"seed_mnist_fashion{suffix}").write_bytes((out / f"seed_mnist_fashion{suffix}").read_bytes())
     assert load_benchmark().main(["--data", "fashion", "--report-only", "--out", str(tmp_path)]) == 0
-    assert (tmp_path / "seed_fashion_mnist.md").read_text() == (out / "seed_fashion_mnist.md").read_text()
+    assert (tmp_path / "seed_mnist_fashion.md").read_text() == (out / "seed_mnist_fashion.md").read_text()
 
 
 def test_fashion_data_is_the_standard_split_standardized_and_dresses_for_the_skewed_task():
@@ -261,3 +269,28 @@ def test_a_bad_fashion_option_is_refused_by_name(args, message, capsys):
         load_benchmark().main(args)
     assert stopped.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_online_loop_lanes_pick_as_their_remedy_says():
+    """The warm-up picks exactly what random picks until it ranks; mixing and replay keep mini-batches of 10."""
+    bench = load_benchmark()
+    d = bench.prepare(bench.TASKS["fashion"], 1000, 300, refit=False)
+    configs = {c.name: c for c in bench.with_randoms(bench.fashion_lanes(1000, 200), same_candidates=True)}
+    curves = {name: bench.online_curve(d["X_pool"], d["y_pool"], d["X_test"], d["y_test"], c, 200, seed=0)
+              for name, c in configs.items()}
+    random, warm = curves["random (online) @ 1,000"], curves["+ random warm-up (5%)"]
+    first = random.n_labels <= 50  # 5% of 1,000
+    np.testing.assert_array_equal(random.accuracy[first], warm.accuracy[first])
+    assert not np.array_equal(random.accuracy, warm.accuracy)
+    assert not np.array_equal(random.accuracy, curves["random (online) @ 1,000, replay x3"].accuracy)
+    for name, curve in curves.items():
+        np.testing.assert_array_equal(curve.n_labels, np.arange(10, 210, 10), err_msg=name)  # small: every batch
+    assert configs["+ replay x3"].random_name == "random (online) @ 1,000, replay x3"
+    assert configs["+ 50% random picks"].remedy == "50% of each mini-batch random"
+
+
+def test_fashion_runs_score_less_often_late_at_full_scale():
+    bench = load_benchmark()
+    limits = [limit for limit, _ in bench.EVAL_STEPS]
+    assert limits[0] == 1_000 and limits[-1] is None  # every mini-batch up to B = 1,000, the first B of the curve
+    assert bench.FASHION_B[0] == 1_000 and bench.EARLY_FRACTION * bench.FASHION_POOL == 3_000
