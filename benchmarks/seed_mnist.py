@@ -759,7 +759,7 @@ def fashion_intro(info: dict) -> list[str]:
     return [
         f"Measured here at the article's scale on {info['data']}: {info['pool']:,} pool images, {info['test']:,} "
         f"held out, {info['seeds']} seeds (fewer where a run is listed as not measured at the end; seeds per lane "
-        "in the early-budget table), the protocol ({info.get('protocol', ARTICLE.describe())}), the first mini-batch "
+        f"in the early-budget table), the protocol ({info.get('protocol', ARTICLE.describe())}), the first mini-batch "
         f"random, every run stopping at {info['budget']:,} labels. Random sampling draws its mini-batch "
         "uniformly from the unlabeled pool. Each remedy for the early budgets is a lane, measured against random "
         "with the same network. The skewed task is \"Dress\" against the rest: "
