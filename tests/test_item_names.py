@@ -268,3 +268,19 @@ def test_why_says_whether_the_latest_model_asks_for_the_item_on_screen_too(point
         assert f"chosen by model version {older}; version {latest} asks for it too" in line, line
     else:
         assert f"version {latest}'s own next pick is marked apart on the plots" in line, line
+
+
+@pytest.mark.parametrize("plots, said", [(("learning_curve",), "is another item"),
+                                         (("decision_boundary",), "is marked apart on the plots")])
+def test_why_says_the_next_pick_is_marked_apart_only_where_a_plot_marks_it(points, cleanup, plots, said):
+    X, y = points
+    session = alw.Session(LogisticRegression(), X, "margin", classes=[0, 1], random_state=0)
+    session.teach([0, N - 1], [int(y[0]), int(y[N - 1])])
+    labeler = alw.Labeler(session, keyboard=False, choose_strategy=False, plots=plots, review=False, sync=True)
+    cleanup(labeler)
+    assert labeler.live_plots.marks_items == ("decision_boundary" in plots)
+    shown = labeler.current
+    session.teach([i for i in session.unlabeled if i != shown][:2], [0, 1])  # newer models than the one that asked
+    labeler.updates.run_now()
+    line = text(labeler.why.value)
+    assert f"version {session.model_version}'s own next pick {said}" in line, line

@@ -195,13 +195,14 @@ def suggestion_html(guess, version: int | None = None) -> str:
 
 
 def why_html(session, idx: int, shown_version: int, multi_label: bool, suggested_version: int | None = None,
-             next_picks=None) -> str:
+             next_picks=None, marked_apart: bool = True) -> str:
     """"Why this one?": the strategy's score, which model chose it, and the model's top classes.
 
     When the suggestion on screen came from another model version
     (``suggested_version``), the classes are said to be the current version's.
     ``next_picks``, where the latest model asks next (as the plots mark it),
-    tells whether that model would ask this very item too.
+    tells whether that model would ask this very item too; ``marked_apart``,
+    whether a plot on the page marks that pick (a learning curve alone does not).
     """
     if not session.is_fitted:
         need = "labels of two classes" if session.is_classifier else "a label"
@@ -211,8 +212,8 @@ def why_html(session, idx: int, shown_version: int, multi_label: bool, suggested
     if shown_version < info["model_version"] and next_picks is not None and idx in list(next_picks)[:1]:
         parts.append(f"chosen by model version {shown_version}; version {info['model_version']} asks for it too")
     elif shown_version < info["model_version"]:
-        parts.append(f"chosen by model version {shown_version}; version {info['model_version']}'s own next pick is "
-                     "marked apart on the plots")
+        where = "is marked apart on the plots" if marked_apart else "is another item"
+        parts.append(f"chosen by model version {shown_version}; version {info['model_version']}'s own next pick {where}")
     who = "the model" if suggested_version in (None, info["model_version"]) else f"model version {info['model_version']}"
     if info["top_classes"] and multi_label:  # each class on its own: no "or"
         guesses = ", ".join(f"{html.escape(str(c))} {p:.0%}" for c, p in info["top_classes"])

@@ -114,6 +114,11 @@ class LivePlots(widgets.HBox):
             panel["image"].value = png
             panel["image"].tooltip = panel.get("marks") or None  # its title: what the plot marks, in words
 
+    @property
+    def marks_items(self) -> bool:
+        """Whether a plot here marks the items asked (and the model's next pick): the 2-D and regression plots."""
+        return any(panel["name"] in MARKING for panel in self.panels)
+
     def baseline_curve(self, history) -> list[dict] | None:
         if self.baseline is None:
             return None

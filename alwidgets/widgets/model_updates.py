@@ -95,7 +95,7 @@ class ModelUpdates:
         shown = list(labeler.shown)
         single = len(shown) == 1 and labeler.batch_size == 1
         why = (why_html(session, shown[0], labeler._shown_version, labeler.multi_label, labeler._suggested_version,
-                        next_picks=asks) if single else "")
+                        next_picks=asks, marked_apart=labeler.live_plots.marks_items) if single else "")
         # the items on screen are the ones asked: marked as such; where the latest model would ask next, apart
         pictures = labeler.live_plots.draw(shown, snapshot, next_picks=asks)  # slow: before the lock
         with labeler._ui_lock, labeler.hold_sync():
