@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 
+from no_loop import where_no_loop_runs
+
 from alwidgets.serving.cli import DEFAULT_GONE_SECONDS
 
 BOUND = 60  # seconds: only ends a test that would otherwise hang
@@ -41,7 +43,7 @@ def test_a_page_whose_websocket_closed_and_never_came_back_has_its_kernel_shut_d
         await asyncio.wait_for(manager.shut_down.wait(), BOUND)
         return manager
 
-    manager = asyncio.run(scenario())
+    manager = where_no_loop_runs(asyncio.run, scenario())
     assert "k-1" not in manager._kernels and not manager._came_back
 
 
@@ -54,7 +56,7 @@ def test_a_page_that_reconnects_within_the_grace_keeps_its_kernel():
         await asyncio.wait_for(watcher, BOUND)
         return manager
 
-    manager = asyncio.run(scenario())
+    manager = where_no_loop_runs(asyncio.run, scenario())
     assert not manager.shut_down.is_set() and "k-1" in manager._kernels
     assert manager._kernel_connections["k-1"] == 1 and not manager._came_back
 
@@ -71,7 +73,7 @@ def test_a_kernel_with_another_page_still_connected_or_no_page_at_all_is_left_al
         off.notify_disconnect("k-1")
         return two, ready, off
 
-    for manager in asyncio.run(scenario()):
+    for manager in where_no_loop_runs(asyncio.run, scenario()):
         assert not manager._tasks and not manager.shut_down.is_set()
 
 

@@ -18,6 +18,7 @@ import time
 
 import pandas as pd
 import pytest
+from no_loop import where_no_loop_runs
 from ports import free_port
 
 from alwidgets.serving.config import build_campaign, load_config
@@ -58,30 +59,6 @@ def ready_dashboard(tmp_path):
 @pytest.fixture
 def no_problem(monkeypatch):
     monkeypatch.setattr(page_module, "_problem", [])
-
-
-def where_no_loop_runs(function, *args):
-    """Call ``function(*args)`` on a thread of its own, where no asyncio loop runs, and return what it returns.
-
-    In a kernel, the loop running on the main thread is the kernel's own. In
-    this suite it may be Playwright's (the browser tests' sync API leaves its
-    loop running there between tests), which runs nothing while a test waits.
-    """
-    result, errors = [], []
-
-    def run():
-        try:
-            result.append(function(*args))
-        except BaseException as error:  # re-raised on the test's thread
-            errors.append(error)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(120)
-    assert not thread.is_alive(), f"{function.__name__} did not return within 120 s"
-    if errors:
-        raise errors[0]
-    return result[0]
 
 
 def shown(dashboard: Dashboard) -> None:
