@@ -11,8 +11,8 @@ import re
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
+from one_cell import write_notebook
 from playwright.sync_api import Page
 
 import alwidgets as alw
@@ -54,16 +54,6 @@ for _ in range(90):
 labeler = alw.Labeler(session, view=alw.views.image(digits.images[:300]))
 labeler
 """
-
-
-def write_notebook(folder: Path, name: str, code: str) -> Path:
-    path = folder / name
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(code)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["voila"] = {"template": "alwidgets"}  # the page template that fetches nothing from a CDN
-    nbformat.write(nb, path)
-    return path
 
 
 @pytest.fixture(scope="module")
