@@ -269,6 +269,19 @@ def test_outside_voila_the_default_store_is_under_the_working_folder(monkeypatch
     assert Path(alw_config.load_campaign().config.store) == tmp_path / "labels" / "labels.db"
 
 
+def test_a_quick_test_page_store_goes_with_its_process(tmp_path):
+    """Under the suite's quick mode a page's default store is a folder of its own, removed when its kernel exits."""
+    env = {k: v for k, v in os.environ.items() if k not in (*VOILA_VARIABLES, alw_config.ENV_WORKDIR,
+                                                           alw_config.ENV_CONFIG)}
+    code = ("from alwidgets.serving.config import load_campaign\n"
+            "print(load_campaign().config.store)")
+    done = subprocess.run([sys.executable, "-c", code], env={**env, "ALW_QUICK": "1"}, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300, check=True)
+    store = Path(done.stdout.strip().splitlines()[-1])
+    assert store.name == "labels.db" and store.parent.parent.name.startswith("alw-dashboard-")
+    assert not store.parent.parent.exists()
+
+
 @pytest.mark.parametrize("variable, value", [("SERVER_SOFTWARE", "voila/0.5.8"),  # a page's kernel
                                              ("VOILA_PREHEAT", "True")])  # a page kept ready, before any request
 def test_in_a_voila_kernel_the_default_store_is_under_the_folder_voila_started_in(monkeypatch, tmp_path, variable,

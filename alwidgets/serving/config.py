@@ -520,9 +520,12 @@ def load_campaign(path=None) -> Campaign:
     if path is None:
         workdir = os.environ.get(ENV_WORKDIR)
         if workdir is None and os.environ.get("ALW_QUICK"):
+            import atexit
+            import shutil
             import tempfile
 
             workdir = tempfile.mkdtemp(prefix="alw-dashboard-")
+            atexit.register(shutil.rmtree, workdir, ignore_errors=True)  # a test page's store goes with its kernel
         config = default_config(workdir or start_folder(), check_model=check_model)
         Path(config.store).parent.mkdir(parents=True, exist_ok=True)  # the default needs no set-up
     else:
