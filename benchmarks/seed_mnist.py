@@ -148,10 +148,14 @@ FASHION_SEEDS = 5
 FASHION_B = (1_000, 2_000, 3_000, 5_000, 7_500, 10_000, 15_000, 20_000)  # targets B on the full pool (scaled with it)
 FASHION_POSITIVE = 3  # "Dress": 6,000 of the 60,000 training images, the article's 10% threes
 FASHION_STEM = "seed_mnist_fashion"
+EARLY_STEM = "seed_mnist_early"  # --data mnist --early
 EARLY_FRACTION = 0.05  # "early budgets": active should not lose to random at any B from 5% of the pool up
 EVAL_STEPS = ((1_000, 1), (5_000, 5), (None, 20))  # fashion runs score the 10,000 held-out images after every
 # mini-batch up to 1,000 labels, every 5 (50 labels) up to 5,000, then every 20 (200 labels): scoring is most of a run
+EVERY_MINI_BATCH = ((None, 1),)  # --data mnist --early: the small held-out set is scored after every mini-batch
 REPLAY = 3  # remedy (c): old mini-batches replayed after each new one
+DIVERSE = 100  # remedy (d): mini-batches spread over the 100 most uncertain of the 1,000 candidates
+SHORT_WARMUP = 100  # labels drawn at random before remedy (d) starts ranking (ten mini-batches)
 
 
 @dataclass
@@ -193,6 +197,8 @@ class Config:
     warmup: float = 0.0  # remedy (a): the first labels, this share of the pool, drawn at random
     mix: float = 0.0  # remedy (b): this share of every mini-batch drawn at random (epsilon-greedy)
     replay: int = 0  # remedy (c): after each new mini-batch, this many mini-batches of old labels taught again
+    diverse: int = 0  # remedy (d): the mini-batch spread over k-means clusters of this many most uncertain candidates
+    loop: bool = False  # --data mnist: run by online_curve (as every Fashion-MNIST run), not by a Session
 
     @property
     def random_name(self) -> str:
@@ -207,6 +213,9 @@ class Config:
             parts.append(f"{self.mix:.0%} of each mini-batch random")
         if self.replay:
             parts.append(f"{self.replay} old mini-batches replayed per update")
+        if self.diverse:
+            parts.append(f"each mini-batch the most uncertain of each of {self.protocol.batch} k-means clusters of "
+                         f"the {self.diverse} most uncertain candidates")
         return "; ".join(parts) or "none"
 
 
@@ -240,26 +249,37 @@ def with_randoms(configs: list[Config], same_candidates: bool = False) -> list[C
     randoms = {}
     for c in configs:
         protocol = c.protocol.with_(strategy="random") if same_candidates else experiments.random_protocol(c.protocol)
-        randoms.setdefault(c.random_name, Config(c.random_name, protocol, c.scale, c.budget, replay=c.replay))
+        randoms.setdefault(c.random_name, Config(c.random_name, protocol, c.scale, c.budget, replay=c.replay,
+                                                 loop=c.loop))
     return list(randoms.values()) + configs
 
 
-def fashion_lanes(scale: int | None, budget: int) -> list[Config]:
+def lanes(scale: int | None, budget: int | None, pool: int, fashion: bool = True) -> list[Config]:
     """The article's protocol and the remedies for its early budgets, each a lane against random.
 
-    (a) a random warm-up: the first 5% of the pool (or the first 1,000 labels,
-    the smallest B) drawn at random, then min-max confidence; (b) epsilon-greedy: half of every mini-batch drawn at random;
-    (c) replay: after each new mini-batch, 3 mini-batches drawn from all labels
-    so far are taught again (more passes over the labeled set; random gets the
-    same replay, and is its baseline).
+    (a) a random warm-up: the first 5% of the pool (on Fashion-MNIST also the
+    first 1,000 labels, its smallest B), or the first 100 labels, drawn at
+    random, then min-max confidence; (b) epsilon-greedy: half of every
+    mini-batch drawn at random; (c) replay: after each new mini-batch, 3
+    mini-batches drawn from all labels so far are taught again (more passes
+    over the labeled set; random gets the same replay, and is its baseline);
+    (d) diverse mini-batches: the most uncertain of each of 10 k-means
+    clusters of the 100 most uncertain candidates, alone and after 100 random
+    labels. On ``--data mnist`` (``fashion=False``) every lane runs in the
+    same loop as on Fashion-MNIST (``loop``).
     """
-    return [
-        Config("article (all)", ARTICLE, scale, budget),
-        Config("+ random warm-up (5%)", ARTICLE, scale, budget, warmup=EARLY_FRACTION),
-        Config("+ random warm-up (1,000 labels)", ARTICLE, scale, budget, warmup=FASHION_B[0] / FASHION_POOL),
-        Config("+ 50% random picks", ARTICLE, scale, budget, mix=0.5),
-        Config(f"+ replay x{REPLAY}", ARTICLE, scale, budget, replay=REPLAY),
-    ]
+    short = SHORT_WARMUP / (FASHION_POOL if fashion else pool)  # 100 labels (scaled with a --quick pool)
+    out = [Config("article (all)", ARTICLE, scale, budget),
+           Config("+ random warm-up (5%)", ARTICLE, scale, budget, warmup=EARLY_FRACTION)]
+    if fashion:
+        out.append(Config("+ random warm-up (1,000 labels)", ARTICLE, scale, budget,
+                          warmup=FASHION_B[0] / FASHION_POOL))
+    out += [Config("+ random warm-up (100 labels)", ARTICLE, scale, budget, warmup=short),
+            Config("+ 50% random picks", ARTICLE, scale, budget, mix=0.5),
+            Config(f"+ replay x{REPLAY}", ARTICLE, scale, budget, replay=REPLAY),
+            Config("+ diverse mini-batches", ARTICLE, scale, budget, diverse=DIVERSE),
+            Config("+ diverse, 100 random first", ARTICLE, scale, budget, warmup=short, diverse=DIVERSE)]
+    return [c if fashion else Config(**{**c.__dict__, "loop": True}) for c in out]
 
 
 # ---------------------------------------------------------------------- data and runs
@@ -337,6 +357,8 @@ def cache_file(job: tuple[str, Config, int]) -> Path | None:
     c, p = config, config.protocol
     key = "_".join(str(x) for x in (task_name, c.name, p.model, p.candidates, p.strategy, c.scale, c.budget,
                                     c.warmup, c.mix, c.replay, seed))
+    key += f"_d{c.diverse}" if c.diverse else ""  # (runs cached before remedy (d) keep their names)
+    key += "_loop" if c.loop and TASKS[task_name].source != "fashion" else ""
     return _CACHE[0] / ("".join(ch if ch.isalnum() or ch in "._-" else "-" for ch in key) + ".csv")
 
 
@@ -349,9 +371,9 @@ def run(job: tuple[str, Config, int]) -> pd.DataFrame:
     start, cpu = time.perf_counter(), time.process_time()
     with threadpool_limits(1):
         budget = budget_for(config, len(d["y_pool"]))
-        if task.source == "fashion":
+        if task.source == "fashion" or config.loop:
             curve = online_curve(d["X_pool"], d["y_pool"], d["X_test"], d["y_test"], config, budget, seed,
-                                 task.positive)
+                                 task.positive, EVAL_STEPS if task.source == "fashion" else EVERY_MINI_BATCH)
         else:
             curve = experiments.learning_curve(d["X_pool"], d["y_pool"], d["X_test"], d["y_test"], config.protocol,
                                                budget=budget, random_state=seed, positive=task.positive)
@@ -367,7 +389,7 @@ def run(job: tuple[str, Config, int]) -> pd.DataFrame:
 
 
 def online_curve(X_pool, y_pool, X_test, y_test, config: Config, budget: int, seed: int,
-                 positive=None) -> pd.DataFrame:
+                 positive=None, eval_steps=EVAL_STEPS) -> pd.DataFrame:
     """One run of the online protocol on Fashion-MNIST, with a remedy or none: the loop itself, without a Session.
 
     The same protocol as :func:`alwidgets.experiments.learning_curve` with the
@@ -378,8 +400,15 @@ def online_curve(X_pool, y_pool, X_test, y_test, config: Config, budget: int, se
     Random picks come from one random order of the pool drawn first, so a
     lane whose first labels are random (the warm-up) picks exactly what
     random picks, with the same network, until it starts ranking. The
-    held-out set is scored as ``EVAL_STEPS`` says (every mini-batch early,
-    less often later; the limits scale with the pool) and at the budget.
+    held-out set is scored as ``eval_steps`` says (``EVAL_STEPS``: every
+    mini-batch early, less often later; the limits scale with the pool) and at
+    the budget.
+
+    Remedy (d), ``diverse``: the ``diverse`` most uncertain candidates are
+    split into as many k-means clusters as the mini-batch has items, and the
+    most uncertain item of each cluster is picked (diverse mini-batch active
+    learning, Zhdanov 2019), so one mini-batch does not ask ten near-copies of
+    one confusion.
 
     Two diagnostics per scored point, for why a strategy trails random:
     ``picked_wrong``, the share of the last mini-batch the network got wrong
@@ -425,7 +454,9 @@ def online_curve(X_pool, y_pool, X_test, y_test, config: Config, budget: int, se
             cand = unlabeled if protocol.candidates is None or protocol.candidates >= len(unlabeled) else \
                 unlabeled[rng.choice(len(unlabeled), protocol.candidates, replace=False)]
             wanted = np.asarray(score(model, X_pool[cand]), dtype=float)
-            chosen = cand[np.argsort(-wanted, kind="stable")[:size - n_random]]
+            ranked = np.argsort(-wanted, kind="stable")
+            chosen = cand[spread(X_pool[cand], wanted, ranked, size - n_random, config.diverse, seed)
+                          if config.diverse else ranked[:size - n_random]]
             labeled[chosen] = True
             picks = [int(i) for i in chosen] + randoms(n_random)
         if not picks:
@@ -441,7 +472,7 @@ def online_curve(X_pool, y_pool, X_test, y_test, config: Config, budget: int, se
             model.partial_fit(X_pool[old], y_pool[old], classes=classes)
         n += len(picks)
         step += 1
-        every = next(k for limit, k in EVAL_STEPS if limit is None or n <= limit * len(y_pool) / FASHION_POOL
+        every = next(k for limit, k in eval_steps if limit is None or n <= limit * len(y_pool) / FASHION_POOL
                      or limit >= budget)
         if step % every and n < budget:
             continue
@@ -453,6 +484,19 @@ def online_curve(X_pool, y_pool, X_test, y_test, config: Config, budget: int, se
         row["rarest_class"] = float(np.min(counts / n / pool_share))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def spread(X_cand, wanted, ranked, size: int, top: int, seed: int) -> np.ndarray:
+    """Remedy (d): the most uncertain candidate of each of ``size`` k-means clusters of the ``top`` most uncertain."""
+    from sklearn.cluster import KMeans
+
+    head = ranked[:max(top, size)]
+    if size <= 1 or len(head) <= size:
+        return head[:size]
+    clusters = KMeans(n_clusters=size, n_init=1, random_state=seed).fit_predict(X_cand[head])
+    chosen = [head[clusters == k][0] for k in np.unique(clusters)]  # head is ranked: [0] is the most uncertain
+    rest = [i for i in head if i not in set(chosen)]
+    return np.asarray(chosen + rest[:size - len(chosen)])
 
 
 def twin_of(config: Config, configs: list[Config], n_classes: int) -> Config | None:
@@ -562,7 +606,9 @@ def fmt_ratio(r) -> str:
 
 def to_markdown(summary: pd.DataFrame, configs: list[Config], info: dict) -> str:
     fashion = source_of(info) == "fashion"
+    early = lanes_of(info) and not fashion
     lines = ["### The MNIST article's protocol at the article's scale, on Fashion-MNIST" if fashion else
+             "### The MNIST article's protocol at early budgets, and what keeps it at or above random" if early else
              "### The MNIST article's protocol, and which of its choices matter", ""]
     lines += [
         f"The article *{ARTICLE_TITLE}* ({ARTICLE_LINK}) reports that active learning matched random sampling's "
@@ -570,15 +616,12 @@ def to_markdown(summary: pd.DataFrame, configs: list[Config], info: dict) -> str
         "measured at random sampling's accuracy at its full budget of 20,000 labels (of 60,000).",
         "",
     ]
-    if fashion:
-        lines += fashion_intro(info)
-    else:
-        lines += mnist_intro(info)
+    lines += fashion_intro(info) if fashion else early_intro(info) if early else mnist_intro(info)
     lines += table_lines(summary, configs, info)
-    if not info["custom"] and not fashion:
+    if not info["custom"] and not lanes_of(info):
         lines += findings(summary, info)
     lines += curve_tables(summary, configs, info)
-    if fashion and not info["custom"]:
+    if lanes_of(info):
         lines += early_findings(summary, configs, info)
     if fashion:
         lines += [
@@ -587,6 +630,13 @@ def to_markdown(summary: pd.DataFrame, configs: list[Config], info: dict) -> str
             "`dataset-fashion-mnist` holds Fashion-MNIST, MNIST's format and size. Fashion-MNIST is harder than "
             "MNIST (a model of this kind scores in the high 0.8s, not the high 0.9s), so the article's ratios are "
             "a reference, not a prediction.",
+            "",
+        ]
+    elif early:
+        lines += [
+            "The same lanes at the article's scale: `python benchmarks/seed_mnist.py --data fashion` "
+            "(`benchmarks/results/seed_mnist_fashion.md`). The ablation of the article's choices on this set: "
+            "`python benchmarks/seed_mnist.py` (`benchmarks/results/seed_mnist.md`).",
             "",
         ]
     else:
@@ -627,7 +677,7 @@ def diagnostics(curves: pd.DataFrame, info: dict) -> list[dict]:
     """
     if "picked_wrong" not in curves:
         return []
-    at = int(round(FASHION_B[0] / FASHION_POOL * info["pool"]))
+    at = smallest_b(info)
     rows = []
     for (task_name, config), part in curves.groupby(["task", "config"], sort=False):
         window = part[part.n_labels.between(at / 2, at * 1.5)]
@@ -657,7 +707,7 @@ def early_targets(summary: pd.DataFrame, configs: list[Config], info: dict, task
         out.append({"config": c.name, "lowest": worst.low, "lowest_at": int(round(worst.fraction * info["pool"])),
                     "all_reached": bool((lane.reached == lane.seeds).all()), "at_b": median_b, "loss": loss,
                     "first": whole.iloc[0], "lowest_all": float(whole.low.min()), "seeds": int(whole.seeds.max()),
-                    "met": bool(worst.low >= 1 and (c.name == "article (all)" or loss <= 0.1 + 1e-9))})
+                    "met": bool(worst.low >= 1 - 1e-9 and (c.name == "article (all)" or loss <= 0.1 + 1e-9))})
     return out
 
 
@@ -751,6 +801,17 @@ def source_of(info: dict) -> str:
     return info.get("source", "mnist")
 
 
+def lanes_of(info: dict) -> bool:
+    """Whether a run measured the remedies' lanes (``--data fashion``, ``--early``), not the ablation."""
+    return bool(info.get("lanes", source_of(info) == "fashion")) and not info.get("custom")
+
+
+def smallest_b(info: dict) -> int:
+    """The smallest target B of a run: 1,000 labels on Fashion-MNIST's 60,000; 5% of the pool on MNIST's 3,750."""
+    return int(round(info["fractions"][0] * info["pool"])) if info.get("fractions") else \
+        int(round(FASHION_B[0] / FASHION_POOL * info["pool"]))
+
+
 def f1_name(task_name: str) -> str:
     return f'F1 of "{TASKS[task_name].positive_name}"'
 
@@ -769,6 +830,22 @@ def fashion_intro(info: dict) -> list[str]:
         f"as 20,000 of 60,000). Scores are trailing means over {info['smooth']} mini-batches. A strategy is "
         "called better than random only where its whole band is above 1. The article's own ratios were measured "
         "on MNIST, not Fashion-MNIST.",
+        "",
+    ]
+
+
+def early_intro(info: dict) -> list[str]:
+    return [
+        f"Measured here on {LARGEST_MNIST}, where the article's protocol trails random at the smallest budgets: "
+        f"{info['pool']:,} pool images, {info['test']:,} held out, {info['seeds']} seeds, the protocol "
+        f"({info.get('protocol', ARTICLE.describe())}), the first mini-batch random, every run stopping at B = "
+        f"{info['budget']:,} labels (a third of the pool, as 20,000 of 60,000), the held-out set scored after every "
+        "mini-batch. Every lane runs in the loop of `--data fashion` (the network taught each new mini-batch once, "
+        "without a Session), against random sampling with the same network, drawing its mini-batch uniformly "
+        "from the unlabeled pool. A ratio is random's labels ÷ the strategy's labels to random's score at B (above "
+        "1 the strategy saves labels); every cell is the **median over seeds [10th–90th percentile]**. Scores are "
+        f"trailing means over {info['smooth']} mini-batches. A strategy is called better than random only where its "
+        "whole band is above 1.",
         "",
     ]
 
@@ -801,7 +878,7 @@ def table_lines(summary: pd.DataFrame, configs: list[Config], info: dict) -> lis
             claim = ARTICLE_CLAIMS[task_name] if metric == "accuracy" else None
             what = f1_name(task_name) if metric == "f1" else "accuracy"
             on = " on MNIST" if source_of(info) == "fashion" else ""
-            lanes = source_of(info) == "fashion" and not info["custom"]
+            lanes = lanes_of(info)
             columns = "| setting | remedy for early budgets | baseline " if lanes else \
                 "| setting | model | candidates | confidence "
             lines += [f"**{task.title}**, {what}" + (f" (the article{on}: {claim:g}x at random@B)" if claim else ""),
@@ -878,7 +955,7 @@ def curve_tables(summary: pd.DataFrame, configs: list[Config], info: dict) -> li
                  f"{info['budget']:,} labels (median [10th–90th percentile] over seeds; the figure draws the band).",
                  ""]
     shown = [c for c in configs if c.protocol.strategy != "random" and c.scale == info["scale"]
-             and (source_of(info) == "fashion" or c.name in ("today", "article (all)", CUSTOM))]
+             and (lanes_of(info) or c.name in ("today", "article (all)", CUSTOM))]
     for task_name in info["tasks"]:
         task = TASKS[task_name]
         for metric in task.metrics:
@@ -1017,8 +1094,13 @@ def main(argv=None) -> int:
                              "for a quick or partial one)")
     parser.add_argument("--cache", type=Path, default=None,
                         help="a folder keeping every finished run; a run started again reuses what is there")
+    parser.add_argument("--early", action="store_true",
+                        help="--data mnist: instead of the ablation, the article's protocol and the remedies for its "
+                             "early budgets, each a lane against random, in the loop of --data fashion, to B (a third "
+                             "of the pool); writes seed_mnist_early.*")
     parser.add_argument("--lanes", nargs="*", default=None, metavar="NAME",
-                        help="--data fashion: only these lanes (and their random baselines), e.g. 'article (all)'")
+                        help="--data fashion or --early: only these lanes (and their random baselines), e.g. "
+                             "'article (all)'")
     parser.add_argument("--seed-from", type=int, default=0,
                         help="run seeds from this one up to --seeds - 1 (to share the seeds of a --cache between runs)")
     parser.add_argument("--note", default=None, help="with --from-cache: how the cached runs were made (for the report)")
@@ -1047,7 +1129,15 @@ def main(argv=None) -> int:
     chosen = {name: getattr(args, name) for name in ("model", "candidates", "confidence", "target", "scale")
               if hasattr(args, name)}
     fashion = args.data == "fashion"
-    stem = (FASHION_STEM if fashion else "seed_mnist") + ("_custom" if chosen else "")
+    early = args.early and not fashion
+    if args.early and fashion:
+        parser.error("--early is for --data mnist; --data fashion always runs the early-budget lanes")
+    if early and chosen:
+        parser.error("--early runs the lanes; it takes none of --model, --candidates, --confidence, --target, --scale")
+    if args.lanes is not None and not (fashion or early):
+        parser.error("--lanes is for --data fashion or --early")
+    lanes_run = fashion or early
+    stem = (FASHION_STEM if fashion else EARLY_STEM if early else "seed_mnist") + ("_custom" if chosen else "")
     if args.report_only:
         return report_only(args.out or RESULTS, stem)
     seeds = args.seeds or (2 if args.quick else FASHION_SEEDS if fashion else 10)
@@ -1092,9 +1182,12 @@ def main(argv=None) -> int:
                             CONFIDENCE[chosen.get("confidence", "min_max")])
         main_scale = chosen.get("scale", base_scale)
         configs = [Config(CUSTOM, protocol, scale=main_scale, budget=budget)]
-    elif fashion:
+    elif lanes_run:
         main_scale = base_scale
-        configs = fashion_lanes(main_scale, budget)
+        if early:  # the lanes stop at B, a third of the pool
+            pool = len(experiments.prepare(TASKS["mnist"].loader(), base_scale)["y_pool"])
+            budget = experiments.article_budget(pool)
+        configs = lanes(main_scale, budget, pool, fashion=fashion)
         if args.lanes:
             unknown = set(args.lanes) - {c.name for c in configs}
             if unknown:
@@ -1106,7 +1199,7 @@ def main(argv=None) -> int:
         if args.quick:
             configs = [c for c in configs if c.name in ("today", "article (all)") or c.scale]
         configs = [Config(c.name, c.protocol, c.scale if c.scale else base_scale) for c in configs]
-    configs = with_randoms(configs, same_candidates=fashion)
+    configs = with_randoms(configs, same_candidates=lanes_run)
 
     given = list(argv if argv is not None else sys.argv[1:])
     for option in ("--cache", "--out", "--note"):  # change no number; the committed results are the default
@@ -1121,7 +1214,7 @@ def main(argv=None) -> int:
     n_classes = {}
     for task_name in tasks:
         for scale in sorted({c.scale for c in configs}, key=lambda s: -1 if s is None else s):
-            _DATA[(task_name, scale)] = d = prepare(TASKS[task_name], scale, held_out, refit=not fashion)
+            _DATA[(task_name, scale)] = d = prepare(TASKS[task_name], scale, held_out, refit=not lanes_run)
             n_classes[task_name] = len(np.unique(d["y_pool"]))
             full = ", ".join(f"{k} {v:.3f}" for k, v in d["refit_full"].items())
             print(f"  {task_name} @ {d['n_images']:,} images: pool {len(d['y_pool']):,}, test {len(d['y_test']):,}"
@@ -1137,7 +1230,7 @@ def main(argv=None) -> int:
             for seed in range(args.seed_from, seeds):
                 jobs.append((task_name, config, seed))
     jobs.sort(key=lambda j: (j[1].protocol.model != "refit", j[1].scale is not None))  # slow refit runs first
-    if fashion:  # seeds 0 and 1 of every lane; then the article's protocol and random; then the remedies
+    if lanes_run:  # seeds 0 and 1 of every lane; then the article's protocol and random; then the remedies
         order = [c.name for c in configs]
         jobs.sort(key=lambda j: (j[2] >= 2, j[2] >= 2 and j[1].name != "article (all)"
                                  and j[1].protocol.strategy != "random", order.index(j[1].name), j[2]))
@@ -1170,17 +1263,20 @@ def main(argv=None) -> int:
 
     d0 = _DATA[(tasks[0], main_scale)]
     n_pool = len(d0["y_pool"])
-    fractions = tuple(b / FASHION_POOL for b in FASHION_B) if fashion else BUDGET_FRACTIONS
+    fractions = tuple(b / FASHION_POOL for b in FASHION_B) if fashion else \
+        tuple(f for f in BUDGET_FRACTIONS if f <= ARTICLE_BUDGET_FRACTION) if early else BUDGET_FRACTIONS
     info = {"command": command, "seeds": seeds, "jobs": args.jobs, "smooth": args.smooth, "tasks": tasks,
             "pool": n_pool, "test": len(d0["y_test"]), "article_budget": experiments.article_budget(n_pool),
             "minutes": (time.perf_counter() - began) / 60, "cpu_minutes": experiments.cpu_seconds() / 60,
             "data": SOURCES[args.data], "same_runs": same, "scale": main_scale, "target": chosen.get("target", "random"),
-            "custom": bool(chosen), "engine": "online loop" if fashion else "session", "source": args.data,
+            "custom": bool(chosen), "engine": "online loop" if lanes_run else "session", "source": args.data,
+            "lanes": lanes_run,
             "stem": stem, "missing_runs": missing,
-            "budget": budget_for(configs[-1], n_pool), "whole_pool": not fashion, "fractions": list(fractions),
-            "protocol": configs[-1].protocol.describe(), "eval_steps": EVAL_STEPS if fashion else None,
+            "budget": budget_for(configs[-1], n_pool), "whole_pool": not lanes_run, "fractions": list(fractions),
+            "protocol": configs[-1].protocol.describe(),
+            "eval_steps": EVAL_STEPS if fashion else EVERY_MINI_BATCH if early else None,
             "configs": [[c.name, c.protocol.model, c.protocol.candidates, c.protocol.strategy, c.scale, c.budget,
-                         c.warmup, c.mix, c.replay] for c in configs]}
+                         c.warmup, c.mix, c.replay, c.diverse, c.loop] for c in configs]}
     if args.from_cache:  # the runs' own time: CPU summed over runs; wall from the first run's start to the last's end
         files = [cache_file((t, c, s)) for t, c, s in jobs]
         ends = [f.stat().st_mtime for f in files]
@@ -1189,7 +1285,7 @@ def main(argv=None) -> int:
                     cpu_minutes=float(curves.groupby(["task", "config", "seed"]).cpu_seconds.first().sum()) / 60,
                     how_ran=f"{len(jobs)} runs read from --cache: wall time from the first run's start to the last "
                             "one's end, CPU time summed over the runs" + (f"; {args.note}" if args.note else ""))
-    ratio_rows = ratios(curves, configs, args.smooth, fractions, whole_pool=not fashion)
+    ratio_rows = ratios(curves, configs, args.smooth, fractions, whole_pool=not lanes_run)
     out.mkdir(parents=True, exist_ok=True)
     curves.to_csv(out / f"{stem}.csv", index=False)
     ratio_rows.to_csv(out / f"{stem}_ratios.csv", index=False)
@@ -1202,7 +1298,7 @@ def report(curves: pd.DataFrame, ratio_rows: pd.DataFrame, configs: list[Config]
            stem: str) -> None:
     """Write the PNG and the markdown from the curves and the ratios."""
     summary = summarize(ratio_rows)
-    if source_of(info) == "fashion" and not info["custom"]:
+    if lanes_of(info):
         info = {**info, "diagnostics": diagnostics(curves, info)}
     plot(curves, summary[summary.scale == (info["scale"] or 0)], configs, info, out / f"{stem}.png")
     text = to_markdown(summary, configs, info)
@@ -1232,7 +1328,7 @@ def report_only(out: Path, stem: str) -> int:
 
 def readme_section(summary: pd.DataFrame, info: dict, configs: list[Config] | None = None) -> str:
     """A short section for the README: the headline against the article's, with the command."""
-    if source_of(info) == "fashion":
+    if lanes_of(info):
         return fashion_readme_section(summary, info, configs)
     lines = ["", "---", "", "README section (to merge):", "",
              "### The MNIST article, on its own protocol", "",
@@ -1260,9 +1356,12 @@ def fashion_readme_section(summary: pd.DataFrame, info: dict, configs: list[Conf
     """The README section of ``--data fashion``: the article's protocol at its scale, against the article's ratios."""
     stem = info.get("stem", FASHION_STEM)
     b, b0 = info["article_budget"], early_b(info)
-    lines = ["", "---", "", "README section (to merge):", "",
-             "### The MNIST article's protocol at the article's scale (Fashion-MNIST)", "",
-             f"`{info['command']}` runs the protocol of *{ARTICLE_TITLE}* ({ARTICLE_LINK}) at its scale, on "
+    title = ("The MNIST article's protocol at the article's scale (Fashion-MNIST)" if source_of(info) == "fashion"
+             else "The MNIST article's protocol at early budgets (MNIST, 5,000 digits)")
+    lines = ["", "---", "", "README section (to merge):", "", f"### {title}", "",
+             f"`{info['command']}` runs the protocol of *{ARTICLE_TITLE}* ({ARTICLE_LINK})"
+             + (" at its scale" if source_of(info) == "fashion" else ", and the remedies for its early budgets,")
+             + " on "
              f"{info['data']}: {info['pool']:,} images in the pool, {info['test']:,} held out, {info['seeds']} seeds, "
              f"every run to {info['budget']:,} labels ({duration(info['minutes'])} with `--jobs {info['jobs']}`, "
              f"{duration(info['cpu_minutes'])} of CPU time). Median over seeds [10th–90th percentile], labels saved at "
@@ -1270,7 +1369,7 @@ def fashion_readme_section(summary: pd.DataFrame, info: dict, configs: list[Conf
     best = best_remedy(summary, configs, info) if configs else None
     shown = ["article (all)"] + ([best] if best else [])
     lines += ["| task | setting | the article (MNIST), B = 20,000 | B = " + f"{b:,}" + " | B = "
-              + f"{int(round(FASHION_B[0] / FASHION_POOL * info['pool'])):,}" + " | lowest 10th percentile, B ≥ "
+              + f"{smallest_b(info):,}" + " | lowest 10th percentile, B ≥ "
               + f"{b0:,}" + " |", "|---|---|---:|---:|---:|---:|"]
     for task_name in info["tasks"]:
         part = summary[(summary.task == task_name) & (summary.metric == "accuracy")

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from benchmark_scripts import BENCHMARKS, RESULTS, load_script, quick_run
 
-SUITE_QUICK_RUNS = [("seed_mnist",), ("seed_mnist", "--data", "fashion"), ("label_efficiency",), ("stopping",),
+SUITE_QUICK_RUNS = [("seed_mnist",), ("seed_mnist", "--data", "fashion"), ("seed_mnist", "--early"),
+                    ("label_efficiency",), ("stopping",),
                     ("review",), ("team_load",)]
 
 
@@ -39,7 +40,8 @@ WHERE = {
     "seed_mnist": [([], COMMITTED), (["--quick"], TEMP), (["--data", "fashion"], COMMITTED),
                    (["--data", "fashion", "--quick"], TEMP), (["--seeds", "2"], TEMP), (["--tasks", "mnist"], TEMP),
                    (["--model", "refit"], TEMP), (["--data", "fashion", "--budget", "2000"], TEMP),
-                   (["--seeds", "2", "--out", str(RESULTS)], COMMITTED), (QUICK_INTO_RESULTS, REFUSED)],
+                   (["--seeds", "2", "--out", str(RESULTS)], COMMITTED), (QUICK_INTO_RESULTS, REFUSED),
+                   (["--early"], COMMITTED), (["--early", "--quick"], TEMP), (["--early", "--seeds", "2"], TEMP)],
     "label_efficiency": [([], COMMITTED), (["--quick"], TEMP), (["--scenarios", "digits"], TEMP),
                          (["--seeds", "1"], TEMP), (["--scenarios", "digits", "--merge"], COMMITTED),
                          (QUICK_INTO_RESULTS, REFUSED)],

