@@ -1277,14 +1277,15 @@ def main(argv=None) -> int:
             "eval_steps": EVAL_STEPS if fashion else EVERY_MINI_BATCH if early else None,
             "configs": [[c.name, c.protocol.model, c.protocol.candidates, c.protocol.strategy, c.scale, c.budget,
                          c.warmup, c.mix, c.replay, c.diverse, c.loop] for c in configs]}
-    if args.from_cache:  # the runs' own time: CPU summed over runs; wall from the first run's start to the last's end
+    if args.from_cache:  # the runs' own time: CPU summed over runs; wall while any run was running
         files = [cache_file((t, c, s)) for t, c, s in jobs]
         ends = [f.stat().st_mtime for f in files]
         starts = [end - float(pd.read_csv(f, usecols=["seconds"]).seconds.iloc[0]) for f, end in zip(files, ends, strict=True)]
-        info.update(minutes=(max(ends) - min(starts)) / 60 if files else 0.0,
+        info.update(minutes=busy_seconds(starts, ends) / 60,
                     cpu_minutes=float(curves.groupby(["task", "config", "seed"]).cpu_seconds.first().sum()) / 60,
-                    how_ran=f"{len(jobs)} runs read from --cache: wall time from the first run's start to the last "
-                            "one's end, CPU time summed over the runs" + (f"; {args.note}" if args.note else ""))
+                    how_ran=f"{len(jobs)} runs read from --cache: wall time while at least one of them was running "
+                            "(runs made in several sittings leave the gaps out), CPU time summed over the runs"
+                            + (f"; {args.note}" if args.note else ""))
     ratio_rows = ratios(curves, configs, args.smooth, fractions, whole_pool=not lanes_run)
     out.mkdir(parents=True, exist_ok=True)
     curves.to_csv(out / f"{stem}.csv", index=False)
@@ -1292,6 +1293,16 @@ def main(argv=None) -> int:
     (out / f"{stem}.json").write_text(json.dumps(info, indent=2, default=str))
     report(curves, ratio_rows, configs, info, out, stem)
     return 0
+
+
+def busy_seconds(starts: list[float], ends: list[float]) -> float:
+    """The length of the union of the intervals [start, end]: time while at least one run was running."""
+    total, reach = 0.0, -np.inf
+    for start, end in sorted(zip(starts, ends, strict=True)):
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return total
 
 
 def report(curves: pd.DataFrame, ratio_rows: pd.DataFrame, configs: list[Config], info: dict, out: Path,

@@ -361,3 +361,13 @@ def test_early_options_are_checked(args, message, capsys):
     with pytest.raises(SystemExit) as stopped:
         load_benchmark().main(args)
     assert stopped.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("starts, ends, busy", [
+    ([], [], 0.0),
+    ([0, 5], [10, 20], 20.0),  # overlapping: 0 to 20
+    ([0, 100], [10, 130], 40.0),  # two sittings: the gap is left out
+    ([0, 2], [10, 5], 10.0),  # one inside the other
+])
+def test_cached_runs_time_is_the_time_while_any_ran(starts, ends, busy):
+    assert load_benchmark().busy_seconds(starts, ends) == busy
