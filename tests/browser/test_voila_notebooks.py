@@ -162,7 +162,11 @@ def test_voila_background_runs_report_progress_then_results(open_voila) -> None:
     assert len(ratios) == 2 and all(re.search(r"median over \d seed\(s\): \d+\.\d\dx", r) for r in ratios), ratios
     # the benchmark's ablation, read from benchmarks/results/, with its figure
     assert page.locator(".jp-RenderedMarkdown table:has-text('article (all)')").count() >= 2
-    assert page.locator(".jp-RenderedImage img").count() >= 1
+    # both scales: the article's, on Fashion-MNIST, and the early budgets on these digits, each with its figure
+    assert page.locator(".jp-RenderedMarkdown table:has-text('ten kinds of clothing')").count() >= 1
+    assert page.locator(".jp-RenderedMarkdown:has-text('target met (band at or above 1')").count() >= 1
+    assert page.locator(".jp-RenderedMarkdown table:has-text('+ diverse, 100 random first')").count() >= 2
+    assert page.locator(".jp-RenderedImage img").count() >= 3
     assert page.locator(".alw-comparison .alw-panel").count() == 2  # the live race is there too
 
 
